@@ -1,0 +1,46 @@
+"""seqlab: learning sequences with recurrent networks (LSTM, GRU) on PyTorch."""
+
+from seqlab._seed import set_seed
+from seqlab._version import __version__
+from seqlab.callbacks import Callback, EarlyStopping, ProgressBar
+from seqlab.checkpoint import Checkpoint, Prediction, load, load_checkpoint, save
+from seqlab.config import DataConfig, ModelConfig, RunConfig, TrainConfig, load_run_config
+from seqlab.data.batches import Batch, SequenceData, stream_batches
+from seqlab.data.scaling import MinMaxScaler, StandardScaler
+from seqlab.errors import CheckpointError, ConfigError, DataError, SeqlabError, TrainingDiverged
+from seqlab.models.sequence import SequenceModel
+from seqlab.models.state import State, detach_state
+from seqlab.training import History, Trainer
+
+__all__ = [
+    "Batch",
+    "Callback",
+    "Checkpoint",
+    "CheckpointError",
+    "ConfigError",
+    "DataConfig",
+    "DataError",
+    "EarlyStopping",
+    "History",
+    "MinMaxScaler",
+    "ModelConfig",
+    "Prediction",
+    "ProgressBar",
+    "RunConfig",
+    "SeqlabError",
+    "SequenceData",
+    "SequenceModel",
+    "StandardScaler",
+    "State",
+    "TrainConfig",
+    "Trainer",
+    "TrainingDiverged",
+    "__version__",
+    "detach_state",
+    "load",
+    "load_checkpoint",
+    "load_run_config",
+    "save",
+    "set_seed",
+    "stream_batches",
+]

@@ -1,0 +1,113 @@
+"""Trainer callbacks, named by event: early stopping, progress bar.
+
+A callback overrides any of ``on_fit_start``, ``on_batch_end``, ``on_epoch_end`` and
+``on_fit_end``; it stops training by setting ``trainer.should_stop = True``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+if TYPE_CHECKING:
+    from seqlab.training import History, Trainer
+
+__all__ = ["Callback", "EarlyStopping", "ProgressBar"]
+
+log = logging.getLogger(__name__)
+
+
+class Callback:
+    """Base class: every event is a no-op."""
+
+    def on_fit_start(self, trainer: Trainer, model: nn.Module) -> None:
+        """Called once before the first epoch."""
+
+    def on_batch_end(self, trainer: Trainer, model: nn.Module, logs: dict[str, float]) -> None:
+        """Called after each optimizer step with ``step``, ``loss`` and ``running_loss``."""
+
+    def on_epoch_end(self, trainer: Trainer, model: nn.Module, logs: dict[str, float]) -> None:
+        """Called after each epoch with ``epoch``, ``loss``, ``lr`` and maybe ``val_loss``."""
+
+    def on_fit_end(self, trainer: Trainer, model: nn.Module, history: History) -> None:
+        """Called once after the last epoch (also after an early stop)."""
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best`` (the default) the weights of the best epoch are put back at the
+    end of training. Monitors ``val_loss``, or ``loss`` when there is no validation data.
+    """
+
+    def __init__(
+        self,
+        patience: int,
+        *,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        restore_best: bool = True,
+    ) -> None:
+        if patience < 1:
+            raise ValueError(f"`patience` must be a positive integer, got {patience!r}")
+        self.patience = patience
+        self.monitor = monitor
+        self.min_delta = min_delta
+        self.restore_best = restore_best
+        self.best = math.inf
+        self.best_epoch = -1
+        self.wait = 0
+        self._best_state: dict[str, Any] | None = None
+
+    def on_fit_start(self, trainer: Trainer, model: nn.Module) -> None:
+        self.best, self.best_epoch, self.wait, self._best_state = math.inf, -1, 0, None
+
+    def on_epoch_end(self, trainer: Trainer, model: nn.Module, logs: dict[str, float]) -> None:
+        value = logs.get(self.monitor, logs["loss"])
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, int(logs["epoch"]), 0
+            if self.restore_best:
+                self._best_state = copy.deepcopy(model.state_dict())
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            log.info("early stop at epoch %d; best epoch %d", int(logs["epoch"]), self.best_epoch)
+            trainer.should_stop = True
+
+    def on_fit_end(self, trainer: Trainer, model: nn.Module, history: History) -> None:
+        history.best_epoch = self.best_epoch
+        if self.restore_best and self._best_state is not None:
+            with torch.no_grad():
+                model.load_state_dict(self._best_state)
+
+
+class ProgressBar(Callback):
+    """A tqdm bar over epochs on standard error, showing the running loss."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def on_fit_start(self, trainer: Trainer, model: nn.Module) -> None:
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=trainer.config.epochs, unit="epoch", leave=False, dynamic_ncols=True)
+
+    def on_batch_end(self, trainer: Trainer, model: nn.Module, logs: dict[str, float]) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix(loss=f"{logs['running_loss']:.4g}", refresh=False)
+
+    def on_epoch_end(self, trainer: Trainer, model: nn.Module, logs: dict[str, float]) -> None:
+        if self._bar is not None:
+            shown = {k: f"{v:.4g}" for k, v in logs.items() if k in ("loss", "val_loss")}
+            self._bar.set_postfix(shown, refresh=False)
+            self._bar.update(1)
+
+    def on_fit_end(self, trainer: Trainer, model: nn.Module, history: History) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

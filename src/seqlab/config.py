@@ -1,0 +1,262 @@
+"""Frozen, validated configuration dataclasses and their TOML form.
+
+``ModelConfig`` goes whole into a model and whole into its checkpoint (``asdict``),
+and a checkpoint rebuilds the model with ``ModelConfig(**d)``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import sys
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal, TypeVar, get_args
+
+from seqlab.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+Cell = Literal["lstm", "gru"]
+Head = Literal["per_step", "last"]
+Task = Literal["regression", "classification"]
+Schedule = Literal["constant", "cosine"]
+
+__all__ = [
+    "Cell",
+    "DataConfig",
+    "Head",
+    "ModelConfig",
+    "RunConfig",
+    "Task",
+    "TrainConfig",
+    "config_from_dict",
+    "load_run_config",
+]
+
+
+def _positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"`{name}` must be a positive integer, got {value!r}")
+
+
+def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"`{name}` must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+
+
+def _fraction(name: str, value: object, *, closed_right: bool = False) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if ok:
+        v = float(value)  # type: ignore[arg-type]
+        ok = 0.0 <= v <= 1.0 if closed_right else 0.0 <= v < 1.0
+    if not ok:
+        right = "1]" if closed_right else "1)"
+        raise ConfigError(f"`{name}` must be a number in [0, {right}, got {value!r}")
+
+
+def _positive_float(name: str, value: object, *, allow_zero: bool = False) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and not (value >= 0 if allow_zero else value > 0):  # type: ignore[operator]
+        ok = False
+    if not ok:
+        kind = "a non-negative" if allow_zero else "a positive"
+        raise ConfigError(f"`{name}` must be {kind} finite number, got {value!r}")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of a :class:`~seqlab.models.SequenceModel`.
+
+    ``head="per_step"`` applies one Linear to every time step (Keras' TimeDistributed);
+    ``head="last"`` reads the final valid step (many-to-one). For classification the
+    model outputs ``num_classes`` logits and ``output_size`` must stay 1.
+    """
+
+    cell: Cell = "lstm"
+    input_size: int = 1
+    hidden_size: int = 32
+    num_layers: int = 1
+    dropout: float = 0.0
+    head: Head = "per_step"
+    output_size: int = 1
+    task: Task = "regression"
+    num_classes: int | None = None
+
+    def __post_init__(self) -> None:
+        _choice("cell", self.cell, get_args(Cell))
+        _positive_int("input_size", self.input_size)
+        _positive_int("hidden_size", self.hidden_size)
+        _positive_int("num_layers", self.num_layers)
+        _fraction("dropout", self.dropout)
+        _choice("head", self.head, get_args(Head))
+        _positive_int("output_size", self.output_size)
+        _choice("task", self.task, get_args(Task))
+        if self.task == "classification":
+            if self.num_classes is None or isinstance(self.num_classes, bool):
+                raise ConfigError("`num_classes` is required when task='classification'")
+            _positive_int("num_classes", self.num_classes)
+            if self.num_classes < 2:
+                raise ConfigError(f"`num_classes` must be at least 2, got {self.num_classes!r}")
+            if self.output_size != 1:
+                raise ConfigError(
+                    "`output_size` must be 1 for classification (the model outputs "
+                    f"`num_classes` logits), got {self.output_size!r}"
+                )
+        elif self.num_classes is not None:
+            raise ConfigError(
+                f"`num_classes` is only used when task='classification', got {self.num_classes!r}"
+            )
+
+    @property
+    def out_features(self) -> int:
+        """Width of the head's output: ``num_classes`` logits or ``output_size`` values."""
+        return self.num_classes if self.num_classes is not None else self.output_size
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of :class:`~seqlab.training.Trainer`.
+
+    ``clip_grad_norm`` clips the global gradient norm (on by default; ``None`` turns it
+    off). ``patience`` turns on early stopping on the validation loss with the best
+    weights restored. ``device="auto"`` uses CUDA when it is present.
+    """
+
+    epochs: int = 50
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    clip_grad_norm: float | None = 1.0
+    val_fraction: float = 0.0
+    patience: int | None = None
+    schedule: Schedule = "constant"
+    seed: int = 0
+    device: str = "auto"
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        _positive_int("epochs", self.epochs)
+        _positive_int("batch_size", self.batch_size)
+        _positive_float("lr", self.lr)
+        _positive_float("weight_decay", self.weight_decay, allow_zero=True)
+        if self.clip_grad_norm is not None:
+            _positive_float("clip_grad_norm", self.clip_grad_norm)
+        _fraction("val_fraction", self.val_fraction)
+        if self.patience is not None:
+            _positive_int("patience", self.patience)
+        _choice("schedule", self.schedule, get_args(Schedule))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"`seed` must be a non-negative integer, got {self.seed!r}")
+        if not isinstance(self.device, str) or not (
+            self.device in ("auto", "cpu") or self.device.startswith("cuda")
+        ):
+            raise ConfigError(f"`device` must be 'auto', 'cpu' or 'cuda[:N]', got {self.device!r}")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where ``seqlab train`` gets its sequences.
+
+    Either ``task`` names a built-in synthetic task (see ``seqlab.data.tasks``), or
+    ``csv`` names a long-format file: one row per time step, ``sequence_col`` groups
+    rows into sequences (absent: the whole file is one sequence), ``inputs`` are the
+    feature columns and ``targets`` the target columns (for a ``last`` head the target
+    is read from the last row of each sequence).
+    """
+
+    task: str | None = None
+    csv: str | None = None
+    inputs: tuple[str, ...] = ("x",)
+    targets: tuple[str, ...] = ("y",)
+    sequence_col: str | None = "sequence"
+    num_sequences: int = 1000
+    length: int = 20
+    scale: Literal["standard", "none"] = "standard"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if (self.task is None) == (self.csv is None):
+            raise ConfigError("[data] needs exactly one of `task` (a built-in task) or `csv`")
+        for name in ("inputs", "targets"):
+            value = getattr(self, name)
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
+                value = getattr(self, name)
+            if not value or not all(isinstance(v, str) for v in value):
+                raise ConfigError(
+                    f"`{name}` must be a non-empty list of column names, got {value!r}"
+                )
+        _positive_int("num_sequences", self.num_sequences)
+        _positive_int("length", self.length)
+        _choice("scale", self.scale, ("standard", "none"))
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole ``seqlab train`` run: the TOML file's four sections."""
+
+    data: DataConfig
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    checkpoint: str = "runs/model"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "data": asdict(self.data),
+            "model": asdict(self.model),
+            "train": asdict(self.train),
+            "output": {"checkpoint": self.checkpoint},
+        }
+
+
+C = TypeVar("C")
+
+
+def config_from_dict(cls: type[C], values: Mapping[str, Any], section: str = "") -> C:
+    """Build ``cls`` from a mapping, rejecting unknown keys with the closest valid one."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"[{section or cls.__name__}] must be a table, got {values!r}")
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    for key in values:
+        if key not in names:
+            where = f" in [{section}]" if section else ""
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f"; did you mean `{close[0]}`?" if close else f"; valid keys: {', '.join(names)}"
+            raise ConfigError(f"unknown key `{key}`{where}{hint}")
+    try:
+        return cls(**values)
+    except TypeError as exc:  # a missing required field
+        raise ConfigError(f"[{section or cls.__name__}]: {exc}") from exc
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    """Read a ``seqlab train`` TOML file with sections [data], [model], [train], [output]."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    sections = ("data", "model", "train", "output")
+    for key in raw:
+        if key not in sections:
+            close = difflib.get_close_matches(key, sections, n=1)
+            hint = f"; did you mean [{close[0]}]?" if close else ""
+            raise ConfigError(f"unknown section [{key}] in {path}{hint}")
+    if "data" not in raw:
+        raise ConfigError(f"{path} has no [data] section")
+    output = raw.get("output", {})
+    if not isinstance(output, Mapping) or set(output) - {"checkpoint"}:
+        raise ConfigError(f"[output] takes only `checkpoint`, got {output!r}")
+    return RunConfig(
+        data=config_from_dict(DataConfig, raw["data"], "data"),
+        model=config_from_dict(ModelConfig, raw.get("model", {}), "model"),
+        train=config_from_dict(TrainConfig, raw.get("train", {}), "train"),
+        checkpoint=str(output.get("checkpoint", "runs/model")),
+    )

@@ -1,0 +1,235 @@
+"""The Trainer: a small loop that knows nothing about the model.
+
+A model is trainable when it has ``training_loss(batch, state) -> (loss, state)``.
+Everything optional (early stopping, progress) is a callback named by event.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+
+from seqlab.callbacks import Callback, EarlyStopping, ProgressBar
+from seqlab.config import TrainConfig
+from seqlab.data.batches import Batch, SequenceData, stream_batches
+from seqlab.errors import DataError, TrainingDiverged
+from seqlab.models.state import State, detach_state
+
+__all__ = ["History", "Trainer", "resolve_device"]
+
+log = logging.getLogger(__name__)
+
+
+class Trainable(Protocol):
+    def training_loss(
+        self, batch: Batch, state: State | None = None
+    ) -> tuple[torch.Tensor, State]: ...
+
+
+@dataclass
+class History:
+    """One dict per epoch (``epoch``, ``loss``, ``lr``, maybe ``val_loss``)."""
+
+    epochs: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int | None = None
+
+    @property
+    def loss(self) -> list[float]:
+        return [e["loss"] for e in self.epochs]
+
+    @property
+    def val_loss(self) -> list[float]:
+        return [e["val_loss"] for e in self.epochs if "val_loss" in e]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"epochs": self.epochs, "best_epoch": self.best_epoch}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> History:
+        return cls(list(d.get("epochs", [])), d.get("best_epoch"))
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+EpochBatches = Callable[[], Iterable[Batch]]
+
+
+class Trainer:
+    """Adam, weight decay, global-norm clipping, validation, early stopping, seeding.
+
+    ``fit`` trains on independent sequences (shuffled mini-batches, fresh state per
+    batch). ``fit_stream`` trains statefully on one long stream: consecutive chunks,
+    the state carried from chunk to chunk and detached between them.
+    """
+
+    def __init__(
+        self, config: TrainConfig | None = None, callbacks: Sequence[Callback] = ()
+    ) -> None:
+        self.config = config if config is not None else TrainConfig()
+        self.callbacks: list[Callback] = list(callbacks)
+        if self.config.patience is not None and not any(
+            isinstance(c, EarlyStopping) for c in self.callbacks
+        ):
+            self.callbacks.append(EarlyStopping(self.config.patience))
+        if self.config.progress:
+            self.callbacks.append(ProgressBar())
+        self.should_stop = False
+        self.device = resolve_device(self.config.device)
+
+    def fit(
+        self, model: nn.Module, train: SequenceData, val: SequenceData | None = None
+    ) -> History:
+        """Train on independent sequences; ``val`` or ``val_fraction`` gives validation data."""
+        generator = torch.Generator().manual_seed(self.config.seed)
+        if val is None and self.config.val_fraction > 0:
+            train, val = train.split(self.config.val_fraction, generator)
+        bs = self.config.batch_size
+
+        def train_epoch() -> Iterable[Batch]:
+            return train.batches(bs, shuffle=True, generator=generator)
+
+        val_epoch = None if val is None else (lambda: val.batches(bs))
+        return self._run(model, train_epoch, val_epoch, stateful=False)
+
+    def fit_stream(
+        self,
+        model: nn.Module,
+        x: object,
+        y: object,
+        *,
+        chunk_length: int,
+        val: tuple[object, object] | None = None,
+    ) -> History:
+        """Stateful training (truncated BPTT) on one long stream ``x`` (T, F) -> ``y`` (T, ...).
+
+        The stream is laid out as ``batch_size`` parallel sub-streams (see
+        :func:`~seqlab.data.stream_batches`), so the caller never arranges time-major
+        or batch-major data by hand. With ``val_fraction`` the chronological tail of the
+        stream is held out for validation.
+        """
+        if chunk_length < 1:
+            raise DataError(f"`chunk_length` must be a positive integer, got {chunk_length!r}")
+        if val is None and self.config.val_fraction > 0:
+            n = len(x)  # type: ignore[arg-type]
+            cut = n - round(n * self.config.val_fraction)
+            val = (x[cut:], y[cut:])  # type: ignore[index]
+            x, y = x[:cut], y[:cut]  # type: ignore[index]
+        train_batches = stream_batches(x, y, self.config.batch_size, chunk_length)
+        val_batches = None
+        if val is not None:
+            val_streams = max(1, min(self.config.batch_size, len(val[0]) // chunk_length))  # type: ignore[arg-type]
+            val_batches = stream_batches(val[0], val[1], val_streams, chunk_length)
+        return self._run(
+            model,
+            lambda: train_batches,
+            None if val_batches is None else (lambda: val_batches),
+            stateful=True,
+        )
+
+    def _emit(self, event: str, *args: Any) -> None:
+        for callback in self.callbacks:
+            getattr(callback, event)(self, *args)
+
+    def _run(
+        self,
+        model: nn.Module,
+        train_epoch: EpochBatches,
+        val_epoch: EpochBatches | None,
+        *,
+        stateful: bool,
+    ) -> History:
+        cfg = self.config
+        if not hasattr(model, "training_loss"):
+            raise TypeError(f"{type(model).__name__} has no training_loss(batch, state) method")
+        torch.manual_seed(cfg.seed)  # dropout and anything else drawn during training
+        model.to(self.device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        scheduler = (
+            torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
+            if cfg.schedule == "cosine"
+            else None
+        )
+        history = History()
+        self.should_stop = False
+        self._emit("on_fit_start", model)
+        step = 0
+        for epoch in range(cfg.epochs):
+            loss, step = self._train_epoch(model, optimizer, train_epoch, epoch, step, stateful)
+            logs = {"epoch": float(epoch), "loss": loss, "lr": optimizer.param_groups[0]["lr"]}
+            if val_epoch is not None:
+                logs["val_loss"] = self.evaluate(model, val_epoch(), stateful=stateful)
+            history.epochs.append(logs)
+            self._emit("on_epoch_end", model, logs)
+            if scheduler is not None:
+                scheduler.step()
+            if self.should_stop:
+                break
+        self._emit("on_fit_end", model, history)
+        model.eval()
+        return history
+
+    def _train_epoch(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        batches: EpochBatches,
+        epoch: int,
+        step: int,
+        stateful: bool,
+    ) -> tuple[float, int]:
+        model.train()
+        state: State | None = None
+        total, count = 0.0, 0
+        for batch in batches():
+            batch = batch.to(self.device)
+            loss, new_state = model.training_loss(batch, state)  # type: ignore[operator]
+            if not torch.isfinite(loss):
+                raise TrainingDiverged(
+                    f"the training loss became {loss.item()} at epoch {epoch}, step {step}; "
+                    f"lower the learning rate (lr={self.config.lr}) or clip gradients harder "
+                    f"(clip_grad_norm={self.config.clip_grad_norm})"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.config.clip_grad_norm is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), self.config.clip_grad_norm)
+            optimizer.step()
+            state = detach_state(new_state) if stateful else None
+            n = int(batch.x.shape[0])
+            total, count, step = total + loss.item() * n, count + n, step + 1
+            self._emit(
+                "on_batch_end",
+                model,
+                {"step": float(step), "loss": loss.item(), "running_loss": total / count},
+            )
+        if count == 0:
+            raise DataError("the training data produced no batches")
+        return total / count, step
+
+    @torch.no_grad()
+    def evaluate(
+        self, model: nn.Module, batches: Iterable[Batch], *, stateful: bool = False
+    ) -> float:
+        """Mean loss over ``batches`` in eval mode; with ``stateful`` the state is carried."""
+        was_training = model.training
+        model.eval()
+        state: State | None = None
+        total, count = 0.0, 0
+        for batch in batches:
+            batch = batch.to(self.device)
+            loss, new_state = model.training_loss(batch, state)  # type: ignore[operator]
+            state = new_state if stateful else None
+            n = int(batch.x.shape[0])
+            total, count = total + loss.item() * n, count + n
+        model.train(was_training)
+        return total / count if count else math.nan
