@@ -1,0 +1,182 @@
+"""The ``seqlab`` command: parses flags, calls the library, prints results.
+
+Errors the user can fix are printed as one line on standard error with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from seqlab._version import __version__
+from seqlab.config import RunConfig
+from seqlab.errors import SeqlabError
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from seqlab.scenarios import SCENARIOS, format_results, run_scenarios
+
+    names = list(SCENARIOS) if args.name == "all" else [args.name]
+    results = run_scenarios(names, Path(args.out), seed=args.seed)
+    print(format_results(results))
+    return 0 if all(r.passed for r in results) else 1
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from seqlab.config import load_run_config
+    from seqlab.pipeline import train_from_config
+
+    config = load_run_config(args.config)
+    if args.quiet:
+        config = _quiet(config)
+    path, history = train_from_config(config, base=Path(args.config).resolve().parent)
+    last = history.epochs[-1]
+    shown = ", ".join(f"{k}={v:.6g}" for k, v in last.items() if k in ("loss", "val_loss"))
+    print(f"trained {len(history.epochs)} epochs ({shown}); checkpoint: {path}")
+    return 0
+
+
+def _quiet(config: RunConfig) -> RunConfig:
+    from dataclasses import replace
+
+    return replace(config, train=replace(config.train, progress=False))
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from seqlab.checkpoint import load_checkpoint
+    from seqlab.data.csvio import write_rows_csv
+    from seqlab.pipeline import predict_csv
+
+    checkpoint = load_checkpoint(args.checkpoint)
+    header, rows = predict_csv(checkpoint, args.input)
+    text = write_rows_csv(args.output, header, rows)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        print(f"wrote {len(rows)} rows to {args.output}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from seqlab.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(args.checkpoint)
+    meta = dict(ckpt.meta)
+    if args.json:
+        print(json.dumps(meta, indent=2))
+        return 0
+    params = sum(p.numel() for p in ckpt.model.parameters())
+    history = meta.get("history") or {}
+    epochs = history.get("epochs") or []
+    lines = [
+        f"checkpoint:     {args.checkpoint}",
+        f"format version: {meta['format_version']} "
+        f"(seqlab {meta['seqlab_version']}, torch {meta['torch_version']})",
+        f"created:        {meta['created']}",
+        f"model:          {meta['model']['kind']} with {params} parameters",
+        *(f"  {k}: {v}" for k, v in meta["model"]["config"].items()),
+        f"scalers:        x={_scaler_name(meta, 'x')}, y={_scaler_name(meta, 'y')}",
+        f"data:           {meta.get('data')}",
+        f"trained:        {len(epochs)} epochs"
+        + (f", final loss {epochs[-1]['loss']:.6g}" if epochs else ""),
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+def _scaler_name(meta: dict[str, object], key: str) -> str:
+    scalers = meta.get("scalers") or {}
+    entry = scalers.get(key) if isinstance(scalers, dict) else None
+    return str(entry["kind"]) if isinstance(entry, dict) else "none"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seqlab",
+        description="Learn sequences with LSTM and GRU networks: train, predict, inspect, and "
+        "run the reference scenarios.",
+    )
+    parser.add_argument("--version", action="version", version=f"seqlab {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    from seqlab.scenarios import SCENARIOS
+
+    p = sub.add_parser(
+        "scenarios",
+        help="run the reference scenarios; print ours next to the expected values",
+        description="Train and check the built-in reference scenarios. "
+        "Exit code 1 if any check fails.",
+    )
+    p.add_argument(
+        "name",
+        nargs="?",
+        default="all",
+        choices=["all", *SCENARIOS],
+        help="scenario (default: all)",
+    )
+    p.add_argument(
+        "--out",
+        default="runs/scenarios",
+        help="folder for checkpoints, CSVs and plots (default: %(default)s)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.set_defaults(func=_cmd_scenarios)
+
+    p = sub.add_parser(
+        "train",
+        help="train a model described by a TOML config file",
+        description="Train from a TOML file with [data], [model], [train] and [output] "
+        "sections; writes a checkpoint directory.",
+    )
+    p.add_argument("--config", required=True, metavar="FILE.toml", help="run configuration")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser(
+        "predict",
+        help="predict the sequences in a CSV file with a checkpoint",
+        description="Rows are time steps; a `sequence` column groups them into sequences. "
+        "Writes one row per step (per-step models) or per sequence (many-to-one).",
+    )
+    p.add_argument("--checkpoint", required=True, metavar="PATH", help="checkpoint directory")
+    p.add_argument("--input", required=True, metavar="FILE.csv", help="input sequences")
+    p.add_argument(
+        "--output", metavar="FILE.csv", help="write here (atomically) instead of standard output"
+    )
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser(
+        "info",
+        help="describe a checkpoint",
+        description="Print a checkpoint's model, scalers and training summary.",
+    )
+    p.add_argument("--checkpoint", required=True, metavar="PATH", help="checkpoint directory")
+    p.add_argument("--json", action="store_true", help="print the checkpoint's JSON description")
+    p.set_defaults(func=_cmd_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except (SeqlabError, ValueError, TypeError, OSError) as exc:
+        print(f"seqlab {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"seqlab {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,137 @@
+"""Run-level operations behind the CLI: train from a config, predict a CSV file.
+
+Shape key: N sequences, T time, F features, O outputs, C classes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from seqlab._seed import set_seed
+from seqlab.checkpoint import Checkpoint, save
+from seqlab.config import DataConfig, ModelConfig, RunConfig
+from seqlab.data.batches import SequenceData
+from seqlab.data.csvio import read_sequences_csv
+from seqlab.data.scaling import StandardScaler
+from seqlab.data.tasks import make_task
+from seqlab.errors import ConfigError, DataError
+from seqlab.models.sequence import SequenceModel
+from seqlab.training import History, Trainer
+
+__all__ = ["predict_csv", "train_from_config"]
+
+log = logging.getLogger(__name__)
+
+
+def _load_training_data(
+    data: DataConfig, model: ModelConfig, base: Path
+) -> tuple[NDArray[np.float32], NDArray[Any], NDArray[np.int64] | None]:
+    if data.task is not None:
+        task = make_task(data.task, data.num_sequences, data.length, data.seed)
+        if task.head != model.head or task.task != model.task:
+            raise ConfigError(
+                f"task {data.task!r} needs head={task.head!r} and task={task.task!r} in [model], "
+                f"got head={model.head!r}, task={model.task!r}"
+            )
+        return task.x, task.y, task.lengths
+    csv_path = Path(data.csv)  # type: ignore[arg-type]
+    seqs = read_sequences_csv(
+        csv_path if csv_path.is_absolute() else base / csv_path,
+        data.inputs,
+        data.targets,
+        data.sequence_col,
+    )
+    assert seqs.y is not None
+    y: NDArray[Any] = seqs.y
+    if model.head == "last":
+        y = y[np.arange(len(seqs.ids)), seqs.lengths - 1]  # (N, T, O) -> (N, O)
+    if model.task == "classification":
+        y = y[..., 0].astype(np.int64)  # one label column: (N, T, 1) -> (N, T)
+    return seqs.x, y, seqs.lengths
+
+
+def train_from_config(config: RunConfig, base: Path | None = None) -> tuple[Path, History]:
+    """Train the model that ``config`` describes and save it to ``config.checkpoint``."""
+    base = base if base is not None else Path.cwd()
+    x, y, lengths = _load_training_data(config.data, config.model, base)
+    if x.shape[-1] != config.model.input_size:
+        raise ConfigError(
+            f"[model] input_size is {config.model.input_size} but the data has {x.shape[-1]} "
+            "input feature(s)"
+        )
+    x_scaler = y_scaler = None
+    if config.data.scale == "standard":
+        x_scaler = StandardScaler().fit(x if lengths is None else x[_valid(lengths, x.shape[1])])
+        x = x_scaler.transform(x)
+        if config.model.task == "regression":
+            y_scaler = StandardScaler().fit(y)
+            y = y_scaler.transform(y)
+    set_seed(config.train.seed)
+    model = SequenceModel(config.model)
+    history = Trainer(config.train).fit(model, SequenceData.from_arrays(x, y, lengths))
+    data = asdict(config.data)
+    path = save(
+        base / config.checkpoint,
+        model,
+        x_scaler=x_scaler,
+        y_scaler=y_scaler,
+        train_config=config.train,
+        history=history,
+        data={
+            "inputs": list(data["inputs"]),
+            "targets": list(data["targets"]),
+            "sequence_col": data["sequence_col"],
+            "source": data["task"] or data["csv"],
+        },
+    )
+    return path, history
+
+
+def _valid(lengths: NDArray[np.int64], time: int) -> NDArray[np.bool_]:
+    return np.arange(time)[None, :] < lengths[:, None]  # (N, T)
+
+
+def predict_csv(checkpoint: Checkpoint, path: str | Path) -> tuple[list[str], list[list[object]]]:
+    """Predict every sequence of a long-format CSV file; returns (header, rows)."""
+    data = checkpoint.data or {}
+    config = checkpoint.model.config
+    if not isinstance(config, ModelConfig):
+        raise DataError("predict_csv works with per-step and many-to-one sequence models")
+    inputs = data.get("inputs") or (["x"] if config.input_size == 1 else None)
+    if inputs is None:
+        raise DataError(
+            "the checkpoint does not name its input columns; save it with data={'inputs': [...]}"
+        )
+    seq_col = data.get("sequence_col", "sequence")
+    seqs = read_sequences_csv(path, inputs, None, seq_col)
+    pred = checkpoint.predict(seqs.x, lengths=seqs.lengths)
+    per_step = config.head == "per_step"
+    if config.task == "classification":
+        assert pred.probabilities is not None and pred.labels is not None
+        names = ["label"] + [f"prob_{k}" for k in range(config.out_features)]
+        table = np.concatenate([pred.labels[..., None], pred.probabilities], axis=-1)
+    else:
+        assert pred.values is not None
+        names = list(data.get("targets") or [f"y{k}" for k in range(config.out_features)])
+        table = pred.values
+    header = [seq_col or "sequence"] + (["step"] if per_step else []) + names
+    rows: list[list[object]] = []
+    for n, sid in enumerate(seqs.ids):
+        if per_step:
+            for t in range(int(seqs.lengths[n])):
+                rows.append([sid, t, *_cells(table[n, t], config.task)])
+        else:
+            rows.append([sid, *_cells(table[n], config.task)])
+    return header, rows
+
+
+def _cells(values: NDArray[Any], task: str) -> list[object]:
+    if task == "classification":
+        return [int(values[0]), *(float(v) for v in values[1:])]
+    return [float(v) for v in values]
