@@ -56,7 +56,7 @@ def test_early_stopping_restores_the_best_weights() -> None:
         def on_epoch_end(
             self, trainer: Trainer, model: torch.nn.Module, logs: dict[str, float]
         ) -> None:
-            self.states.append({k: v.clone() for k, v in model.state_dict().items()})
+            self.states.append({k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
 
     snaps = Snapshots()
     set_seed(0)

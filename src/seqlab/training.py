@@ -152,7 +152,23 @@ class Trainer:
         if not hasattr(model, "training_loss"):
             raise TypeError(f"{type(model).__name__} has no training_loss(batch, state) method")
         torch.manual_seed(cfg.seed)  # dropout and anything else drawn during training
+        home = next(model.parameters()).device
         model.to(self.device)
+        try:
+            history = self._epochs(model, train_epoch, val_epoch, stateful)
+        finally:
+            model.to(home)  # training may use CUDA; the model goes back where it came from
+        model.eval()
+        return history
+
+    def _epochs(
+        self,
+        model: nn.Module,
+        train_epoch: EpochBatches,
+        val_epoch: EpochBatches | None,
+        stateful: bool,
+    ) -> History:
+        cfg = self.config
         optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         scheduler = (
             torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
@@ -175,7 +191,6 @@ class Trainer:
             if self.should_stop:
                 break
         self._emit("on_fit_end", model, history)
-        model.eval()
         return history
 
     def _train_epoch(
@@ -223,10 +238,11 @@ class Trainer:
         """Mean loss over ``batches`` in eval mode; with ``stateful`` the state is carried."""
         was_training = model.training
         model.eval()
+        device = next(model.parameters()).device
         state: State | None = None
         total, count = 0.0, 0
         for batch in batches:
-            batch = batch.to(self.device)
+            batch = batch.to(device)
             loss, new_state = model.training_loss(batch, state)  # type: ignore[operator]
             state = new_state if stateful else None
             n = int(batch.x.shape[0])
