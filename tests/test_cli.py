@@ -128,3 +128,28 @@ def test_help_lists_every_command() -> None:
     done = seqlab("--help")
     for command in ("scenarios", "train", "predict", "info"):
         assert command in done.stdout
+
+
+def test_seq2seq_train_predict_info(tmp_path: Path) -> None:
+    (tmp_path / "run.toml").write_text(
+        '[data]\ntask = "future-predictor"\nnum_sequences = 2000\nlength = 4\n'
+        '[model]\nkind = "seq2seq"\nhorizon = 4\nhidden_size = 32\n'
+        "[train]\nepochs = 10\nlr = 0.01\nbatch_size = 64\n"
+    )
+    done = seqlab("train", "--config", str(tmp_path / "run.toml"), "--quiet")
+    assert done.returncode == 0, done.stderr
+    write_rows_csv(
+        tmp_path / "windows.csv",
+        ["sequence", "x"],
+        [["a", v] for v in (33, 53, 113, 213)] + [["b", v] for v in (-7, -4, 5, 20)],
+    )
+    done = seqlab("predict", "--checkpoint", "runs/model", "--input", "windows.csv", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] == "sequence,horizon_step,y"
+    got = [float(line.split(",")[2]) for line in lines[1:]]
+    expected = [353, 533, 753, 1013, 41, 68, 101, 140]
+    assert np.abs(np.array(got) - expected).max() < 40  # a small, short run: within 4% of 1013
+    info = seqlab("info", "--checkpoint", str(tmp_path / "runs" / "model"))
+    assert "model:          seq2seq" in info.stdout
+    assert "horizon: 4" in info.stdout

@@ -74,3 +74,17 @@ def test_example_script_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Scenario 3" in done.stdout
     assert "1 of 1 scenarios passed" in done.stdout
+
+
+def test_future_predictor_from_a_reloaded_checkpoint(tmp_path: Path) -> None:
+    from seqlab.scenarios import future_predictor
+
+    result = future_predictor.run(tmp_path)
+    _assert_passed(result)
+    assert result.numbers["held-out pairs: WAPE (sum|e| / sum|true|)"] <= 0.01
+    assert result.numbers["held-out pairs: mean |e|/|true| (|true| >= 20)"] <= 0.01
+    assert result.numbers["linear least-squares baseline: held-out WAPE"] < 1e-6
+    cases = [k for k in result.numbers if k.endswith("worst |e| / max(|true|, 200)")]
+    assert len(cases) == 3
+    assert all(result.numbers[k] <= 0.01 for k in cases)
+    assert (result.artifacts["checkpoint"] / "checkpoint.json").is_file()

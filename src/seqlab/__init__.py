@@ -4,10 +4,18 @@ from seqlab._seed import set_seed
 from seqlab._version import __version__
 from seqlab.callbacks import Callback, EarlyStopping, ProgressBar
 from seqlab.checkpoint import Checkpoint, Prediction, load, load_checkpoint, save
-from seqlab.config import DataConfig, ModelConfig, RunConfig, TrainConfig, load_run_config
+from seqlab.config import (
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    Seq2SeqConfig,
+    TrainConfig,
+    load_run_config,
+)
 from seqlab.data.batches import Batch, SequenceData, stream_batches
 from seqlab.data.scaling import MinMaxScaler, StandardScaler
 from seqlab.errors import CheckpointError, ConfigError, DataError, SeqlabError, TrainingDiverged
+from seqlab.models.seq2seq import ScheduledSampling, Seq2Seq
 from seqlab.models.sequence import SequenceModel
 from seqlab.models.state import State, detach_state
 from seqlab.training import History, Trainer
@@ -27,6 +35,9 @@ __all__ = [
     "Prediction",
     "ProgressBar",
     "RunConfig",
+    "ScheduledSampling",
+    "Seq2Seq",
+    "Seq2SeqConfig",
     "SeqlabError",
     "SequenceData",
     "SequenceModel",

@@ -1,7 +1,7 @@
 """Trainer callbacks, named by event: early stopping, progress bar.
 
-A callback overrides any of ``on_fit_start``, ``on_batch_end``, ``on_epoch_end`` and
-``on_fit_end``; it stops training by setting ``trainer.should_stop = True``.
+A callback overrides any of ``on_fit_start``, ``on_epoch_start``, ``on_batch_end``,
+``on_epoch_end`` and ``on_fit_end``; it stops training by setting ``trainer.should_stop = True``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ class Callback:
 
     def on_fit_start(self, trainer: Trainer, model: nn.Module) -> None:
         """Called once before the first epoch."""
+
+    def on_epoch_start(self, trainer: Trainer, model: nn.Module, epoch: int) -> None:
+        """Called at the start of each epoch (0-based)."""
 
     def on_batch_end(self, trainer: Trainer, model: nn.Module, logs: dict[str, float]) -> None:
         """Called after each optimizer step with ``step``, ``loss`` and ``running_loss``."""

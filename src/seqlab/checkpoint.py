@@ -25,10 +25,11 @@ from torch import nn
 
 from seqlab._io import atomic_write_dir
 from seqlab._version import __version__
-from seqlab.config import ModelConfig, TrainConfig, config_from_dict
+from seqlab.config import ModelConfig, Seq2SeqConfig, TrainConfig, config_from_dict
 from seqlab.data.batches import as_float_tensor
 from seqlab.data.scaling import Scaler, scaler_from_dict
 from seqlab.errors import CheckpointError, ConfigError
+from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.sequence import SequenceModel
 from seqlab.models.state import State
 from seqlab.training import History
@@ -42,6 +43,7 @@ META_FILE = "checkpoint.json"
 # Model kinds a checkpoint can rebuild: kind -> (model class, config class).
 MODEL_KINDS: dict[str, tuple[type[nn.Module], type[Any]]] = {
     SequenceModel.kind: (SequenceModel, ModelConfig),
+    Seq2Seq.kind: (Seq2Seq, Seq2SeqConfig),
 }
 
 
@@ -62,26 +64,47 @@ class Checkpoint:
     model: nn.Module
     x_scaler: Scaler | None = None
     y_scaler: Scaler | None = None
+    future_scaler: Scaler | None = None
     train_config: TrainConfig | None = None
     history: History | None = None
     data: dict[str, Any] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def config(self) -> ModelConfig | Seq2SeqConfig:
+        """The model's configuration."""
+        config = self.model.config
+        assert isinstance(config, ModelConfig | Seq2SeqConfig)
+        return config
+
     @torch.no_grad()
     def predict(
-        self, x: object, state: State | None = None, lengths: object | None = None
+        self,
+        x: object,
+        state: State | None = None,
+        lengths: object | None = None,
+        future: object | None = None,
     ) -> Prediction:
-        """Scale ``x`` (B, T, F) in original units, run the model, unscale the outputs."""
+        """Scale ``x`` (B, T, F) given in original units, run the model, unscale its outputs.
+
+        ``lengths`` is for sequence models, ``future`` (B, H, Fc) for encoder–decoders.
+        """
         model = self.model
+        device = next(model.parameters()).device
         arr = np.asarray(x, dtype=np.float32)
         if self.x_scaler is not None:
             arr = self.x_scaler.transform(arr)
-        device = next(model.parameters()).device
-        xt = as_float_tensor(arr, "x").to(device)
-        lt = None if lengths is None else torch.as_tensor(np.asarray(lengths), dtype=torch.int64)
+        kwargs: dict[str, torch.Tensor] = {}
+        if lengths is not None:
+            kwargs["lengths"] = torch.as_tensor(np.asarray(lengths), dtype=torch.int64)
+        if future is not None:
+            fut = np.asarray(future, dtype=np.float32)
+            if self.future_scaler is not None:
+                fut = self.future_scaler.transform(fut)
+            kwargs["future"] = as_float_tensor(fut, "future").to(device)
         model.eval()
-        out, state = model(xt, state, lt)
-        config = model.config
+        out, state = model(as_float_tensor(arr, "x").to(device), state, **kwargs)
+        config = self.config
         if isinstance(config, ModelConfig) and config.task == "classification":
             probs = torch.softmax(out, dim=-1)
             return Prediction(None, probs.cpu().numpy(), probs.argmax(-1).cpu().numpy(), state)
@@ -97,6 +120,7 @@ def save(
     *,
     x_scaler: Scaler | None = None,
     y_scaler: Scaler | None = None,
+    future_scaler: Scaler | None = None,
     train_config: TrainConfig | None = None,
     history: History | None = None,
     data: dict[str, Any] | None = None,
@@ -129,6 +153,7 @@ def save(
         "scalers": {
             "x": None if x_scaler is None else x_scaler.to_dict(),
             "y": None if y_scaler is None else y_scaler.to_dict(),
+            "future": None if future_scaler is None else future_scaler.to_dict(),
         },
         "data": data,
         "history": None if history is None else history.to_dict(),
@@ -202,6 +227,9 @@ def load_checkpoint(path: str | Path, *, device: str | torch.device = "cpu") -> 
         model=model,
         x_scaler=None if scalers.get("x") is None else scaler_from_dict(scalers["x"]),
         y_scaler=None if scalers.get("y") is None else scaler_from_dict(scalers["y"]),
+        future_scaler=(
+            None if scalers.get("future") is None else scaler_from_dict(scalers["future"])
+        ),
         train_config=(
             None
             if meta.get("train_config") is None

@@ -32,6 +32,7 @@ __all__ = [
     "Head",
     "ModelConfig",
     "RunConfig",
+    "Seq2SeqConfig",
     "Task",
     "TrainConfig",
     "config_from_dict",
@@ -196,19 +197,90 @@ class DataConfig:
         _choice("scale", self.scale, ("standard", "none"))
 
 
+DecoderInput = Literal["conditional", "unconditioned"]
+Regime = Literal["teacher_forcing", "mixed", "scheduled_sampling", "free_running"]
+Seq2SeqMode = Literal["seq2seq", "direct"]
+
+
+@dataclass(frozen=True)
+class Seq2SeqConfig:
+    """Architecture and training regime of a :class:`~seqlab.models.Seq2Seq`.
+
+    The encoder reads ``input_size`` features per step, of which the first
+    ``output_size`` are the target series and the rest past covariates. The decoder
+    predicts ``horizon`` steps of the targets, also reading ``future_size`` known-future
+    covariates per step. ``decoder="conditional"`` feeds the decoder the previous value
+    (the true one under teacher forcing, its own prediction otherwise);
+    ``"unconditioned"`` feeds it nothing. ``regime`` picks teacher forcing, a constant
+    teacher-forcing ratio (``mixed``), scheduled sampling (the ratio decays linearly from
+    ``teacher_forcing_ratio`` to 0 over training) or free running; inference is always
+    autoregressive. ``composite`` adds a second decoder that reconstructs the input in
+    reverse order (Srivastava et al., 2015), used in training only. ``mode="direct"``
+    replaces the decoder with one linear map from the encoder's final state to all
+    ``horizon`` steps. ``l2`` penalises the squared recurrent weights.
+    """
+
+    horizon: int
+    cell: Cell = "lstm"
+    input_size: int = 1
+    output_size: int = 1
+    future_size: int = 0
+    hidden_size: int = 64
+    num_layers: int = 1
+    dropout: float = 0.0
+    mode: Seq2SeqMode = "seq2seq"
+    decoder: DecoderInput = "conditional"
+    regime: Regime = "teacher_forcing"
+    teacher_forcing_ratio: float = 1.0
+    composite: bool = False
+    l2: float = 0.0
+
+    def __post_init__(self) -> None:
+        _positive_int("horizon", self.horizon)
+        _choice("cell", self.cell, get_args(Cell))
+        _positive_int("input_size", self.input_size)
+        _positive_int("output_size", self.output_size)
+        if self.output_size > self.input_size:
+            raise ConfigError(
+                f"`output_size` ({self.output_size}) cannot exceed `input_size` "
+                f"({self.input_size}): the first output_size input columns are the targets"
+            )
+        if (
+            isinstance(self.future_size, bool)
+            or not isinstance(self.future_size, int)
+            or self.future_size < 0
+        ):
+            raise ConfigError(
+                f"`future_size` must be a non-negative integer, got {self.future_size!r}"
+            )
+        _positive_int("hidden_size", self.hidden_size)
+        _positive_int("num_layers", self.num_layers)
+        _fraction("dropout", self.dropout)
+        _choice("mode", self.mode, get_args(Seq2SeqMode))
+        _choice("decoder", self.decoder, get_args(DecoderInput))
+        _choice("regime", self.regime, get_args(Regime))
+        _fraction("teacher_forcing_ratio", self.teacher_forcing_ratio, closed_right=True)
+        if not isinstance(self.composite, bool):
+            raise ConfigError(f"`composite` must be true or false, got {self.composite!r}")
+        _positive_float("l2", self.l2, allow_zero=True)
+        if self.mode == "direct" and self.composite:
+            raise ConfigError("`composite` needs mode='seq2seq' (the direct model has no decoder)")
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """A whole ``seqlab train`` run: the TOML file's four sections."""
 
     data: DataConfig
-    model: ModelConfig = field(default_factory=ModelConfig)
+    model: ModelConfig | Seq2SeqConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     checkpoint: str = "runs/model"
 
     def to_dict(self) -> dict[str, Any]:
+        kind = "seq2seq" if isinstance(self.model, Seq2SeqConfig) else "sequence"
         return {
             "data": asdict(self.data),
-            "model": asdict(self.model),
+            "model": {"kind": kind, **asdict(self.model)},
             "train": asdict(self.train),
             "output": {"checkpoint": self.checkpoint},
         }
@@ -254,9 +326,16 @@ def load_run_config(path: str | Path) -> RunConfig:
     output = raw.get("output", {})
     if not isinstance(output, Mapping) or set(output) - {"checkpoint"}:
         raise ConfigError(f"[output] takes only `checkpoint`, got {output!r}")
+    model_raw = dict(raw.get("model", {}))
+    kind = model_raw.pop("kind", "sequence")
+    if kind not in ("sequence", "seq2seq"):
+        raise ConfigError(f"[model] `kind` must be 'sequence' or 'seq2seq', got {kind!r}")
+    model_cls: type[ModelConfig | Seq2SeqConfig] = (
+        ModelConfig if kind == "sequence" else Seq2SeqConfig
+    )
     return RunConfig(
         data=config_from_dict(DataConfig, raw["data"], "data"),
-        model=config_from_dict(ModelConfig, raw.get("model", {}), "model"),
+        model=config_from_dict(model_cls, model_raw, "model"),
         train=config_from_dict(TrainConfig, raw.get("train", {}), "train"),
         checkpoint=str(output.get("checkpoint", "runs/model")),
     )

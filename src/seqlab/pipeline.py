@@ -15,12 +15,13 @@ from numpy.typing import NDArray
 
 from seqlab._seed import set_seed
 from seqlab.checkpoint import Checkpoint, save
-from seqlab.config import DataConfig, ModelConfig, RunConfig
+from seqlab.config import DataConfig, ModelConfig, RunConfig, Seq2SeqConfig
 from seqlab.data.batches import SequenceData
-from seqlab.data.csvio import read_sequences_csv
-from seqlab.data.scaling import StandardScaler
+from seqlab.data.csvio import CsvSequences, read_sequences_csv
+from seqlab.data.scaling import Scaler, StandardScaler
 from seqlab.data.tasks import make_task
 from seqlab.errors import ConfigError, DataError
+from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.sequence import SequenceModel
 from seqlab.training import History, Trainer
 
@@ -30,15 +31,19 @@ log = logging.getLogger(__name__)
 
 
 def _load_training_data(
-    data: DataConfig, model: ModelConfig, base: Path
+    data: DataConfig, model: ModelConfig | Seq2SeqConfig, base: Path
 ) -> tuple[NDArray[np.float32], NDArray[Any], NDArray[np.int64] | None]:
+    seq2seq = isinstance(model, Seq2SeqConfig)
     if data.task is not None:
         task = make_task(data.task, data.num_sequences, data.length, data.seed)
-        if task.head != model.head or task.task != model.task:
-            raise ConfigError(
-                f"task {data.task!r} needs head={task.head!r} and task={task.task!r} in [model], "
-                f"got head={model.head!r}, task={model.task!r}"
+        wanted = ("seq2seq", "regression") if seq2seq else (model.head, model.task)  # type: ignore[union-attr]
+        if (task.head, task.task) != wanted:
+            need = (
+                "kind='seq2seq'"
+                if task.head == "seq2seq"
+                else f"head={task.head!r}, task={task.task!r}"
             )
+            raise ConfigError(f"task {data.task!r} needs {need} in [model]")
         return task.x, task.y, task.lengths
     csv_path = Path(data.csv)  # type: ignore[arg-type]
     seqs = read_sequences_csv(
@@ -49,11 +54,39 @@ def _load_training_data(
     )
     assert seqs.y is not None
     y: NDArray[Any] = seqs.y
+    if isinstance(model, Seq2SeqConfig):  # each sequence: lookback rows, then horizon rows
+        if len(set(seqs.lengths.tolist())) != 1 or int(seqs.lengths[0]) <= model.horizon:
+            raise DataError(
+                f"seq2seq training from CSV needs every sequence to hold lookback + horizon rows "
+                f"(horizon {model.horizon}), got lengths {sorted(set(seqs.lengths.tolist()))}"
+            )
+        cut = int(seqs.lengths[0]) - model.horizon
+        return seqs.x[:, :cut], y[:, cut:], None
     if model.head == "last":
         y = y[np.arange(len(seqs.ids)), seqs.lengths - 1]  # (N, T, O) -> (N, O)
     if model.task == "classification":
         y = y[..., 0].astype(np.int64)  # one label column: (N, T, 1) -> (N, T)
     return seqs.x, y, seqs.lengths
+
+
+def _fit_scalers(
+    config: RunConfig, x: NDArray[np.float32], y: NDArray[Any], lengths: NDArray[np.int64] | None
+) -> tuple[Scaler | None, Scaler | None]:
+    """Scalers fitted on the training data only. An encoder–decoder feeds its own outputs
+    back as inputs, so its target columns share one scaler with the targets."""
+    model = config.model
+    if config.data.scale == "none":
+        return None, None
+    if isinstance(model, Seq2SeqConfig):
+        o = model.output_size
+        target = StandardScaler().fit(np.concatenate([x[..., :o].reshape(-1, o), y.reshape(-1, o)]))
+        x_scaler = StandardScaler().fit(x)
+        assert x_scaler.offset_ is not None and x_scaler.scale_ is not None
+        assert target.offset_ is not None and target.scale_ is not None
+        x_scaler.offset_[:o], x_scaler.scale_[:o] = target.offset_, target.scale_
+        return x_scaler, target
+    x_scaler = StandardScaler().fit(x if lengths is None else x[_valid(lengths, x.shape[1])])
+    return x_scaler, (StandardScaler().fit(y) if model.task == "regression" else None)
 
 
 def train_from_config(config: RunConfig, base: Path | None = None) -> tuple[Path, History]:
@@ -65,15 +98,17 @@ def train_from_config(config: RunConfig, base: Path | None = None) -> tuple[Path
             f"[model] input_size is {config.model.input_size} but the data has {x.shape[-1]} "
             "input feature(s)"
         )
-    x_scaler = y_scaler = None
-    if config.data.scale == "standard":
-        x_scaler = StandardScaler().fit(x if lengths is None else x[_valid(lengths, x.shape[1])])
+    x_scaler, y_scaler = _fit_scalers(config, x, y, lengths)
+    if x_scaler is not None:
         x = x_scaler.transform(x)
-        if config.model.task == "regression":
-            y_scaler = StandardScaler().fit(y)
-            y = y_scaler.transform(y)
+    if y_scaler is not None:
+        y = y_scaler.transform(y)
     set_seed(config.train.seed)
-    model = SequenceModel(config.model)
+    model: SequenceModel | Seq2Seq = (
+        Seq2Seq(config.model)
+        if isinstance(config.model, Seq2SeqConfig)
+        else SequenceModel(config.model)
+    )
     history = Trainer(config.train).fit(model, SequenceData.from_arrays(x, y, lengths))
     data = asdict(config.data)
     path = save(
@@ -98,11 +133,13 @@ def _valid(lengths: NDArray[np.int64], time: int) -> NDArray[np.bool_]:
 
 
 def predict_csv(checkpoint: Checkpoint, path: str | Path) -> tuple[list[str], list[list[object]]]:
-    """Predict every sequence of a long-format CSV file; returns (header, rows)."""
+    """Predict every sequence of a long-format CSV file; returns (header, rows).
+
+    Sequence models give one row per step (per-step head) or per sequence (last head);
+    an encoder–decoder reads each sequence as its input window and gives ``horizon`` rows.
+    """
     data = checkpoint.data or {}
-    config = checkpoint.model.config
-    if not isinstance(config, ModelConfig):
-        raise DataError("predict_csv works with per-step and many-to-one sequence models")
+    config = checkpoint.config
     inputs = data.get("inputs") or (["x"] if config.input_size == 1 else None)
     if inputs is None:
         raise DataError(
@@ -110,6 +147,8 @@ def predict_csv(checkpoint: Checkpoint, path: str | Path) -> tuple[list[str], li
         )
     seq_col = data.get("sequence_col", "sequence")
     seqs = read_sequences_csv(path, inputs, None, seq_col)
+    if isinstance(config, Seq2SeqConfig):
+        return _predict_windows(checkpoint, config, seqs, seq_col, data)
     pred = checkpoint.predict(seqs.x, lengths=seqs.lengths)
     per_step = config.head == "per_step"
     if config.task == "classification":
@@ -128,6 +167,32 @@ def predict_csv(checkpoint: Checkpoint, path: str | Path) -> tuple[list[str], li
                 rows.append([sid, t, *_cells(table[n, t], config.task)])
         else:
             rows.append([sid, *_cells(table[n], config.task)])
+    return header, rows
+
+
+def _predict_windows(
+    checkpoint: Checkpoint,
+    config: Seq2SeqConfig,
+    seqs: CsvSequences,
+    seq_col: str | None,
+    data: dict[str, Any],
+) -> tuple[list[str], list[list[object]]]:
+    if config.future_size:
+        raise DataError(
+            "predicting from CSV does not take future covariates yet; use the Python API"
+        )
+    if len(set(seqs.lengths.tolist())) != 1:
+        lengths = sorted(set(seqs.lengths.tolist()))
+        raise DataError(f"every input window must have the same length, got {lengths}")
+    pred = checkpoint.predict(seqs.x).values
+    assert pred is not None
+    names = list(data.get("targets") or [f"y{k}" for k in range(config.output_size)])
+    header = [seq_col or "sequence", "horizon_step", *names]
+    rows = [
+        [sid, h + 1, *(float(v) for v in pred[n, h])]
+        for n, sid in enumerate(seqs.ids)
+        for h in range(config.horizon)
+    ]
     return header, rows
 
 

@@ -77,6 +77,7 @@ class Trainer:
     ) -> None:
         self.config = config if config is not None else TrainConfig()
         self.callbacks: list[Callback] = list(callbacks)
+        self._model_callbacks: list[Callback] = []
         if self.config.patience is not None and not any(
             isinstance(c, EarlyStopping) for c in self.callbacks
         ):
@@ -137,7 +138,7 @@ class Trainer:
         )
 
     def _emit(self, event: str, *args: Any) -> None:
-        for callback in self.callbacks:
+        for callback in [*self._model_callbacks, *self.callbacks]:
             getattr(callback, event)(self, *args)
 
     def _run(
@@ -152,6 +153,8 @@ class Trainer:
         if not hasattr(model, "training_loss"):
             raise TypeError(f"{type(model).__name__} has no training_loss(batch, state) method")
         torch.manual_seed(cfg.seed)  # dropout and anything else drawn during training
+        # A model may ask for callbacks of its own (e.g. scheduled sampling).
+        self._model_callbacks = list(getattr(model, "training_callbacks", list)())
         home = next(model.parameters()).device
         model.to(self.device)
         try:
@@ -180,6 +183,7 @@ class Trainer:
         self._emit("on_fit_start", model)
         step = 0
         for epoch in range(cfg.epochs):
+            self._emit("on_epoch_start", model, epoch)
             loss, step = self._train_epoch(model, optimizer, train_epoch, epoch, step, stateful)
             logs = {"epoch": float(epoch), "loss": loss, "lr": optimizer.param_groups[0]["lr"]}
             if val_epoch is not None:

@@ -18,15 +18,18 @@ __all__ = ["Batch", "SequenceData", "as_float_tensor", "stream_batches"]
 
 
 class Batch(NamedTuple):
-    """One mini-batch: inputs (B, T, F), targets, and optional lengths (B,)."""
+    """One mini-batch: inputs (B, T, F), targets, optional lengths (B,) and optional
+    known-future covariates (B, H, Fc) for encoder–decoder models."""
 
     x: torch.Tensor
     y: torch.Tensor
     lengths: torch.Tensor | None = None
+    future: torch.Tensor | None = None
 
     def to(self, device: torch.device | str) -> Batch:
         lengths = None if self.lengths is None else self.lengths.to(device)
-        return Batch(self.x.to(device), self.y.to(device), lengths)
+        future = None if self.future is None else self.future.to(device)
+        return Batch(self.x.to(device), self.y.to(device), lengths, future)
 
 
 def as_float_tensor(values: object, name: str) -> torch.Tensor:
@@ -62,9 +65,12 @@ class SequenceData:
     x: torch.Tensor
     y: torch.Tensor
     lengths: torch.Tensor | None = None
+    future: torch.Tensor | None = None
 
     @classmethod
-    def from_arrays(cls, x: object, y: object, lengths: object | None = None) -> SequenceData:
+    def from_arrays(
+        cls, x: object, y: object, lengths: object | None = None, future: object | None = None
+    ) -> SequenceData:
         xt = as_float_tensor(x, "x")
         if xt.dim() != 3:
             raise DataError(
@@ -85,14 +91,23 @@ class SequenceData:
                     f"`lengths` must hold {xt.shape[0]} integers in [1, {xt.shape[1]}], "
                     f"got shape {tuple(lt.shape)}"
                 )
-        return cls(xt, yt, lt)
+        ft = None
+        if future is not None:
+            ft = as_float_tensor(future, "future")
+            if ft.dim() != 3 or ft.shape[0] != xt.shape[0]:
+                raise DataError(
+                    f"expected `future` covariates of shape ({xt.shape[0]}, horizon, features), "
+                    f"got {tuple(ft.shape)}"
+                )
+        return cls(xt, yt, lt, ft)
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
 
     def subset(self, index: torch.Tensor) -> SequenceData:
         lengths = None if self.lengths is None else self.lengths[index]
-        return SequenceData(self.x[index], self.y[index], lengths)
+        future = None if self.future is None else self.future[index]
+        return SequenceData(self.x[index], self.y[index], lengths, future)
 
     def split(
         self, val_fraction: float, generator: torch.Generator
@@ -113,9 +128,8 @@ class SequenceData:
             torch.randperm(len(self), generator=generator) if shuffle else torch.arange(len(self))
         )
         for start in range(0, len(self), batch_size):
-            index = order[start : start + batch_size]
-            lengths = None if self.lengths is None else self.lengths[index]
-            yield Batch(self.x[index], self.y[index], lengths)
+            part = self.subset(order[start : start + batch_size])
+            yield Batch(part.x, part.y, part.lengths, part.future)
 
 
 def stream_batches(x: object, y: object, num_streams: int, chunk_length: int) -> list[Batch]:

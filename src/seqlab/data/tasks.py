@@ -15,11 +15,14 @@ from numpy.typing import NDArray
 from seqlab.errors import ConfigError
 
 __all__ = [
+    "FUTURE_CASES",
     "SERIES_PREDICTOR_ROWS",
     "SERIES_PREDICTOR_TESTS",
     "TASKS",
     "TaskData",
     "bit_sequences",
+    "future_predictor",
+    "future_predictor_pairs",
     "make_task",
     "series_predictor",
     "two_bit_stream",
@@ -103,16 +106,52 @@ def _two_bit_sequences(n: int, length: int, rng: np.random.Generator) -> TaskDat
     return TaskData(x[..., None], y, None, "per_step", "classification", 4)
 
 
-TASKS: dict[str, Callable[[int, int, np.random.Generator], TaskData]] = {
-    "series-predictor": lambda n, t, rng: series_predictor(n, t, rng),
-    "two-bit": _two_bit_sequences,
-    "bit-sum": lambda n, t, rng: bit_sequences(n, t, rng, per_step=False),
-    "bit-running-sum": lambda n, t, rng: bit_sequences(n, t, rng, per_step=True),
-}
-
-
 def make_task(name: str, n: int, length: int, seed: int) -> TaskData:
     """Generate ``n`` sequences of the built-in task ``name``."""
     if name not in TASKS:
         raise ConfigError(f"unknown task {name!r}; built-in tasks: {', '.join(TASKS)}")
     return TASKS[name](n, length, np.random.default_rng(seed))
+
+
+# Scenario 1: value(i, j, t) = i*t^2 + j; read t = 0..3, predict t = 4..7.
+FUTURE_I = (-25, 25)
+FUTURE_J = (-100, 100)
+FUTURE_CASES: tuple[tuple[list[float], list[float]], ...] = (
+    ([33, 53, 113, 213], [353, 533, 753, 1013]),
+    ([-17, -32, -77, -152], [-257, -392, -557, -752]),
+    ([-7, -4, 5, 20], [41, 68, 101, 140]),
+)
+
+
+def future_predictor_pairs() -> NDArray[np.int64]:
+    """Every integer pair (i, j) of the scenario's family: (51 * 201, 2)."""
+    i = np.arange(FUTURE_I[0], FUTURE_I[1] + 1)
+    j = np.arange(FUTURE_J[0], FUTURE_J[1] + 1)
+    return np.stack(np.meshgrid(i, j, indexing="ij"), axis=-1).reshape(-1, 2)
+
+
+def future_predictor(
+    pairs: NDArray[np.int64], lookback: int = 4, horizon: int = 4
+) -> tuple[F32, F32]:
+    """Inputs (N, lookback, 1) at t = 0..lookback-1 and targets (N, horizon, 1) after them."""
+    t = np.arange(lookback + horizon, dtype=np.float64)
+    values = pairs[:, :1] * t[None, :] ** 2 + pairs[:, 1:2]  # (N, L+H)
+    v = values.astype(np.float32)[..., None]
+    return v[:, :lookback], v[:, lookback:]
+
+
+def _future_predictor_task(n: int, length: int, rng: np.random.Generator) -> TaskData:
+    pairs = future_predictor_pairs()
+    x, y = future_predictor(
+        pairs[rng.choice(len(pairs), size=n, replace=n > len(pairs))], length, length
+    )
+    return TaskData(x, y, None, "seq2seq")
+
+
+TASKS: dict[str, Callable[[int, int, np.random.Generator], TaskData]] = {
+    "future-predictor": _future_predictor_task,
+    "series-predictor": lambda n, t, rng: series_predictor(n, t, rng),
+    "two-bit": _two_bit_sequences,
+    "bit-sum": lambda n, t, rng: bit_sequences(n, t, rng, per_step=False),
+    "bit-running-sum": lambda n, t, rng: bit_sequences(n, t, rng, per_step=True),
+}

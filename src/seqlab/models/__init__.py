@@ -2,13 +2,17 @@
 
 from seqlab.models.backbone import RecurrentBackbone
 from seqlab.models.heads import LastStepHead, PerStepHead
+from seqlab.models.seq2seq import Decoder, ScheduledSampling, Seq2Seq
 from seqlab.models.sequence import SequenceModel
 from seqlab.models.state import State, detach_state
 
 __all__ = [
+    "Decoder",
     "LastStepHead",
     "PerStepHead",
     "RecurrentBackbone",
+    "ScheduledSampling",
+    "Seq2Seq",
     "SequenceModel",
     "State",
     "detach_state",

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from seqlab.scenarios import bit_counter, series_predictor, two_bit
+from seqlab.scenarios import bit_counter, future_predictor, series_predictor, two_bit
 from seqlab.scenarios._common import Check, ScenarioResult
 
 __all__ = ["SCENARIOS", "Check", "ScenarioResult", "format_results", "run_scenarios"]
@@ -14,6 +14,7 @@ __all__ = ["SCENARIOS", "Check", "ScenarioResult", "format_results", "run_scenar
 log = logging.getLogger(__name__)
 
 SCENARIOS: dict[str, Callable[[Path, int], ScenarioResult]] = {
+    future_predictor.NAME: future_predictor.run,
     series_predictor.NAME: series_predictor.run,
     two_bit.NAME: two_bit.run,
     bit_counter.NAME: bit_counter.run,

@@ -54,7 +54,7 @@ def train_counter(per_step: bool, lengths: tuple[int, int] | None, seed: int) ->
     config = TrainConfig(epochs=30, batch_size=64, lr=1e-2, schedule="cosine", progress=False)
     train = SequenceData.from_arrays(data.x, y_scaler.transform(data.y), data.lengths)
     history = Trainer(config).fit(model, train)
-    return Checkpoint(model, None, y_scaler, config, history)
+    return Checkpoint(model, y_scaler=y_scaler, train_config=config, history=history)
 
 
 Arrays = tuple[NDArray[np.float32], NDArray[np.float32]]

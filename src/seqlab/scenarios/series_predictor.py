@@ -37,7 +37,9 @@ def _fit(x: np.ndarray, y: np.ndarray, hidden: int, train: TrainConfig, seed: in
     history = Trainer(train).fit(
         model, SequenceData.from_arrays(x_scaler.transform(x), y_scaler.transform(y))
     )
-    return Checkpoint(model, x_scaler, y_scaler, train, history)
+    return Checkpoint(
+        model, x_scaler=x_scaler, y_scaler=y_scaler, train_config=train, history=history
+    )
 
 
 def _predict_in_new_process(checkpoint: Path, workdir: Path) -> np.ndarray:
