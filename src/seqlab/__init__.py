@@ -15,9 +15,11 @@ from seqlab.config import (
 from seqlab.data.batches import Batch, SequenceData, stream_batches
 from seqlab.data.scaling import MinMaxScaler, StandardScaler
 from seqlab.errors import CheckpointError, ConfigError, DataError, SeqlabError, TrainingDiverged
+from seqlab.export import export_onnx
 from seqlab.models.seq2seq import ScheduledSampling, Seq2Seq
 from seqlab.models.sequence import SequenceModel
 from seqlab.models.state import State, detach_state
+from seqlab.streaming import Stream
 from seqlab.training import History, Trainer
 
 __all__ = [
@@ -43,11 +45,13 @@ __all__ = [
     "SequenceModel",
     "StandardScaler",
     "State",
+    "Stream",
     "TrainConfig",
     "Trainer",
     "TrainingDiverged",
     "__version__",
     "detach_state",
+    "export_onnx",
     "load",
     "load_checkpoint",
     "load_run_config",
