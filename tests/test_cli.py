@@ -37,7 +37,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
         '[data]\ncsv = "train.csv"\ninputs = ["x"]\ntargets = ["y"]\n'
         "[model]\nhidden_size = 16\n"
         "[train]\nepochs = 40\nlr = 0.01\nbatch_size = 32\n"
-        '[output]\ncheckpoint = "model"\n'
+        '[output]\nrun_dir = "run"\n'
     )
     done = seqlab("train", "--config", str(root / "run.toml"), "--quiet")
     assert done.returncode == 0, done.stderr
@@ -50,7 +50,7 @@ def test_train_then_predict_a_csv(trained: Path) -> None:
     done = seqlab(
         "predict",
         "--checkpoint",
-        str(trained / "model"),
+        str(trained / "run" / "model"),
         "--input",
         str(trained / "test.csv"),
         "--output",
@@ -68,13 +68,17 @@ def test_train_then_predict_a_csv(trained: Path) -> None:
 def test_predict_to_stdout_and_info(trained: Path) -> None:
     write_rows_csv(trained / "one.csv", ["x"], [[1], [1], [0]])  # no sequence column: one sequence
     done = seqlab(
-        "predict", "--checkpoint", str(trained / "model"), "--input", str(trained / "one.csv")
+        "predict",
+        "--checkpoint",
+        str(trained / "run" / "model"),
+        "--input",
+        str(trained / "one.csv"),
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert lines[0] == "sequence,step,y"
     assert [round(float(line.split(",")[2])) for line in lines[1:]] == [1, 2, 2]
-    info = seqlab("info", "--checkpoint", str(trained / "model"))
+    info = seqlab("info", "--checkpoint", str(trained / "run" / "model"))
     assert info.returncode == 0, info.stderr
     assert "hidden_size: 16" in info.stdout
     assert "trained:        40 epochs" in info.stdout
@@ -85,7 +89,10 @@ def test_predict_to_stdout_and_info(trained: Path) -> None:
     [
         (["info", "--checkpoint", "missing-dir"], "checkpoint not found: missing-dir"),
         (["train", "--config", "missing.toml"], "config file not found: missing.toml"),
-        (["predict", "--checkpoint", "model", "--input", "nothing.csv"], "input file not found"),
+        (
+            ["predict", "--checkpoint", "run/model", "--input", "nothing.csv"],
+            "input file not found",
+        ),
     ],
 )
 def test_errors_are_one_line_with_exit_code_2(trained: Path, args: list[str], message: str) -> None:
@@ -98,11 +105,11 @@ def test_errors_are_one_line_with_exit_code_2(trained: Path, args: list[str], me
 
 def test_bad_csv_names_the_row_and_column(trained: Path) -> None:
     (trained / "bad.csv").write_text("sequence,x\na,1\na,oops\n")
-    done = seqlab("predict", "--checkpoint", "model", "--input", "bad.csv", cwd=trained)
+    done = seqlab("predict", "--checkpoint", "run/model", "--input", "bad.csv", cwd=trained)
     assert done.returncode == 2
     assert "bad.csv, row 3: column 'x' holds 'oops', not a number" in done.stderr
     (trained / "nox.csv").write_text("sequence,z\na,1\n")
-    done = seqlab("predict", "--checkpoint", "model", "--input", "nox.csv", cwd=trained)
+    done = seqlab("predict", "--checkpoint", "run/model", "--input", "nox.csv", cwd=trained)
     assert "column 'x' not found" in done.stderr
     assert "available columns: sequence, z" in done.stderr
 
@@ -121,7 +128,7 @@ def test_train_on_a_builtin_task(tmp_path: Path) -> None:
     )
     done = seqlab("train", "--config", str(tmp_path / "run.toml"), "--quiet")
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "runs" / "model" / "model.safetensors").is_file()
+    assert (tmp_path / "runs" / "model" / "model" / "model.safetensors").is_file()
 
 
 def test_help_lists_every_command() -> None:
@@ -143,13 +150,15 @@ def test_seq2seq_train_predict_info(tmp_path: Path) -> None:
         ["sequence", "x"],
         [["a", v] for v in (33, 53, 113, 213)] + [["b", v] for v in (-7, -4, 5, 20)],
     )
-    done = seqlab("predict", "--checkpoint", "runs/model", "--input", "windows.csv", cwd=tmp_path)
+    done = seqlab(
+        "predict", "--checkpoint", "runs/model/model", "--input", "windows.csv", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert lines[0] == "sequence,horizon_step,y"
     got = [float(line.split(",")[2]) for line in lines[1:]]
     expected = [353, 533, 753, 1013, 41, 68, 101, 140]
     assert np.abs(np.array(got) - expected).max() < 40  # a small, short run: within 4% of 1013
-    info = seqlab("info", "--checkpoint", str(tmp_path / "runs" / "model"))
+    info = seqlab("info", "--checkpoint", str(tmp_path / "runs" / "model" / "model"))
     assert "model:          seq2seq" in info.stdout
     assert "horizon: 4" in info.stdout

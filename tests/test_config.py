@@ -72,11 +72,11 @@ def test_toml_round_trip(tmp_path: Path) -> None:
         '[data]\ntask = "bit-running-sum"\nlength = 8\n'
         '[model]\ncell = "gru"\nhidden_size = 8\n'
         "[train]\nepochs = 2\n"
-        '[output]\ncheckpoint = "out/m"\n'
+        '[output]\nrun_dir = "out/m"\n'
     )
     config = load_run_config(path)
     assert config.model == ModelConfig(cell="gru", hidden_size=8)
     assert config.train.epochs == 2
     assert config.data.length == 8
-    assert config.checkpoint == "out/m"
+    assert config.run_dir == "out/m"
     assert config.to_dict()["model"]["cell"] == "gru"

@@ -95,6 +95,15 @@ def test_chunks_of_different_lengths_in_one_call() -> None:
     np.testing.assert_allclose(outs["b"], ckpt.predict(b[None]).values[0], atol=1e-5)  # type: ignore[index]
 
 
+def test_a_stream_from_a_model_or_a_checkpoint_path(tmp_path: Path) -> None:
+    seqlab.set_seed(0)
+    model = SequenceModel(ModelConfig(hidden_size=4))
+    seqlab.save(tmp_path / "m", model)
+    a = Stream(model).update("s", [1.0, 2.0])
+    b = Stream.from_checkpoint(tmp_path / "m").update("s", [1.0, 2.0])
+    np.testing.assert_array_equal(a, b)
+
+
 def test_series_come_and_go() -> None:
     stream = Stream(CHECKPOINTS["lstm"])
     first = stream.update("a", [1.0, 0.0])

@@ -82,6 +82,19 @@ class EarlyStopping(Callback):
             log.info("early stop at epoch %d; best epoch %d", int(logs["epoch"]), self.best_epoch)
             trainer.should_stop = True
 
+    def state_dict(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """Counters as JSON and the best weights as tensors, for resuming."""
+        meta = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+        return meta, dict(self._best_state or {})
+
+    def load_state_dict(self, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        self.best, self.best_epoch, self.wait = (
+            float(meta["best"]),
+            int(meta["best_epoch"]),
+            int(meta["wait"]),
+        )
+        self._best_state = dict(tensors) if tensors else None
+
     def on_fit_end(self, trainer: Trainer, model: nn.Module, history: History) -> None:
         history.best_epoch = self.best_epoch
         if self.restore_best and self._best_state is not None:

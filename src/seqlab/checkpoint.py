@@ -124,8 +124,12 @@ def save(
     train_config: TrainConfig | None = None,
     history: History | None = None,
     data: dict[str, Any] | None = None,
+    extra_files: dict[str, bytes] | None = None,
 ) -> Path:
     """Write a checkpoint directory at ``path`` atomically and return the path.
+
+    ``extra_files`` are written into the same directory in the same atomic step (the
+    trainer's resume state uses this).
 
     An existing seqlab checkpoint at ``path`` is replaced; any other existing file or
     directory is left alone and a ``CheckpointError`` is raised.
@@ -160,6 +164,7 @@ def save(
         "weights": {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(weights).hexdigest()},
     }
     files = {WEIGHTS_FILE: weights, META_FILE: json.dumps(meta, indent=2).encode() + b"\n"}
+    files.update(extra_files or {})
     atomic_write_dir(path, files)
     return path
 

@@ -32,12 +32,15 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from seqlab.config import load_run_config
-    from seqlab.pipeline import train_from_config
+    from seqlab.pipeline import resume_run, train_from_config
 
-    config = load_run_config(args.config)
-    if args.quiet:
-        config = _quiet(config)
-    path, history = train_from_config(config, base=Path(args.config).resolve().parent)
+    if args.resume:
+        path, history = resume_run(args.resume)
+    else:
+        config = load_run_config(args.config)
+        if args.quiet:
+            config = _quiet(config)
+        path, history = train_from_config(config, base=Path(args.config).resolve().parent)
     last = history.epochs[-1]
     shown = ", ".join(f"{k}={v:.6g}" for k, v in last.items() if k in ("loss", "val_loss"))
     print(f"trained {len(history.epochs)} epochs ({shown}); checkpoint: {path}")
@@ -179,9 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train a model described by a TOML config file",
         description="Train from a TOML file with [data], [model], [train] and [output] "
-        "sections; writes a checkpoint directory.",
+        "sections into a run folder (run.json, last/, best/, model/); --resume continues an "
+        "interrupted run from last/.",
     )
-    p.add_argument("--config", required=True, metavar="FILE.toml", help="run configuration")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", metavar="FILE.toml", help="run configuration")
+    source.add_argument(
+        "--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
 

@@ -37,6 +37,7 @@ __all__ = [
     "TrainConfig",
     "config_from_dict",
     "load_run_config",
+    "run_config_from_dict",
 ]
 
 
@@ -125,7 +126,8 @@ class TrainConfig:
 
     ``clip_grad_norm`` clips the global gradient norm (on by default; ``None`` turns it
     off). ``patience`` turns on early stopping on the validation loss with the best
-    weights restored. ``device="auto"`` uses CUDA when it is present.
+    weights restored. ``device="auto"`` uses CUDA when it is present. With a run folder,
+    the trainer writes its resume state every ``checkpoint_every`` epochs.
     """
 
     epochs: int = 50
@@ -139,9 +141,11 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     progress: bool = True
+    checkpoint_every: int = 1
 
     def __post_init__(self) -> None:
         _positive_int("epochs", self.epochs)
+        _positive_int("checkpoint_every", self.checkpoint_every)
         _positive_int("batch_size", self.batch_size)
         _positive_float("lr", self.lr)
         _positive_float("weight_decay", self.weight_decay, allow_zero=True)
@@ -274,7 +278,7 @@ class RunConfig:
     data: DataConfig
     model: ModelConfig | Seq2SeqConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    checkpoint: str = "runs/model"
+    run_dir: str = "runs/model"
 
     def to_dict(self) -> dict[str, Any]:
         kind = "seq2seq" if isinstance(self.model, Seq2SeqConfig) else "sequence"
@@ -282,7 +286,7 @@ class RunConfig:
             "data": asdict(self.data),
             "model": {"kind": kind, **asdict(self.model)},
             "train": asdict(self.train),
-            "output": {"checkpoint": self.checkpoint},
+            "output": {"run_dir": self.run_dir},
         }
 
 
@@ -315,17 +319,26 @@ def load_run_config(path: str | Path) -> RunConfig:
         raise ConfigError(f"config file not found: {path}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    return run_config_from_dict(raw, str(path))
+
+
+def run_config_from_dict(raw: Mapping[str, Any], where: str = "the run config") -> RunConfig:
+    """Build a RunConfig from its TOML/JSON form (sections data, model, train, output)."""
     sections = ("data", "model", "train", "output")
     for key in raw:
         if key not in sections:
             close = difflib.get_close_matches(key, sections, n=1)
             hint = f"; did you mean [{close[0]}]?" if close else ""
-            raise ConfigError(f"unknown section [{key}] in {path}{hint}")
+            raise ConfigError(f"unknown section [{key}] in {where}{hint}")
     if "data" not in raw:
-        raise ConfigError(f"{path} has no [data] section")
+        raise ConfigError(f"{where} has no [data] section")
     output = raw.get("output", {})
-    if not isinstance(output, Mapping) or set(output) - {"checkpoint"}:
-        raise ConfigError(f"[output] takes only `checkpoint`, got {output!r}")
+    if not isinstance(output, Mapping) or set(output) - {"run_dir"}:
+        close = difflib.get_close_matches(
+            next(iter(set(output) - {"run_dir"}), ""), ["run_dir"], n=1
+        )
+        hint = "; did you mean `run_dir`?" if close else ""
+        raise ConfigError(f"[output] in {where} takes only `run_dir`, got {dict(output)!r}{hint}")
     model_raw = dict(raw.get("model", {}))
     kind = model_raw.pop("kind", "sequence")
     if kind not in ("sequence", "seq2seq"):
@@ -337,5 +350,5 @@ def load_run_config(path: str | Path) -> RunConfig:
         data=config_from_dict(DataConfig, raw["data"], "data"),
         model=config_from_dict(model_cls, model_raw, "model"),
         train=config_from_dict(TrainConfig, raw.get("train", {}), "train"),
-        checkpoint=str(output.get("checkpoint", "runs/model")),
+        run_dir=str(output.get("run_dir", "runs/model")),
     )

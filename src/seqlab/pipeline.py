@@ -5,27 +5,32 @@ Shape key: N sequences, T time, F features, O outputs, C classes.
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import asdict
+import shutil
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from seqlab._io import atomic_write_bytes
 from seqlab._seed import set_seed
 from seqlab.checkpoint import Checkpoint, save
-from seqlab.config import DataConfig, ModelConfig, RunConfig, Seq2SeqConfig
+from seqlab.config import DataConfig, ModelConfig, RunConfig, Seq2SeqConfig, run_config_from_dict
 from seqlab.data.batches import SequenceData
 from seqlab.data.csvio import CsvSequences, read_sequences_csv
 from seqlab.data.scaling import Scaler, StandardScaler
 from seqlab.data.tasks import make_task
-from seqlab.errors import ConfigError, DataError
+from seqlab.errors import ConfigError, DataError, TrainingDiverged
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.sequence import SequenceModel
 from seqlab.training import History, Trainer
 
-__all__ = ["predict_csv", "train_from_config"]
+__all__ = ["RUN_FILE", "predict_csv", "resume_run", "train_from_config"]
+
+RUN_FILE = "run.json"
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +94,21 @@ def _fit_scalers(
     return x_scaler, (StandardScaler().fit(y) if model.task == "regression" else None)
 
 
-def train_from_config(config: RunConfig, base: Path | None = None) -> tuple[Path, History]:
-    """Train the model that ``config`` describes and save it to ``config.checkpoint``."""
+def train_from_config(
+    config: RunConfig, base: Path | None = None, *, resume: bool = False
+) -> tuple[Path, History]:
+    """Train the model that ``config`` describes in its run folder.
+
+    The folder gets ``run.json`` (the config, to resume from), ``last/`` (the resume state,
+    every ``checkpoint_every`` epochs), ``best/`` (the best validation loss) and, at the end,
+    ``model/`` with the scalers. With ``resume`` training continues from ``last/``.
+    """
     base = base if base is not None else Path.cwd()
+    run_dir = base / config.run_dir
+    if config.data.csv is not None and not Path(config.data.csv).is_absolute():
+        config = replace(
+            config, data=replace(config.data, csv=str((base / config.data.csv).resolve()))
+        )
     x, y, lengths = _load_training_data(config.data, config.model, base)
     if x.shape[-1] != config.model.input_size:
         raise ConfigError(
@@ -109,10 +126,19 @@ def train_from_config(config: RunConfig, base: Path | None = None) -> tuple[Path
         if isinstance(config.model, Seq2SeqConfig)
         else SequenceModel(config.model)
     )
-    history = Trainer(config.train).fit(model, SequenceData.from_arrays(x, y, lengths))
+    if not resume:
+        atomic_write_bytes(run_dir / RUN_FILE, json.dumps(config.to_dict(), indent=2).encode())
+    last = run_dir / "last"
+    try:
+        history = Trainer(config.train, run_dir=run_dir).fit(
+            model, SequenceData.from_arrays(x, y, lengths), resume=last if resume else None
+        )
+    except TrainingDiverged as exc:
+        kept = f"; the last good checkpoint is {last}" if last.exists() else ""
+        raise TrainingDiverged(f"{exc}{kept}") from None
     data = asdict(config.data)
     path = save(
-        base / config.checkpoint,
+        run_dir / "model",
         model,
         x_scaler=x_scaler,
         y_scaler=y_scaler,
@@ -126,6 +152,28 @@ def train_from_config(config: RunConfig, base: Path | None = None) -> tuple[Path
         },
     )
     return path, history
+
+
+def resume_run(run_dir: str | Path) -> tuple[Path, History]:
+    """Continue the run in ``run_dir`` from its last checkpoint (``seqlab train --resume``)."""
+    run_dir = Path(run_dir)
+    try:
+        raw = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{run_dir} is not a seqlab run folder (no {RUN_FILE} inside)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{run_dir / RUN_FILE} is corrupt: {exc}") from None
+    config = replace(
+        run_config_from_dict(raw, str(run_dir / RUN_FILE)), run_dir=str(run_dir.resolve())
+    )
+    for stale in [*run_dir.glob(".*.tmp"), *run_dir.glob(".*.old")]:  # a write cut off by a kill
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+    if not (run_dir / "last").exists():  # killed before the first checkpoint: start over
+        return train_from_config(config, Path("/"), resume=False)
+    return train_from_config(config, Path("/"), resume=True)
 
 
 def _valid(lengths: NDArray[np.int64], time: int) -> NDArray[np.bool_]:

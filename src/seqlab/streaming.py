@@ -62,7 +62,9 @@ class Stream:
     class probabilities.
     """
 
-    def __init__(self, checkpoint: Checkpoint) -> None:
+    def __init__(self, checkpoint: Checkpoint | torch.nn.Module) -> None:
+        if isinstance(checkpoint, torch.nn.Module):  # a trained model without scalers
+            checkpoint = Checkpoint(checkpoint)
         self.checkpoint = checkpoint
         self.model = model = checkpoint.model.eval()
         self.config: ModelConfig | Seq2SeqConfig = checkpoint.config

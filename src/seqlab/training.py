@@ -10,6 +10,7 @@ import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import torch
@@ -73,7 +74,10 @@ class Trainer:
     """
 
     def __init__(
-        self, config: TrainConfig | None = None, callbacks: Sequence[Callback] = ()
+        self,
+        config: TrainConfig | None = None,
+        callbacks: Sequence[Callback] = (),
+        run_dir: str | Path | None = None,
     ) -> None:
         self.config = config if config is not None else TrainConfig()
         self.callbacks: list[Callback] = list(callbacks)
@@ -84,14 +88,34 @@ class Trainer:
             self.callbacks.append(EarlyStopping(self.config.patience))
         if self.config.progress:
             self.callbacks.append(ProgressBar())
+        if run_dir is not None:  # last, so that it saves what the other callbacks decided
+            from seqlab.resume import RunCheckpoint
+
+            self.callbacks.append(RunCheckpoint(run_dir, self.config.checkpoint_every))
         self.should_stop = False
         self.device = resolve_device(self.config.device)
+        # Set while fitting, read by callbacks and the resume state.
+        self.optimizer: torch.optim.Optimizer
+        self.scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
+        self.generator: torch.Generator | None = None
+        self.history = History()
+        self.step = 0
 
     def fit(
-        self, model: nn.Module, train: SequenceData, val: SequenceData | None = None
+        self,
+        model: nn.Module,
+        train: SequenceData,
+        val: SequenceData | None = None,
+        *,
+        resume: str | Path | None = None,
     ) -> History:
-        """Train on independent sequences; ``val`` or ``val_fraction`` gives validation data."""
-        generator = torch.Generator().manual_seed(self.config.seed)
+        """Train on independent sequences; ``val`` or ``val_fraction`` gives validation data.
+
+        ``resume`` names a ``last/`` checkpoint written by a run folder: training continues
+        after its epoch, and with the same data and seed ends exactly where an
+        uninterrupted run would have.
+        """
+        self.generator = generator = torch.Generator().manual_seed(self.config.seed)
         if val is None and self.config.val_fraction > 0:
             train, val = train.split(self.config.val_fraction, generator)
         bs = self.config.batch_size
@@ -100,7 +124,7 @@ class Trainer:
             return train.batches(bs, shuffle=True, generator=generator)
 
         val_epoch = None if val is None else (lambda: val.batches(bs))
-        return self._run(model, train_epoch, val_epoch, stateful=False)
+        return self._run(model, train_epoch, val_epoch, stateful=False, resume=resume)
 
     def fit_stream(
         self,
@@ -110,6 +134,7 @@ class Trainer:
         *,
         chunk_length: int,
         val: tuple[object, object] | None = None,
+        resume: str | Path | None = None,
     ) -> History:
         """Stateful training (truncated BPTT) on one long stream ``x`` (T, F) -> ``y`` (T, ...).
 
@@ -135,6 +160,7 @@ class Trainer:
             lambda: train_batches,
             None if val_batches is None else (lambda: val_batches),
             stateful=True,
+            resume=resume,
         )
 
     def _emit(self, event: str, *args: Any) -> None:
@@ -148,6 +174,7 @@ class Trainer:
         val_epoch: EpochBatches | None,
         *,
         stateful: bool,
+        resume: str | Path | None = None,
     ) -> History:
         cfg = self.config
         if not hasattr(model, "training_loss"):
@@ -158,7 +185,7 @@ class Trainer:
         home = next(model.parameters()).device
         model.to(self.device)
         try:
-            history = self._epochs(model, train_epoch, val_epoch, stateful)
+            history = self._epochs(model, train_epoch, val_epoch, stateful, resume)
         finally:
             model.to(home)  # training may use CUDA; the model goes back where it came from
         model.eval()
@@ -170,28 +197,39 @@ class Trainer:
         train_epoch: EpochBatches,
         val_epoch: EpochBatches | None,
         stateful: bool,
+        resume: str | Path | None,
     ) -> History:
         cfg = self.config
-        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        scheduler = (
+        self.optimizer = optimizer = torch.optim.Adam(
+            model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay
+        )
+        self.scheduler = scheduler = (
             torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
             if cfg.schedule == "cosine"
             else None
         )
-        history = History()
+        self.history = History()
+        self.step = 0
         self.should_stop = False
         self._emit("on_fit_start", model)
-        step = 0
-        for epoch in range(cfg.epochs):
+        start = 0
+        if resume is not None:  # after on_fit_start, which resets the callbacks
+            from seqlab.resume import restore_training_state
+
+            start = restore_training_state(self, model, resume)
+        history = self.history
+        for epoch in range(start, cfg.epochs):
             self._emit("on_epoch_start", model, epoch)
-            loss, step = self._train_epoch(model, optimizer, train_epoch, epoch, step, stateful)
+            loss, self.step = self._train_epoch(
+                model, optimizer, train_epoch, epoch, self.step, stateful
+            )
             logs = {"epoch": float(epoch), "loss": loss, "lr": optimizer.param_groups[0]["lr"]}
             if val_epoch is not None:
                 logs["val_loss"] = self.evaluate(model, val_epoch(), stateful=stateful)
             history.epochs.append(logs)
-            self._emit("on_epoch_end", model, logs)
             if scheduler is not None:
                 scheduler.step()
+            self._emit("on_epoch_end", model, logs)
             if self.should_stop:
                 break
         self._emit("on_fit_end", model, history)
