@@ -224,8 +224,10 @@ def load_checkpoint(path: str | Path, *, device: str | torch.device = "cpu") -> 
         model.load_state_dict(tensors, strict=True)
     except SafetensorError as exc:
         raise CheckpointError(f"{weights_path} is not a valid safetensors file: {exc}") from None
-    except RuntimeError as exc:
-        raise CheckpointError(f"{path}: the weights do not match the model config: {exc}") from None
+    except RuntimeError:
+        raise CheckpointError(
+            f"{path}: the weights do not match the model config: {_diff(model, tensors)}"
+        ) from None
     model.to(device).eval()
     scalers = meta.get("scalers") or {}
     return Checkpoint(
@@ -244,6 +246,27 @@ def load_checkpoint(path: str | Path, *, device: str | torch.device = "cpu") -> 
         data=meta.get("data"),
         meta=meta,
     )
+
+
+def _diff(model: nn.Module, tensors: dict[str, torch.Tensor]) -> str:
+    """What differs between a model's parameters and saved tensors, in one line."""
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in tensors.items()}
+    parts = []
+    for label, names in (
+        ("missing", expected.keys() - got.keys()),
+        ("unexpected", got.keys() - expected.keys()),
+    ):
+        if names:
+            parts.append(f"{label} {len(names)} tensor(s) ({', '.join(sorted(names)[:3])}…)")
+    shapes = [
+        f"{k} {got[k]} vs {expected[k]}"
+        for k in sorted(expected.keys() & got.keys())
+        if got[k] != expected[k]
+    ]
+    if shapes:
+        parts.append(f"{len(shapes)} shape mismatch(es) (saved vs config: {shapes[0]}…)")
+    return "; ".join(parts) or "tensors differ"
 
 
 def load(path: str | Path, *, device: str | torch.device = "cpu") -> nn.Module:

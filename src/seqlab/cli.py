@@ -112,6 +112,31 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from seqlab.data.sources import load_csv
+
+    series = load_csv(args.data, time_col=args.time_col, target=args.target, fill=args.fill)
+    lines = [
+        f"data:       {args.data}",
+        f"rows:       {len(series)}",
+        f"columns:    {', '.join(series.columns)}",
+    ]
+    if series.timestamps is not None:
+        first, last = series.timestamps[0], series.timestamps[-1]
+        lines += [
+            f"time:       {str(first)[:19]} .. {str(last)[:19]}",
+            f"frequency:  {series.freq or 'irregular'}",
+        ]
+    for name, col in zip(series.columns, series.values.T, strict=True):
+        stats = (
+            f"mean {col.mean():.6g}, std {col.std():.6g}, min {col.min():.6g}, max {col.max():.6g}"
+        )
+        lines.append(f"  {name}: {stats}")
+    lines += [f"note:       {n}" for n in series.notes]
+    print("\n".join(lines))
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     from seqlab.checkpoint import load_checkpoint
 
@@ -234,6 +259,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser(
+        "inspect",
+        help="check a time-series CSV file and summarise it",
+        description="Finds the time column, parses dates, infers the frequency and reports "
+        "problems (missing target, text in numeric columns, NaN, duplicated, unsorted or "
+        "unparsable timestamps, gaps) with their positions. Nothing is filled unless --fill.",
+    )
+    p.add_argument("--data", required=True, metavar="FILE.csv", help="the CSV file")
+    p.add_argument("--time-col", help="time column (default: found by name or by parsing)")
+    p.add_argument(
+        "--target", nargs="+", metavar="COL", help="target column(s) (default: every numeric one)"
+    )
+    p.add_argument(
+        "--fill",
+        choices=["ffill", "interpolate", "zero", "drop"],
+        help="fill gaps and missing values",
+    )
+    p.set_defaults(func=_cmd_inspect)
+
+    p = sub.add_parser(
         "info",
         help="describe a checkpoint",
         description="Print a checkpoint's model, scalers and training summary.",
@@ -254,7 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (SeqlabError, ValueError, TypeError, OSError) as exc:
-        print(f"seqlab {args.command}: error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).split())  # one line, whatever the message holds
+        print(f"seqlab {args.command}: error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"seqlab {args.command}: interrupted", file=sys.stderr)

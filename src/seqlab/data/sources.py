@@ -1,0 +1,299 @@
+"""Load a time series from a CSV file, a pandas DataFrame or a NumPy array.
+
+Everything is checked and nothing is repaired silently: a missing target column, text in
+a numeric column, NaN or infinite values, duplicated, unsorted or unparsable timestamps
+and gaps are reported with their positions; gaps and missing values are filled only when
+``fill`` asks for it. Shape key: T time steps, F columns.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from seqlab.errors import DataError
+
+__all__ = ["FILLS", "Series", "load_array", "load_csv", "load_frame"]
+
+Fill = Literal["ffill", "interpolate", "zero", "drop"]
+FILLS: tuple[str, ...] = ("ffill", "interpolate", "zero", "drop")
+TIME_NAMES = re.compile(r"^(date|time|timestamp|datetime|month|period|ds|day|year)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Series:
+    """Values (T, F) float32, their timestamps (T,) datetime64 or None, column names."""
+
+    values: NDArray[np.float32]
+    columns: tuple[str, ...]
+    timestamps: NDArray[np.datetime64] | None = None
+    freq: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return int(self.values.shape[0])
+
+
+def load_array(values: object, columns: Sequence[str] | None = None) -> Series:
+    """A (T,) or (T, F) numeric array as a Series (no timestamps)."""
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"expected a numeric array of shape (time, features), got {exc}") from None
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise DataError(
+            f"expected a non-empty array of shape (time,) or (time, features), got {arr.shape}"
+        )
+    names = tuple(columns) if columns is not None else tuple(f"x{k}" for k in range(arr.shape[1]))
+    if len(names) != arr.shape[1]:
+        raise DataError(f"{len(names)} column names for {arr.shape[1]} columns")
+    _check_finite(arr, names, None, "the array", hint="")
+    return Series(arr.astype(np.float32), names)
+
+
+def load_csv(
+    path: str | Path,
+    *,
+    time_col: str | None = None,
+    target: Sequence[str] | None = None,
+    fill: Fill | None = None,
+) -> Series:
+    """Read a CSV file: find the time column, parse dates, pick the target columns."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path} is empty")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty (no header)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"{path} is not a readable CSV file: {str(exc).splitlines()[0]}") from None
+    return load_frame(
+        frame, time_col=time_col, target=target, fill=fill, where=str(path), row_offset=2
+    )
+
+
+def load_frame(
+    frame: Any,
+    *,
+    time_col: str | None = None,
+    target: Sequence[str] | None = None,
+    fill: Fill | None = None,
+    where: str = "the data frame",
+    row_offset: int = 0,
+) -> Series:
+    """A pandas DataFrame as a Series; ``row_offset`` turns positions into file rows."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    if fill is not None and fill not in FILLS:
+        raise DataError(f"`fill` must be one of {', '.join(FILLS)}, got {fill!r}")
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    columns = list(frame.columns)
+    if frame.shape[0] == 0:
+        raise DataError(f"{where} has a header but no data rows")
+    tcol = _time_column(frame, time_col, where)
+    if target is None:
+        names = [c for c in columns if c != tcol and _numeric_share(frame[c]) > 0.5]
+        if not names:
+            raise DataError(f"no numeric column in {where}; columns: {', '.join(columns)}")
+    else:
+        names = list(target)
+        for name in names:
+            if name not in columns:
+                available = ", ".join(columns)
+                raise DataError(
+                    f"target column {name!r} not found in {where}; available columns: {available}"
+                )
+    values = np.stack([_numbers(frame[c], c, where, row_offset) for c in names], axis=1)
+    stamps = None if tcol is None else _timestamps(frame[tcol], tcol, where, row_offset)
+    notes: list[str] = []
+    freq = None
+    if stamps is not None:
+        freq, stamps, values, gap_note = _regular(stamps, values, where, fill)
+        notes += gap_note
+    if fill is None:
+        _check_finite(values, names, stamps, where, row_offset)
+    else:
+        values, fill_note = _fill(values, fill)
+        notes += fill_note
+    if values.shape[0] == 0:
+        raise DataError(f"{where} has no rows left after fill={fill!r}")
+    return Series(values.astype(np.float32), tuple(names), stamps, freq, tuple(notes))
+
+
+def _time_column(frame: Any, time_col: str | None, where: str) -> str | None:
+    columns = list(frame.columns)
+    if time_col is not None:
+        if time_col not in columns:
+            available = ", ".join(columns)
+            raise DataError(
+                f"time column {time_col!r} not found in {where}; available columns: {available}"
+            )
+        return time_col
+    named = [c for c in columns if TIME_NAMES.match(c)]
+    if named:
+        return str(named[0])
+    first = columns[0]
+    if _numeric_share(frame[first]) == 0 and _date_share(frame[first]) == 1:
+        return str(first)
+    return None
+
+
+def _numeric_share(col: Any) -> float:
+    import pandas as pd
+
+    text = col.astype(str).str.strip()
+    present = text[text != ""]
+    return float(pd.to_numeric(present, errors="coerce").notna().mean()) if len(present) else 0.0
+
+
+def _date_share(col: Any) -> float:
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(pd.to_datetime(col, errors="coerce", format="mixed").notna().mean())
+
+
+def _numbers(col: Any, name: str, where: str, row_offset: int) -> NDArray[np.float64]:
+    import pandas as pd
+
+    text = col.astype(str).str.strip()
+    lowered = text.str.lower()
+    missing = (text == "") | lowered.isin(["nan", "na", "null", "none"])
+    numbers = pd.to_numeric(text.where(~missing, "nan"), errors="coerce")
+    bad = numbers.isna() & ~missing
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"{where}, row {pos + row_offset}: column {name!r} holds {text.iloc[pos]!r}, "
+            "not a number"
+        )
+    out: NDArray[np.float64] = numbers.to_numpy(dtype=np.float64)
+    return out
+
+
+def _timestamps(col: Any, name: str, where: str, row_offset: int) -> NDArray[np.datetime64]:
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(col, errors="coerce", format="mixed")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{where}, row {pos + row_offset}: time column {name!r} holds "
+            f"{col.iloc[pos]!r}, not a date; {int(bad.sum())} such row(s)"
+        )
+    stamps: NDArray[np.datetime64] = parsed.to_numpy(dtype="datetime64[ns]")
+    dup = np.flatnonzero(pd.Series(stamps).duplicated().to_numpy())
+    if dup.size:
+        rows = ", ".join(str(p + row_offset) for p in dup[:5])
+        raise DataError(
+            f"{where}: {dup.size} duplicated timestamp(s) in {name!r}, at row(s) {rows}"
+        )
+    back = np.flatnonzero(np.diff(stamps) < np.timedelta64(0, "ns"))
+    if back.size:
+        pos = int(back[0]) + 1
+        raise DataError(
+            f"{where}: timestamps in {name!r} are not sorted; row {pos + row_offset} "
+            f"({stamps[pos]}) comes before the row above it; sort the file first"
+        )
+    return stamps
+
+
+def _regular(
+    stamps: NDArray[np.datetime64], values: NDArray[np.float64], where: str, fill: Fill | None
+) -> tuple[str | None, NDArray[np.datetime64], NDArray[np.float64], list[str]]:
+    """Infer the frequency; report gaps, or with ``fill`` insert the missing steps as NaN."""
+    import pandas as pd
+
+    if len(stamps) < 3:
+        return None, stamps, values, []
+    index = pd.DatetimeIndex(stamps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        freq = pd.infer_freq(index)
+    if freq is not None:
+        return str(freq), stamps, values, []
+    step = pd.Series(index).diff().mode().iloc[0]
+    full = pd.date_range(index[0], index[-1], freq=step)
+    if len(full) <= len(index) or not index.isin(full).all():
+        return None, stamps, values, [f"irregular timestamps: no single frequency fits {where}"]
+    missing = full.difference(index)
+    if fill is None:
+        shown = ", ".join(
+            str(m.date() if m.time().isoformat() == "00:00:00" else m) for m in missing[:5]
+        )
+        raise DataError(
+            f"{where}: {len(missing)} missing timestamp(s) (gaps) in a series of step {step}, "
+            f"first at {shown}; pass fill= (ffill, interpolate, zero, drop) to fill them"
+        )
+    frame = pd.DataFrame(values, index=index).reindex(full)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        freq = pd.infer_freq(full)
+    note = f"filled {len(missing)} missing timestamp(s) with fill={fill!r}"
+    return (
+        (None if freq is None else str(freq)),
+        full.to_numpy(),
+        frame.to_numpy(dtype=np.float64),
+        [note],
+    )
+
+
+def _check_finite(
+    values: NDArray[np.float64],
+    names: Sequence[str],
+    stamps: NDArray[np.datetime64] | None,
+    where: str,
+    row_offset: int = 0,
+    hint: str = "; pass fill= (ffill, interpolate, zero, drop) to fill them",
+) -> None:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        when = f" ({stamps[row]})" if stamps is not None else ""
+        raise DataError(
+            f"{where}: {int(bad.sum())} NaN or infinite value(s), first in column "
+            f"{names[col]!r} at row {row + row_offset}{when}{hint}"
+        )
+
+
+def _fill(values: NDArray[np.float64], fill: Fill) -> tuple[NDArray[np.float64], list[str]]:
+    import pandas as pd
+
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return values, []
+    frame = pd.DataFrame(np.where(bad, np.nan, values))
+    if fill == "drop":
+        kept = frame.dropna()
+        return kept.to_numpy(dtype=np.float64), [
+            f"dropped {len(frame) - len(kept)} row(s) with missing values"
+        ]
+    if fill == "zero":
+        filled = frame.fillna(0.0)
+    elif fill == "ffill":
+        filled = frame.ffill().bfill()
+    else:
+        filled = frame.interpolate(limit_direction="both")
+    return filled.to_numpy(dtype=np.float64), [
+        f"filled {int(bad.sum())} missing value(s) with fill={fill!r}"
+    ]

@@ -1,0 +1,211 @@
+"""Bad input gets a clear error and nothing is filled silently: library and CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from seqlab import DataError, SeqlabError
+from seqlab.data.sources import load_array, load_csv, load_frame
+from seqlab.data.windows import chronological_split, make_windows
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+CASES = {
+    "empty": ("", "is empty"),
+    "header only": ("date,x\n", "has a header but no data rows"),
+    "no numeric column": ("date,name\n2020-01-01,a\n2020-01-02,b\n", "no numeric column in"),
+    "text in a numeric column": (
+        "date,x\n2020-01-01,1\n2020-01-02,2\n2020-01-03,oops\n",
+        "row 4: column 'x' holds 'oops', not a number",
+    ),
+    "NaN": (
+        "date,x\n2020-01-01,1\n2020-01-02,nan\n2020-01-03,3\n2020-01-04,\n",
+        "2 NaN or infinite value(s), first in column 'x' at row 3 (2020-01-02",
+    ),
+    "infinite": (
+        "date,x\n2020-01-01,1\n2020-01-02,inf\n2020-01-03,3\n",
+        "1 NaN or infinite value(s)",
+    ),
+    "duplicated timestamps": (
+        "date,x\n2020-01-01,1\n2020-01-02,2\n2020-01-02,3\n",
+        "1 duplicated timestamp(s) in 'date', at row(s) 4",
+    ),
+    "unsorted timestamps": (
+        "date,x\n2020-01-01,1\n2020-01-03,2\n2020-01-02,3\n",
+        "timestamps in 'date' are not sorted; row 4",
+    ),
+    "unparsable timestamps": (
+        "date,x\n2020-01-01,1\n2020-13-45,2\n2020-01-03,3\n",
+        "row 3: time column 'date' holds '2020-13-45', not a date",
+    ),
+    "gaps": (
+        "date,x\n2020-01-01,1\n2020-01-02,2\n2020-01-03,3\n2020-01-05,5\n2020-01-06,6\n",
+        "1 missing timestamp(s) (gaps) in a series of step 1 days",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_library_error_names_the_problem(case: str, tmp_path: Path) -> None:
+    text, message = CASES[case]
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    with pytest.raises(DataError) as info:
+        load_csv(path)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_cli_error_is_one_line_exit_2(case: str, tmp_path: Path) -> None:
+    text, message = CASES[case]
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    done = subprocess.run(
+        [sys.executable, "-m", "seqlab", "inspect", "--data", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_target_lists_the_available_columns(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text("date,a,b\n2020-01-01,1,2\n2020-01-02,1,2\n")
+    with pytest.raises(
+        DataError, match=r"target column 'c' not found .*; available columns: date, a, b"
+    ):
+        load_csv(path, target=["c"])
+
+
+def test_fill_only_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text("date,x\n2020-01-01,1\n2020-01-02,\n2020-01-03,3\n2020-01-05,5\n2020-01-06,6\n")
+    series = load_csv(path, fill="interpolate")
+    assert len(series) == 6
+    np.testing.assert_allclose(series.values[:, 0], [1, 2, 3, 4, 5, 6])
+    assert series.freq == "D"
+    assert any("missing timestamp" in n for n in series.notes)
+    dropped = load_csv(path, fill="drop")
+    assert len(dropped) == 4
+
+
+def test_shipped_data_sets_load() -> None:
+    sst = load_csv(SHARED / "nino_sst.csv")
+    assert sst.values.shape == (732, 4)
+    assert sst.columns == ("nino12", "nino3", "nino4", "nino34")
+    assert sst.freq == "MS"
+    airline = load_csv(SHARED / "airline_passengers.csv")
+    assert airline.values.shape == (144, 1)
+
+
+def test_frames_and_arrays() -> None:
+    frame = pd.DataFrame(
+        {"t": pd.date_range("2020", periods=4, freq="h"), "y": [1.0, 2.0, 3.0, 4.0]}
+    )
+    series = load_frame(frame.astype(str), time_col="t")
+    assert series.freq == "h"
+    np.testing.assert_array_equal(load_array([1, 2, 3]).values[:, 0], [1, 2, 3])
+    with pytest.raises(
+        DataError, match=r"1 NaN or infinite value\(s\), first in column 'x0' at row 1"
+    ):
+        load_array([1.0, np.nan])
+    with pytest.raises(TypeError, match="expected a pandas DataFrame"):
+        load_frame([[1, 2]])
+
+
+def test_series_shorter_than_lookback_plus_horizon() -> None:
+    with pytest.raises(
+        DataError,
+        match=r"has 10 steps, fewer than lookback \+ horizon = 8 \+ 4; it needs at least 12",
+    ):
+        make_windows(np.zeros(10), lookback=8, horizon=4)
+
+
+@given(
+    values=arrays(
+        np.float32,
+        st.tuples(st.integers(1, 60), st.integers(1, 3)),
+        elements=st.floats(-1e3, 1e3, width=32),
+    ),
+    lookback=st.integers(1, 10),
+    horizon=st.integers(1, 6),
+    stride=st.integers(1, 4),
+)
+def test_windows_are_the_series_sliced(
+    values: np.ndarray, lookback: int, horizon: int, stride: int
+) -> None:
+    if len(values) < lookback + horizon:
+        with pytest.raises(DataError):
+            make_windows(values, lookback, horizon, stride)
+        return
+    x, y = make_windows(values, lookback, horizon, stride)
+    assert x.shape[0] == (len(values) - lookback - horizon) // stride + 1
+    for n in range(x.shape[0]):
+        start = n * stride
+        np.testing.assert_array_equal(x[n], values[start : start + lookback])
+        np.testing.assert_array_equal(y[n], values[start + lookback : start + lookback + horizon])
+
+
+@given(length=st.integers(3, 500), val=st.floats(0, 0.45), test=st.floats(0, 0.45))
+def test_splits_are_ordered_and_never_overlap(length: int, val: float, test: float) -> None:
+    try:
+        split = chronological_split(length, val, test)
+    except DataError:
+        return
+    (a, b), (c, d), (e, f) = split.train, split.val, split.test
+    assert a == 0 and f == length
+    assert b == c and d == e  # contiguous, in time order
+    assert a < b <= d <= f
+    # windows built inside the training part never read a validation or test row
+    if b >= 3:
+        _, y = make_windows(np.arange(length, dtype=np.float32)[:b], 2, 1)
+        assert y.max() < b
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(blob=st.binary(max_size=300))
+def test_fuzz_random_bytes_raise_only_our_errors(blob: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes(blob)
+    with contextlib.suppress(SeqlabError):
+        load_csv(path)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.lists(
+            st.sampled_from(
+                ["1", "2.5", "", "x", "nan", "2020-01-01", "2020-01-02", "-", '"', ",", "inf"]
+            ),
+            max_size=4,
+        ),
+        max_size=8,
+    )
+)
+def test_fuzz_malformed_rows_raise_only_our_errors(rows: list[list[str]], tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("date,x\n" + "\n".join(",".join(r) for r in rows))
+    try:
+        series = load_csv(path)
+    except SeqlabError:
+        return
+    assert np.isfinite(series.values).all()
