@@ -5,7 +5,18 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["accuracy", "mae", "max_abs_error", "mse", "per_class_accuracy"]
+__all__ = [
+    "accuracy",
+    "forecast_metrics",
+    "mae",
+    "mape",
+    "mase",
+    "max_abs_error",
+    "mse",
+    "per_class_accuracy",
+    "rmse",
+    "smape",
+]
 
 
 def _pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -45,3 +56,47 @@ def per_class_accuracy(labels: ArrayLike, predicted: ArrayLike, num_classes: int
         mask = a == k
         out.append(float(np.mean(b[mask] == k)) if mask.any() else float("nan"))
     return out
+
+
+def rmse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    return float(np.sqrt(mse(y_true, y_pred)))
+
+
+def mape(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Mean absolute percentage error (%), over values whose truth is not 0."""
+    a, b = _pair(y_true, y_pred)
+    keep = a != 0
+    return (
+        float(100 * np.mean(np.abs((a[keep] - b[keep]) / a[keep]))) if keep.any() else float("nan")
+    )
+
+
+def smape(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Symmetric MAPE (%) in [0, 200]; 0/0 counts as 0."""
+    a, b = _pair(y_true, y_pred)
+    denom = np.abs(a) + np.abs(b)
+    ratio = np.divide(2 * np.abs(a - b), denom, out=np.zeros_like(denom), where=denom > 0)
+    return float(100 * np.mean(ratio))
+
+
+def mase(y_true: ArrayLike, y_pred: ArrayLike, train: ArrayLike, period: int = 1) -> float:
+    """MAE scaled by the in-sample MAE of the (seasonal) naive forecast on ``train``."""
+    t = np.asarray(train, dtype=np.float64)
+    if t.shape[0] <= period:
+        raise ValueError(f"MASE needs more than {period} training values, got {t.shape[0]}")
+    scale = float(np.mean(np.abs(t[period:] - t[:-period])))
+    return mae(y_true, y_pred) / scale if scale > 0 else float("nan")
+
+
+def forecast_metrics(
+    y_true: ArrayLike, y_pred: ArrayLike, train: ArrayLike, period: int = 1
+) -> dict[str, float]:
+    """MSE, MAE, RMSE, MAPE, sMAPE and MASE of one forecast."""
+    return {
+        "mse": mse(y_true, y_pred),
+        "mae": mae(y_true, y_pred),
+        "rmse": rmse(y_true, y_pred),
+        "mape": mape(y_true, y_pred),
+        "smape": smape(y_true, y_pred),
+        "mase": mase(y_true, y_pred, train, period),
+    }

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from seqlab.errors import DataError
 
-__all__ = ["FILLS", "Series", "load_array", "load_csv", "load_frame"]
+__all__ = ["FILLS", "Series", "load_array", "load_csv", "load_frame", "load_long_csv"]
 
 Fill = Literal["ffill", "interpolate", "zero", "drop"]
 FILLS: tuple[str, ...] = ("ffill", "interpolate", "zero", "drop")
@@ -84,6 +84,45 @@ def load_csv(
     return load_frame(
         frame, time_col=time_col, target=target, fill=fill, where=str(path), row_offset=2
     )
+
+
+def load_long_csv(
+    path: str | Path,
+    id_col: str,
+    *,
+    time_col: str | None = None,
+    target: Sequence[str] | None = None,
+    fill: Fill | None = None,
+) -> dict[str, Series]:
+    """Long format (``symbol,date,price``): one Series per value of ``id_col``, in file order."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"{path} is not a readable CSV file: {str(exc).splitlines()[0]}") from None
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    if id_col not in frame.columns:
+        available = ", ".join(frame.columns)
+        raise DataError(f"id column {id_col!r} not found in {path}; available columns: {available}")
+    if frame.shape[0] == 0:
+        raise DataError(f"{path} has a header but no data rows")
+    out = {}
+    for key, group in frame.groupby(id_col, sort=False):
+        where = f"{path} (series {key!r})"
+        out[str(key)] = load_frame(
+            group.drop(columns=[id_col]).reset_index(drop=True),
+            time_col=time_col,
+            target=target,
+            fill=fill,
+            where=where,
+        )
+    return out
 
 
 def load_frame(

@@ -1,0 +1,62 @@
+"""Baselines and forecast metrics: exact values on tiny series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seqlab.baselines import climatology, drift, linear_ar, naive, run_baselines, seasonal_naive
+from seqlab.metrics import forecast_metrics, mape, mase, smape
+
+SERIES = np.array([[1.0], [2.0], [3.0], [4.0], [5.0], [6.0], [7.0], [8.0]])
+ORIGINS = np.array([4, 6])
+
+
+def test_naive_repeats_the_last_value() -> None:
+    np.testing.assert_array_equal(naive(SERIES, ORIGINS, 2)[..., 0], [[4, 4], [6, 6]])
+
+
+def test_seasonal_naive_takes_the_same_season() -> None:
+    seasonal = np.array([[10.0], [20.0], [30.0], [11.0], [21.0], [31.0], [12.0]])
+    # period 3, origin 6: steps 6, 7, 8, 9 -> values at 3, 4, 5, then 3 again (two seasons back)
+    np.testing.assert_array_equal(
+        seasonal_naive(seasonal, np.array([6]), 4, 3)[0, :, 0], [11, 21, 31, 11]
+    )
+
+
+def test_drift_extends_the_line_through_first_and_last() -> None:
+    y = np.array([[0.0], [1.0], [4.0]])  # slope (4 - 0) / 2 = 2 per step
+    np.testing.assert_allclose(drift(y, np.array([3]), 3)[0, :, 0], [6, 8, 10])
+
+
+def test_climatology_uses_training_seasons_only() -> None:
+    y = np.array([[1.0], [10.0], [3.0], [20.0], [100.0], [100.0]])  # period 2, train_end 4
+    np.testing.assert_allclose(climatology(y, np.array([4]), 2, 2, 4)[0, :, 0], [2.0, 15.0])
+
+
+def test_linear_ar_is_exact_on_a_line() -> None:
+    y = np.arange(30, dtype=np.float64)[:, None] * 2.0 + 1.0
+    pred = linear_ar(y, np.array([25]), 3, lookback=4, train_end=20)
+    np.testing.assert_allclose(pred[0, :, 0], y[25:28, 0], atol=1e-9)
+
+
+def test_run_baselines_skips_seasonal_ones_without_a_period() -> None:
+    y = np.arange(40, dtype=np.float64)[:, None]
+    assert set(run_baselines(y, np.array([30]), 2, lookback=3, train_end=25, period=None)) == {
+        "naive",
+        "drift",
+        "linear AR",
+    }
+    assert len(run_baselines(y, np.array([30]), 2, lookback=3, train_end=25, period=12)) == 5
+
+
+def test_metrics_exact_values() -> None:
+    truth, pred = np.array([1.0, 2.0, 4.0]), np.array([2.0, 2.0, 2.0])
+    m = forecast_metrics(truth, pred, train=np.array([0.0, 1.0, 3.0]), period=1)
+    assert m["mse"] == pytest.approx(5 / 3)
+    assert m["mae"] == pytest.approx(1.0)
+    assert m["rmse"] == pytest.approx(np.sqrt(5 / 3))
+    assert m["mape"] == pytest.approx(100 * (1 + 0 + 0.5) / 3)
+    assert smape(truth, pred) == pytest.approx(100 * (2 / 3 + 0 + 4 / 6) / 3)
+    assert mase(truth, pred, np.array([0.0, 1.0, 3.0])) == pytest.approx(1.0 / 1.5)
+    assert np.isnan(mape([0.0], [1.0]))
