@@ -1,4 +1,5 @@
-# The two commands the README gives: `make demo` (the main job) and `make test` (the whole suite).
+# The two commands the README gives: `make demo` (the main job: a forecast of the built-in
+# Niño SST data, then the reference scenarios) and `make test` (the whole suite).
 # Each creates or refreshes the local virtual environment .venv first.
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,6 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/seqlab forecast --quiet --out runs/forecast
 	$(BIN)/seqlab scenarios all
 
 lint: $(STAMP)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["plot_length_sweep", "save_figure"]
+__all__ = ["plot_error_by_step", "plot_forecast", "plot_length_sweep", "plot_loss", "save_figure"]
 
 
 def plot_length_sweep(
@@ -47,3 +47,81 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
     fig.savefig(buf, format="png", dpi=dpi)
     atomic_write_bytes(path, buf.getvalue())
     return Path(path)
+
+
+def plot_forecast(
+    timestamps: Any,
+    values: Any,
+    columns: Sequence[str],
+    forecast: Any,
+    forecast_stamps: Any,
+    *,
+    test_start: int | None = None,
+    history: int = 120,
+) -> Figure:
+    """The last ``history`` steps of each column and the forecast past the end.
+
+    ``values`` (T, F) and ``forecast`` (H, F) are arrays; the test part is shaded."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    v, f = np.asarray(values), np.asarray(forecast)
+    n = len(v)
+    start = max(0, n - history)
+    xs = list(timestamps) if timestamps is not None else list(range(n))
+    fx = list(forecast_stamps) if forecast_stamps is not None else list(range(n, n + len(f)))
+    fig = Figure(figsize=(9, 2.2 * len(columns) + 0.6), layout="constrained")
+    axes = fig.subplots(len(columns), 1, squeeze=False, sharex=True)[:, 0]
+    for k, (ax, name) in enumerate(zip(axes, columns, strict=True)):
+        ax.plot(xs[start:], v[start:, k], color="0.25", lw=1.2, label="history")
+        ax.plot(
+            [xs[-1], *fx],
+            [v[-1, k], *f[:, k]],
+            color="tab:red",
+            lw=1.6,
+            marker=".",
+            label="forecast",
+        )
+        if test_start is not None and test_start < n:
+            ax.axvspan(
+                xs[max(test_start, start)], xs[-1], color="tab:blue", alpha=0.08, label="test part"
+            )
+        ax.set_ylabel(name)
+        ax.grid(True, alpha=0.3)
+    axes[0].legend(fontsize="small", loc="upper left")
+    axes[0].set_title("History and forecast")
+    return fig
+
+
+def plot_loss(epochs: Sequence[dict[str, float]]) -> Figure:
+    """Training and validation loss per epoch (log scale)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot([e["loss"] for e in epochs], label="training loss")
+    if epochs and "val_loss" in epochs[0]:
+        ax.plot([e["val_loss"] for e in epochs], label="validation loss")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (MSE, scaled)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_error_by_step(rmse_by_step: Mapping[str, Sequence[float]]) -> Figure:
+    """RMSE against horizon step for the model and every baseline."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.add_subplot()
+    for name, errors in rmse_by_step.items():
+        style = {"lw": 2.8, "color": "black"} if name == "model" else {"lw": 1.2}
+        ax.plot(range(1, len(errors) + 1), errors, marker=".", label=name, **style)
+    ax.set_xlabel("horizon step")
+    ax.set_ylabel("RMSE (original units)")
+    ax.set_title("Test error by horizon step")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig

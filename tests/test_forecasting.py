@@ -1,0 +1,137 @@
+"""Forecaster end to end on small series: splits, scaling on training rows only, baselines on
+the same windows, save/load, the run folder and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqlab import DataError
+from seqlab.data.sources import Series, load_csv
+from seqlab.forecasting import ForecastConfig, Forecaster, season_index
+from seqlab.reporting import format_evaluation, write_forecast_run
+
+SMALL = ForecastConfig(
+    lookback=12, horizon=3, hidden_size=16, num_layers=1, epochs=15, patience=None
+)
+
+
+def _seasonal(n: int = 144, seed: int = 0) -> Series:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = 10 + 3 * np.sin(2 * np.pi * t / 12) + 0.02 * t + rng.normal(0, 0.3, n)
+    stamps = pd.date_range("2000-01-01", periods=n, freq="MS").to_numpy()
+    return Series(values[:, None].astype(np.float32), ("y",), stamps, "MS")
+
+
+@pytest.fixture(scope="module")
+def fitted() -> Forecaster:
+    return Forecaster(SMALL).fit(_seasonal())
+
+
+def test_split_and_training_rows_only_scaling(fitted: Forecaster) -> None:
+    assert fitted.split == (103, 115, 144)  # 20% test (29 rows), then 10% of the rest (12)
+    assert fitted.period == 12
+    assert fitted.season_means is not None
+    months = season_index(_seasonal(), 12)[:103]
+    expected = [_seasonal().values[:103, 0][months == 0].mean()]
+    np.testing.assert_allclose(fitted.season_means[0], expected, rtol=1e-6)
+    assert fitted.checkpoint is not None and fitted.checkpoint.x_scaler is not None
+
+
+def test_evaluation_compares_every_baseline_on_the_same_windows(fitted: Forecaster) -> None:
+    ev = fitted.evaluate()
+    assert set(ev.forecasts) == {
+        "model",
+        "naive",
+        "seasonal naive",
+        "drift",
+        "climatology",
+        "linear AR",
+    }
+    assert ev.truth.shape == (144 - 115 - 3 + 1, 3, 1)
+    assert all(f.shape == ev.truth.shape for f in ev.forecasts.values())
+    assert ev.origins[0] == 115
+    np.testing.assert_allclose(ev.truth[0, :, 0], _seasonal().values[115:118, 0], rtol=1e-6)
+    assert set(ev.metrics["model"]) == {"mse", "mae", "rmse", "mape", "smape", "mase"}
+    text = format_evaluation(ev)
+    assert "model (ours)" in text
+    assert ("beats the best baseline" in text) or ("LOSES to the best baseline" in text)
+
+
+def test_forecast_continues_the_timestamps_and_round_trips(
+    fitted: Forecaster, tmp_path: Path
+) -> None:
+    forecast, stamps = fitted.predict()
+    assert forecast.shape == (3, 1)
+    assert stamps is not None
+    assert [str(s)[:10] for s in stamps] == ["2012-01-01", "2012-02-01", "2012-03-01"]
+    loaded = Forecaster.load(fitted.save(tmp_path / "f"))
+    again, _ = loaded.predict(_seasonal())
+    np.testing.assert_allclose(again, forecast, rtol=1e-6)
+
+
+def test_run_folder_files(fitted: Forecaster, tmp_path: Path) -> None:
+    paths = write_forecast_run(fitted, fitted.evaluate(), tmp_path / "run")
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        "backtest.csv",
+        "error_by_step.png",
+        "forecast.csv",
+        "forecast.png",
+        "loss.png",
+        "metrics.json",
+        "model",
+    ]
+    metrics = json.loads(paths["metrics"].read_text())
+    assert metrics["test_windows"] == 27
+    assert len(metrics["rmse_by_step"]["model"]) == 3
+    backtest = pd.read_csv(paths["backtest"])
+    assert len(backtest) == 27 * 3
+    assert list(backtest.columns[:5]) == ["origin", "step", "time", "column", "truth"]
+
+
+def test_too_short_a_series_says_what_it_needs() -> None:
+    with pytest.raises(DataError, match=r"too short for lookback 12 \+ horizon 3"):
+        Forecaster(SMALL).fit(_seasonal(20))
+    with pytest.raises(DataError, match="not fitted yet"):
+        Forecaster(SMALL).evaluate()
+
+
+def test_cli_forecast_on_a_csv_file(tmp_path: Path) -> None:
+    s = _seasonal()
+    frame = pd.DataFrame({"month": [str(t)[:7] for t in s.timestamps], "sales": s.values[:, 0]})  # type: ignore[union-attr]
+    frame.to_csv(tmp_path / "sales.csv", index=False)
+    assert load_csv(tmp_path / "sales.csv").freq == "MS"
+    cmd = [
+        sys.executable,
+        "-m",
+        "seqlab",
+        "forecast",
+        "--data",
+        str(tmp_path / "sales.csv"),
+        "--horizon",
+        "3",
+        "--lookback",
+        "12",
+        "--hidden-size",
+        "8",
+        "--num-layers",
+        "1",
+        "--epochs",
+        "5",
+        "--quiet",
+        "--out",
+        str(tmp_path / "run"),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "model (ours)" in done.stdout
+    assert "seasonal naive" in done.stdout
+    forecast = pd.read_csv(tmp_path / "run" / "forecast.csv")
+    assert list(forecast["time"].str[:7]) == ["2012-01", "2012-02", "2012-03"]
