@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.seqlab-installed
 
-.PHONY: venv demo test lint typecheck pytest bench clean
+.PHONY: venv demo test lint typecheck pytest bench bench-etth1 clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,10 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_training.py --out benchmarks/results
 	$(BIN)/python benchmarks/bench_stream.py --out benchmarks/results
+
+# The ETTh1 benchmark trains 14 models (7 horizons x 2 lookbacks): about half an hour on 2 cores.
+bench-etth1: $(STAMP)
+	$(BIN)/python benchmarks/etth1.py --out benchmarks/results
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

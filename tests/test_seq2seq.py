@@ -220,3 +220,16 @@ def test_checkpoint_round_trip(variant: dict[str, object], tmp_path: Path) -> No
     )
     after = loaded.predict(x, future=future)
     np.testing.assert_array_equal(before.values, after.values)
+
+
+def test_instance_norm_makes_forecasts_shift_equivariant() -> None:
+    config = replace(BASE, input_size=1, instance_norm=True, linear_skip=5)
+    model = _model(config)
+    x, _ = _xy(config)
+    y, _ = model(x)
+    y_shifted, _ = model(x + 100.0)
+    torch.testing.assert_close(y_shifted, y + 100.0, atol=1e-4, rtol=0)
+    with pytest.raises(ValueError, match="reads windows of 5 steps, got 4"):
+        model(x[:, 1:])
+    with pytest.raises(TypeError, match="cannot stream"):
+        seqlab.Stream(model)

@@ -222,6 +222,9 @@ class Seq2SeqConfig:
     reverse order (Srivastava et al., 2015), used in training only. ``mode="direct"``
     replaces the decoder with one linear map from the encoder's final state to all
     ``horizon`` steps. ``l2`` penalises the squared recurrent weights.
+    ``instance_norm`` subtracts each window's last target value from the window and adds it
+    back to the forecast; ``linear_skip=L`` adds a linear map from the last L target values
+    to all H steps (NLinear-style) to the recurrent forecast; windows must then be L long.
     """
 
     horizon: int
@@ -238,9 +241,15 @@ class Seq2SeqConfig:
     teacher_forcing_ratio: float = 1.0
     composite: bool = False
     l2: float = 0.0
+    instance_norm: bool = False
+    linear_skip: int | None = None
 
     def __post_init__(self) -> None:
         _positive_int("horizon", self.horizon)
+        if not isinstance(self.instance_norm, bool):
+            raise ConfigError(f"`instance_norm` must be true or false, got {self.instance_norm!r}")
+        if self.linear_skip is not None:
+            _positive_int("linear_skip", self.linear_skip)
         _choice("cell", self.cell, get_args(Cell))
         _positive_int("input_size", self.input_size)
         _positive_int("output_size", self.output_size)

@@ -125,6 +125,7 @@ class Seq2Seq(nn.Module):
             self.decoder = Decoder(c, c.output_size, c.future_size)
             if c.composite:
                 self.reconstructor = Decoder(c, c.input_size, 0)
+        self.skip = nn.Linear(c.linear_skip, c.horizon) if c.linear_skip is not None else None
         # The teacher-forcing ratio in use; ScheduledSampling lowers it during training.
         self.teacher_forcing_ratio = {"teacher_forcing": 1.0, "free_running": 0.0}.get(
             c.regime, c.teacher_forcing_ratio
@@ -172,8 +173,34 @@ class Seq2Seq(nn.Module):
     def forward(
         self, x: torch.Tensor, state: State | None = None, future: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, State]:
-        state = self.encode(x, state)
-        return self.decode(state, x, self._check_future(future, x.shape[0])), state
+        y, state, _ = self._predict(x, state, self._check_future(future, x.shape[0]))
+        return y, state
+
+    def _predict(
+        self,
+        x: torch.Tensor,
+        state: State | None,
+        future: torch.Tensor | None,
+        target: torch.Tensor | None = None,
+        ratio: float = 0.0,
+    ) -> tuple[torch.Tensor, State, torch.Tensor]:
+        """Forecast (B, H, O), the encoder state and the (normalised) inputs it read."""
+        c = self.config
+        o = c.output_size
+        shift = x[:, -1:, :o] if c.instance_norm else None  # (B, 1, O)
+        if shift is not None:
+            x = torch.cat([x[..., :o] - shift, x[..., o:]], dim=-1)
+            target = None if target is None else target - shift
+        enc = self.encode(x, state)
+        y = self.decode(enc, x, future, target, ratio)
+        if self.skip is not None:
+            if x.shape[1] != c.linear_skip:
+                got = x.shape[1]
+                raise ValueError(f"this model reads windows of {c.linear_skip} steps, got {got}")
+            y = y + self.skip(x[..., :o].transpose(1, 2)).transpose(1, 2)  # (B, O, L) -> (B, H, O)
+        if shift is not None:
+            y = y + shift
+        return y, enc, x
 
     def reconstruct(self, x: torch.Tensor, state: State, ratio: float = 0.0) -> torch.Tensor:
         """The composite model's second decoder: x reversed in time, (B, L, F)."""
@@ -192,11 +219,10 @@ class Seq2Seq(nn.Module):
         """MSE of the forecast under the configured regime (+ reconstruction, + l2)."""
         ratio = self.teacher_forcing_ratio if self.training else 0.0
         future = self._check_future(batch.future, batch.x.shape[0])
-        enc = self.encode(batch.x, state)
-        pred = self.decode(enc, batch.x, future, batch.y, ratio)
+        pred, enc, x = self._predict(batch.x, state, future, batch.y, ratio)
         loss = masked_mse(pred, batch.y, None)
         if self.reconstructor is not None:
-            loss = loss + masked_mse(self.reconstruct(batch.x, enc, ratio), batch.x.flip(1), None)
+            loss = loss + masked_mse(self.reconstruct(x, enc, ratio), x.flip(1), None)
         if self.config.l2 > 0:
             loss = loss + self.config.l2 * self.recurrent_l2()
         return loss, enc
