@@ -125,7 +125,7 @@ def main() -> None:
     parser.add_argument(
         "--lookbacks", type=int, nargs="+", default=[96, 336], help="chosen on validation"
     )
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
