@@ -209,3 +209,18 @@ def test_fuzz_malformed_rows_raise_only_our_errors(rows: list[list[str]], tmp_pa
     except SeqlabError:
         return
     assert np.isfinite(series.values).all()
+
+
+def test_long_format_gives_one_series_per_id(tmp_path: Path) -> None:
+    from seqlab.data.builtin import load_dataset
+    from seqlab.data.sources import load_long_csv
+
+    stocks = load_dataset("stocks")
+    assert isinstance(stocks, dict)
+    assert sorted(stocks) == ["AAPL", "AMZN", "GOOG", "IBM", "MSFT"]
+    assert len(stocks["GOOG"]) == 68
+    assert all(s.freq == "MS" and s.columns == ("price",) for s in stocks.values())
+    with pytest.raises(
+        DataError, match=r"id column 'ticker' not found .*; available columns: symbol, date, price"
+    ):
+        load_long_csv(SHARED / "stocks.csv", "ticker")

@@ -68,22 +68,26 @@ def load_csv(
     fill: Fill | None = None,
 ) -> Series:
     """Read a CSV file: find the time column, parse dates, pick the target columns."""
+    path = Path(path)
+    return load_frame(
+        _read_csv(path), time_col=time_col, target=target, fill=fill, where=str(path), row_offset=2
+    )
+
+
+def _read_csv(path: Path) -> Any:
+    """Every cell as text (the checks below name rows and columns), or a clear error."""
     import pandas as pd
 
-    path = Path(path)
     if not path.is_file():
         raise DataError(f"data file not found: {path}")
     if path.stat().st_size == 0:
         raise DataError(f"{path} is empty")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty (no header)") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(f"{path} is not a readable CSV file: {str(exc).splitlines()[0]}") from None
-    return load_frame(
-        frame, time_col=time_col, target=target, fill=fill, where=str(path), row_offset=2
-    )
 
 
 def load_long_csv(
@@ -95,17 +99,8 @@ def load_long_csv(
     fill: Fill | None = None,
 ) -> dict[str, Series]:
     """Long format (``symbol,date,price``): one Series per value of ``id_col``, in file order."""
-    import pandas as pd
-
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"data file not found: {path}")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path} is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"{path} is not a readable CSV file: {str(exc).splitlines()[0]}") from None
+    frame = _read_csv(path)
     frame = frame.rename(columns=lambda c: str(c).strip())
     if id_col not in frame.columns:
         available = ", ".join(frame.columns)
