@@ -22,9 +22,12 @@ import torch
 
 from seqlab import Seq2Seq, Seq2SeqConfig, SequenceData, TrainConfig, Trainer, set_seed
 from seqlab._io import atomic_write_bytes
+from seqlab.data.builtin import dataset_path
 from seqlab.data.sources import load_csv
 
-DEFAULT_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "ETTh1.csv"
+# The shared copy beside the checkout, else the identical copy shipped in the package.
+SHARED_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "ETTh1.csv"
+DEFAULT_CSV = SHARED_CSV if SHARED_CSV.is_file() else dataset_path("etth1")
 TRAIN_END, VAL_END, TEST_END = 8640, 11520, 14400
 PUBLISHED = {  # univariate ETTh1 test MSE (MAE), from the authors' repositories (SOURCES.md)
     24: {

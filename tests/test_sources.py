@@ -15,10 +15,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from seqlab import DataError, SeqlabError
+from seqlab.data.builtin import dataset_path
 from seqlab.data.sources import load_array, load_csv, load_frame
 from seqlab.data.windows import chronological_split, make_windows
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 CASES = {
     "empty": ("", "is empty"),
@@ -104,11 +103,11 @@ def test_fill_only_when_asked(tmp_path: Path) -> None:
 
 
 def test_shipped_data_sets_load() -> None:
-    sst = load_csv(SHARED / "nino_sst.csv")
+    sst = load_csv(dataset_path("nino_sst"))
     assert sst.values.shape == (732, 4)
     assert sst.columns == ("nino12", "nino3", "nino4", "nino34")
     assert sst.freq == "MS"
-    airline = load_csv(SHARED / "airline_passengers.csv")
+    airline = load_csv(dataset_path("airline"))
     assert airline.values.shape == (144, 1)
 
 
@@ -223,4 +222,4 @@ def test_long_format_gives_one_series_per_id(tmp_path: Path) -> None:
     with pytest.raises(
         DataError, match=r"id column 'ticker' not found .*; available columns: symbol, date, price"
     ):
-        load_long_csv(SHARED / "stocks.csv", "ticker")
+        load_long_csv(dataset_path("stocks"), "ticker")
