@@ -13,9 +13,12 @@ from seqlab.config import (
     load_run_config,
 )
 from seqlab.data.batches import Batch, SequenceData, stream_batches
+from seqlab.data.builtin import load_dataset
 from seqlab.data.scaling import MinMaxScaler, StandardScaler
+from seqlab.data.sources import Series, load_array, load_csv, load_frame
 from seqlab.errors import CheckpointError, ConfigError, DataError, SeqlabError, TrainingDiverged
 from seqlab.export import export_onnx
+from seqlab.forecasting import ForecastConfig, Forecaster
 from seqlab.models.seq2seq import ScheduledSampling, Seq2Seq
 from seqlab.models.sequence import SequenceModel
 from seqlab.models.state import State, detach_state
@@ -31,6 +34,8 @@ __all__ = [
     "DataConfig",
     "DataError",
     "EarlyStopping",
+    "ForecastConfig",
+    "Forecaster",
     "History",
     "MinMaxScaler",
     "ModelConfig",
@@ -43,6 +48,7 @@ __all__ = [
     "SeqlabError",
     "SequenceData",
     "SequenceModel",
+    "Series",
     "StandardScaler",
     "State",
     "Stream",
@@ -53,7 +59,11 @@ __all__ = [
     "detach_state",
     "export_onnx",
     "load",
+    "load_array",
     "load_checkpoint",
+    "load_csv",
+    "load_dataset",
+    "load_frame",
     "load_run_config",
     "save",
     "set_seed",
