@@ -42,7 +42,10 @@ def test_split_and_training_rows_only_scaling(fitted: Forecaster) -> None:
     months = season_index(_seasonal(), 12)[:103]
     expected = [_seasonal().values[:103, 0][months == 0].mean()]
     np.testing.assert_allclose(fitted.season_means[0], expected, rtol=1e-6)
-    assert fitted.checkpoint is not None and fitted.checkpoint.x_scaler is not None
+    part = fitted.parts[""]
+    anomalies = _seasonal().values[:103, 0] - fitted.season_means[months, 0]
+    np.testing.assert_allclose(part.offset, [anomalies.mean()], atol=1e-5)
+    np.testing.assert_allclose(part.scale, [anomalies.std()], rtol=1e-4)
 
 
 def test_evaluation_compares_every_baseline_on_the_same_windows(fitted: Forecaster) -> None:
@@ -93,7 +96,7 @@ def test_run_folder_files(fitted: Forecaster, tmp_path: Path) -> None:
     assert len(metrics["rmse_by_step"]["model"]) == 3
     backtest = pd.read_csv(paths["backtest"])
     assert len(backtest) == 27 * 3
-    assert list(backtest.columns[:5]) == ["origin", "step", "time", "column", "truth"]
+    assert list(backtest.columns[:6]) == ["series", "origin", "step", "time", "column", "truth"]
 
 
 def test_too_short_a_series_says_what_it_needs() -> None:
@@ -135,3 +138,53 @@ def test_cli_forecast_on_a_csv_file(tmp_path: Path) -> None:
     assert "seasonal naive" in done.stdout
     forecast = pd.read_csv(tmp_path / "run" / "forecast.csv")
     assert list(forecast["time"].str[:7]) == ["2012-01", "2012-02", "2012-03"]
+
+
+def test_a_global_model_over_several_series(tmp_path: Path) -> None:
+    parts = {"a": _seasonal(144, 1), "b": _seasonal(120, 2)}
+    forecaster = Forecaster(SMALL).fit(parts)
+    assert set(forecaster.parts) == {"a", "b"}
+    assert forecaster.parts["b"].test_start == 96  # each series keeps its own split
+    ev = forecaster.evaluate()
+    assert len(ev.origins) == (144 - 115 - 2) + (120 - 96 - 2)
+    assert ev.names.count("a") == 27
+    a, _ = forecaster.predict(name="a")
+    b, _ = forecaster.predict(name="b")
+    assert a.shape == b.shape == (3, 1)
+    with pytest.raises(DataError, match="holds 2 series; name one of"):
+        forecaster.predict()
+    loaded = Forecaster.load(forecaster.save(tmp_path / "g"))
+    np.testing.assert_allclose(loaded.predict(parts["b"], name="b")[0], b, rtol=1e-6)
+    paths = write_forecast_run(forecaster, ev, tmp_path / "run")
+    forecast = pd.read_csv(paths["forecast"])
+    assert sorted(set(forecast["series"])) == ["a", "b"]
+    assert "forecast.png" not in paths
+
+
+def test_cli_forecast_stocks_on_log_prices(tmp_path: Path) -> None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "seqlab",
+        "forecast",
+        "--data",
+        "stocks",
+        "--log",
+        "--horizon",
+        "6",
+        "--lookback",
+        "12",
+        "--hidden-size",
+        "8",
+        "--num-layers",
+        "1",
+        "--epochs",
+        "3",
+        "--quiet",
+        "--out",
+        str(tmp_path / "run"),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "stocks (log), 560 steps of 5 series" in done.stdout
+    assert "naive" in done.stdout

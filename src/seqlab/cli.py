@@ -114,27 +114,26 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_forecast(args: argparse.Namespace) -> int:
     from seqlab.data.builtin import DATASETS, load_dataset
-    from seqlab.data.sources import load_csv
+    from seqlab.data.sources import load_csv, load_long_csv, select_columns, to_log
     from seqlab.forecasting import ForecastConfig, Forecaster
     from seqlab.reporting import format_evaluation, write_forecast_run
 
     if args.data in DATASETS:
-        series = load_dataset(args.data)
-        if isinstance(series, dict):
-            raise ValueError(
-                f"{args.data!r} holds several series; forecasting many series is not supported yet"
-            )
+        data = load_dataset(args.data)
         if args.target:
-            missing = [t for t in args.target if t not in series.columns]
-            if missing:
-                columns = ", ".join(series.columns)
-                raise ValueError(f"target {missing[0]!r} not in {args.data}; columns: {columns}")
-            keep = [series.columns.index(t) for t in args.target]
-            series = type(series)(
-                series.values[:, keep], tuple(args.target), series.timestamps, series.freq
+            data = (
+                {k: select_columns(v, args.target) for k, v in data.items()}
+                if isinstance(data, dict)
+                else select_columns(data, args.target)
             )
+    elif args.id_col:
+        data = load_long_csv(
+            args.data, args.id_col, time_col=args.time_col, target=args.target, fill=args.fill
+        )
     else:
-        series = load_csv(args.data, time_col=args.time_col, target=args.target, fill=args.fill)
+        data = load_csv(args.data, time_col=args.time_col, target=args.target, fill=args.fill)
+    if args.log:
+        data = {k: to_log(v) for k, v in data.items()} if isinstance(data, dict) else to_log(data)
     config = ForecastConfig(
         lookback=args.lookback,
         horizon=args.horizon,
@@ -147,12 +146,14 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not args.quiet,
     )
-    forecaster = Forecaster(config).fit(series)
+    forecaster = Forecaster(config).fit(data)
     evaluation = forecaster.evaluate()
     paths = write_forecast_run(forecaster, evaluation, args.out)
+    series = list(data.values()) if isinstance(data, dict) else [data]
+    what = f"{len(series)} series" if isinstance(data, dict) else ", ".join(series[0].columns)
     print(
-        f"data: {args.data}, {len(series)} steps of {', '.join(series.columns)}; "
-        f"lookback {args.lookback}, horizon {args.horizon}, {args.model} {args.cell}"
+        f"data: {args.data}{' (log)' if args.log else ''}, {sum(len(s) for s in series)} steps of "
+        f"{what}; lookback {args.lookback}, horizon {args.horizon}, {args.model} {args.cell}"
     )
     print(format_evaluation(evaluation))
     print(f"run folder: {args.out} ({', '.join(p.name for p in paths.values())})")
@@ -330,6 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--target", nargs="+", metavar="COL", help="target column(s) (default: every numeric one)"
     )
     p.add_argument("--time-col", help="time column of a CSV file")
+    p.add_argument("--id-col", help="long format: this column names the series (one global model)")
+    p.add_argument("--log", action="store_true", help="forecast the logarithm of the values")
     p.add_argument(
         "--fill",
         choices=["ffill", "interpolate", "zero", "drop"],

@@ -10,6 +10,7 @@ Shape key: T time, F series columns, N windows, L lookback, H horizon.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -87,6 +88,7 @@ class Evaluation:
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     rmse_by_step: dict[str, list[float]] = field(default_factory=dict)  # averaged over columns
     rmse_by_column_step: dict[str, list[list[float]]] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)  # the series of each window
 
     @property
     def best_baseline(self) -> str:
@@ -102,20 +104,66 @@ class Evaluation:
         return f"the model LOSES to the best baseline ({best}): {numbers}"
 
 
+@dataclass
+class _Part:
+    """One series of a (possibly global) Forecaster: its rows, split and preprocessing."""
+
+    series: Series
+    train_end: int
+    test_start: int
+    offset: F64  # (F,) scaler fitted on the training rows
+    scale: F64
+    season_means: F64 | None  # (period, F) training-row means per season
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.series
+        return {
+            "columns": list(s.columns),
+            "freq": s.freq,
+            "split": [self.train_end, self.test_start, len(s)],
+            "offset": self.offset.tolist(),
+            "scale": self.scale.tolist(),
+            "season_means": None if self.season_means is None else self.season_means.tolist(),
+        }
+
+
 class Forecaster:
-    """Fit, evaluate, forecast, save and load an encoder–decoder forecaster."""
+    """Fit, evaluate, forecast, save and load an encoder–decoder forecaster.
+
+    ``fit`` takes one Series, or a mapping of named Series (long format) that train one
+    global model; each series keeps its own split, scaler and season means.
+    """
 
     def __init__(self, config: ForecastConfig | None = None) -> None:
         self.config = config if config is not None else ForecastConfig()
-        self.series: Series | None = None
+        self.parts: dict[str, _Part] = {}
         self.checkpoint: Checkpoint | None = None
         self.history: History | None = None
-        self.split: tuple[int, int, int] | None = None  # train_end, test_start, length
         self.period: int | None = self.config.period
-        self.season_means: F64 | None = None  # (period, F) training-row means per season
+
+    # single-series views, kept for the common case
+    def _single(self) -> _Part:
+        if len(self.parts) != 1:
+            raise DataError(
+                f"this Forecaster holds {len(self.parts)} series; name one of {list(self.parts)}"
+            )
+        return next(iter(self.parts.values()))
+
+    @property
+    def series(self) -> Series:
+        return self._single().series
+
+    @property
+    def split(self) -> tuple[int, int, int]:
+        p = self._single()
+        return p.train_end, p.test_start, len(p.series)
+
+    @property
+    def season_means(self) -> F64 | None:
+        return self._single().season_means
 
     # -- fitting -------------------------------------------------------------------
-    def _split(self, series: Series) -> tuple[int, int]:
+    def _split(self, series: Series, name: str) -> tuple[int, int]:
         c, length = self.config, len(series)
         if c.test_start is not None:
             if series.timestamps is None:
@@ -126,12 +174,43 @@ class Forecaster:
         train_end = test_start - round(test_start * c.val_fraction)
         need = c.lookback + c.horizon
         if train_end - need < 1 or length - test_start < c.horizon:
+            label = f"series {name!r} of" if name else "a series of"
             raise DataError(
-                f"a series of {length} steps split at row {train_end} (train) and {test_start} "
+                f"{label} {length} steps split at row {train_end} (train) and {test_start} "
                 f"(test) is too short for lookback {c.lookback} + horizon {c.horizon}: the "
                 f"training part needs more than {need} steps and the test part {c.horizon}"
             )
         return train_end, test_start
+
+    def _part(self, series: Series, name: str) -> _Part:
+        train_end, test_start = self._split(series, name)
+        values = series.values.astype(np.float64)
+        means = None
+        if self.config.deseasonalize and self.period:
+            seasons = season_index(series, self.period)
+            means = np.stack(
+                [
+                    values[:train_end][seasons[:train_end] == k].mean(axis=0)
+                    for k in range(self.period)
+                ]
+            )
+            values = values - means[seasons]
+        scaler = StandardScaler().fit(values[:train_end])  # training rows only
+        assert scaler.offset_ is not None and scaler.scale_ is not None
+        return _Part(series, train_end, test_start, scaler.offset_, scaler.scale_, means)
+
+    def _scaled(
+        self, part: _Part, series: Series | None = None, extra: int = 0
+    ) -> tuple[F64, NDArray[np.int64] | None]:
+        """Scaled anomalies of ``series`` (default: the part's), and the season of each row."""
+        s = series if series is not None else part.series
+        values = s.values.astype(np.float64)
+        seasons = None
+        if part.season_means is not None:
+            assert self.period is not None
+            seasons = season_index(s, self.period, extra=extra)
+            values = values - part.season_means[seasons[: len(values)]]
+        return (values - part.offset) / part.scale, seasons
 
     def _windows(
         self, scaled: F64, first: int, last: int
@@ -143,44 +222,48 @@ class Forecaster:
         y = scaled[origins[:, None] + np.arange(c.horizon)[None, :]]  # (N, H, F)
         return x.astype(np.float32), y.astype(np.float32), origins
 
-    def fit(self, series: Series) -> Forecaster:
+    def fit(self, series: Series | Mapping[str, Series]) -> Forecaster:
         c = self.config
-        if not isinstance(series, Series):
+        named = {"": series} if isinstance(series, Series) else dict(series)
+        if not named or not all(isinstance(s, Series) for s in named.values()):
             raise TypeError(
-                f"expected a seqlab Series (see seqlab.data.sources), got {type(series).__name__}"
+                "expected a seqlab Series or a mapping of names to Series (see seqlab.data.sources)"
             )
-        train_end, test_start = self._split(series)
-        self.series, self.split = series, (train_end, test_start, len(series))
-        if self.period is None and series.freq is not None:
-            self.period = PERIODS.get(series.freq.lstrip("0123456789"))
-        self.season_means = None
-        values = series.values.astype(np.float64)
-        if c.deseasonalize and self.period:
-            seasons = season_index(series, self.period)
-            self.season_means = np.stack(
-                [
-                    values[:train_end][seasons[:train_end] == k].mean(axis=0)
-                    for k in range(self.period)
-                ]
+        widths = {s.values.shape[1] for s in named.values()}
+        if len(widths) != 1:
+            got = sorted(widths)
+            raise DataError(
+                f"every series of a global model needs the same columns, got widths {got}"
             )
-            values = values - self.season_means[seasons]
-        scaler = StandardScaler().fit(values[:train_end])  # training rows only
-        scaled = scaler.transform(values).astype(np.float64)
-        x, y, _ = self._windows(scaled, 0, train_end)
-        vx, vy, _ = self._windows(scaled, train_end, test_start)
-        width = series.values.shape[1]
-        model_config = Seq2SeqConfig(
-            horizon=c.horizon,
-            cell=c.cell,
-            input_size=width,
-            output_size=width,
-            hidden_size=c.hidden_size,
-            num_layers=c.num_layers,
-            dropout=c.dropout,
-            mode=c.model,
-        )
+        first = next(iter(named.values()))
+        if self.period is None and first.freq is not None:
+            self.period = PERIODS.get(first.freq.lstrip("0123456789"))
+        self.parts = {name: self._part(s, name) for name, s in named.items()}
+        xs: list[NDArray[np.float32]] = []
+        ys: list[NDArray[np.float32]] = []
+        vxs: list[NDArray[np.float32]] = []
+        vys: list[NDArray[np.float32]] = []
+        for part in self.parts.values():
+            scaled, _ = self._scaled(part)
+            x, y, _ = self._windows(scaled, 0, part.train_end)
+            vx, vy, _ = self._windows(scaled, part.train_end, part.test_start)
+            for store, item in ((xs, x), (ys, y), (vxs, vx), (vys, vy)):
+                store.append(item)
+        width = widths.pop()
         set_seed(c.seed)
-        model = Seq2Seq(model_config)
+        model = Seq2Seq(
+            Seq2SeqConfig(
+                horizon=c.horizon,
+                cell=c.cell,
+                input_size=width,
+                output_size=width,
+                hidden_size=c.hidden_size,
+                num_layers=c.num_layers,
+                dropout=c.dropout,
+                mode=c.model,
+            )
+        )
+        vx, vy = np.concatenate(vxs), np.concatenate(vys)
         train_config = TrainConfig(
             epochs=c.epochs,
             batch_size=c.batch_size,
@@ -191,106 +274,119 @@ class Forecaster:
             schedule="cosine",
         )
         val = SequenceData.from_arrays(vx, vy) if len(vx) else None
-        self.history = Trainer(train_config).fit(model, SequenceData.from_arrays(x, y), val)
+        train = SequenceData.from_arrays(np.concatenate(xs), np.concatenate(ys))
+        self.history = Trainer(train_config).fit(model, train, val)
         self.checkpoint = Checkpoint(
-            model,
-            x_scaler=scaler,
-            y_scaler=scaler,
-            train_config=train_config,
-            history=self.history,
-            data=self._describe(),
+            model, train_config=train_config, history=self.history, data=self._describe()
         )
         return self
 
     def _describe(self) -> dict[str, Any]:
-        s = self.series
-        assert s is not None
         return {
-            "columns": list(s.columns),
-            "freq": s.freq,
             "period": self.period,
-            "season_means": None if self.season_means is None else self.season_means.tolist(),
             "forecast_config": asdict(self.config),
-            "split": list(self.split or ()),
+            "parts": {name: p.to_dict() for name, p in self.parts.items()},
         }
 
     def _fitted(self) -> tuple[Series, Checkpoint]:
-        if self.series is None or self.checkpoint is None:
+        if not self.parts or self.checkpoint is None:
             raise DataError("this Forecaster is not fitted yet; call fit(series) first")
         return self.series, self.checkpoint
 
+    def _part_named(self, name: str | None) -> _Part:
+        if not self.parts or self.checkpoint is None:
+            raise DataError("this Forecaster is not fitted yet; call fit(series) first")
+        if name is None:
+            return self._single()
+        if name not in self.parts:
+            raise DataError(f"no series {name!r}; this Forecaster knows {list(self.parts)}")
+        return self.parts[name]
+
     # -- forecasting ---------------------------------------------------------------
-    def predict_windows(self, series: Series, origins: NDArray[np.int64]) -> F64:
+    def predict_windows(
+        self, series: Series, origins: NDArray[np.int64], name: str | None = None
+    ) -> F64:
         """Model forecasts (N, H, F) from the L rows before each origin (original units)."""
-        _, ckpt = self._fitted()
+        part = self._part_named(name)
+        assert self.checkpoint is not None
         lb, h = self.config.lookback, self.config.horizon
-        values = series.values.astype(np.float64)
-        seasons = None
-        if self.season_means is not None:
-            assert self.period is not None
-            seasons = season_index(series, self.period, extra=h)
-            values = values - self.season_means[seasons[: len(values)]]
-        x = values[origins[:, None] - lb + np.arange(lb)[None, :]]
-        pred = ckpt.predict(x).values
+        scaled, seasons = self._scaled(part, series, extra=h)
+        x = scaled[origins[:, None] - lb + np.arange(lb)[None, :]]
+        pred = self.checkpoint.predict(x).values
         assert pred is not None
-        out = pred.astype(np.float64)
-        if self.season_means is not None and seasons is not None:
-            out += self.season_means[seasons[origins[:, None] + np.arange(h)[None, :]]]
+        out = pred.astype(np.float64) * part.scale + part.offset
+        if part.season_means is not None and seasons is not None:
+            out += part.season_means[seasons[origins[:, None] + np.arange(h)[None, :]]]
         return out
 
-    def predict(self, series: Series | None = None) -> tuple[F64, NDArray[np.datetime64] | None]:
-        """Forecast H steps past the end of ``series`` (default: the fitted one)."""
-        fitted, _ = self._fitted()
-        s = series if series is not None else fitted
+    def predict(
+        self, series: Series | None = None, name: str | None = None
+    ) -> tuple[F64, NDArray[np.datetime64] | None]:
+        """Forecast H steps past the end of ``series`` (default: the fitted one called ``name``)."""
+        part = self._part_named(name)
+        s = series if series is not None else part.series
         if len(s) < self.config.lookback:
             raise DataError(
                 f"the series has {len(s)} steps; forecasting needs at least "
                 f"lookback = {self.config.lookback}"
             )
-        forecast = self.predict_windows(s, np.array([len(s)]))[0]
+        forecast = self.predict_windows(s, np.array([len(s)]), name)[0]
         return forecast, _future_stamps(s, self.config.horizon)
 
     def evaluate(self) -> Evaluation:
-        """Every test window (stride 1): ours against every baseline on the same windows."""
-        series, _ = self._fitted()
-        assert self.split is not None
-        train_end, test_start, length = self.split
+        """Every test window (stride 1) of every series: ours against every baseline on the
+        same windows. Metrics are averaged over series and columns with equal weight."""
+        if not self.parts:
+            raise DataError("this Forecaster is not fitted yet; call fit(series) first")
         c = self.config
-        values = series.values.astype(np.float64)
-        origins = np.arange(test_start, length - c.horizon + 1)
-        truth = values[origins[:, None] + np.arange(c.horizon)[None, :]]
-        forecasts = {"model": self.predict_windows(series, origins)}
-        forecasts.update(
-            run_baselines(
-                values,
-                origins,
-                c.horizon,
-                lookback=c.lookback,
-                train_end=train_end,
-                period=self.period,
+        parts = []
+        for name, part in self.parts.items():
+            values = part.series.values.astype(np.float64)
+            origins = np.arange(part.test_start, len(values) - c.horizon + 1)
+            truth = values[origins[:, None] + np.arange(c.horizon)[None, :]]
+            forecasts = {"model": self.predict_windows(part.series, origins, name or None)}
+            forecasts.update(
+                run_baselines(
+                    values,
+                    origins,
+                    c.horizon,
+                    lookback=c.lookback,
+                    train_end=part.train_end,
+                    period=self.period,
+                )
             )
+            parts.append((part, origins, truth, forecasts))
+        methods = [m for m in parts[0][3] if all(m in p[3] for p in parts)]
+        ev = Evaluation(
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+            {m: np.concatenate([p[3][m] for p in parts]) for m in methods},
         )
-        ev = Evaluation(origins, truth, forecasts)
-        train = values[:train_end]
-        for name, pred in forecasts.items():
-            per_col = [
-                forecast_metrics(truth[..., f], pred[..., f], train[:, f], self.period or 1)
-                for f in range(values.shape[1])
+        ev.names = [name for name, p in zip(self.parts, parts, strict=True) for _ in p[1]]
+        for m in methods:
+            scores = [
+                forecast_metrics(
+                    truth[..., f],
+                    fc[m][..., f],
+                    part.series.values[: part.train_end, f],
+                    self.period or 1,
+                )
+                for part, _, truth, fc in parts
+                for f in range(truth.shape[2])
             ]
-            ev.metrics[name] = {k: float(np.mean([m[k] for m in per_col])) for k in per_col[0]}
-            by_cs = np.sqrt(((pred - truth) ** 2).mean(axis=0))  # (H, F)
-            ev.rmse_by_column_step[name] = by_cs.T.tolist()
-            ev.rmse_by_step[name] = by_cs.mean(axis=1).tolist()
+            ev.metrics[m] = {k: float(np.mean([sc[k] for sc in scores])) for k in scores[0]}
+            by_cs = np.sqrt(((ev.forecasts[m] - ev.truth) ** 2).mean(axis=0))  # (H, F)
+            ev.rmse_by_column_step[m] = by_cs.T.tolist()
+            ev.rmse_by_step[m] = by_cs.mean(axis=1).tolist()
         return ev
 
     # -- persistence ---------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        _, ckpt = self._fitted()
+        _, ckpt = self._part_named(next(iter(self.parts))), self.checkpoint
+        assert ckpt is not None
         return save(
             path,
             ckpt.model,
-            x_scaler=ckpt.x_scaler,
-            y_scaler=ckpt.y_scaler,
             train_config=ckpt.train_config,
             history=ckpt.history,
             data=self._describe(),
@@ -298,10 +394,10 @@ class Forecaster:
 
     @classmethod
     def load(cls, path: str | Path) -> Forecaster:
-        """A fitted Forecaster; pass the history to ``predict(series)``."""
+        """A fitted Forecaster; pass the history to ``predict(series, name)``."""
         ckpt = load_checkpoint(path)
         data = ckpt.data or {}
-        if "forecast_config" not in data:
+        if "forecast_config" not in data or "parts" not in data:
             raise DataError(f"{path} is a seqlab checkpoint but not a Forecaster's")
         forecaster = cls(replace(ForecastConfig(**data["forecast_config"])))
         forecaster.checkpoint, forecaster.history, forecaster.period = (
@@ -309,14 +405,24 @@ class Forecaster:
             ckpt.history,
             data.get("period"),
         )
-        forecaster.series = Series(
-            np.zeros((0, len(data["columns"])), np.float32),
-            tuple(data["columns"]),
-            None,
-            data.get("freq"),
-        )
-        if data.get("season_means") is not None:
-            forecaster.season_means = np.asarray(data["season_means"], dtype=np.float64)
+        for name, d in data["parts"].items():
+            empty = Series(
+                np.zeros((0, len(d["columns"])), np.float32),
+                tuple(d["columns"]),
+                None,
+                d.get("freq"),
+            )
+            means = (
+                None if d.get("season_means") is None else np.asarray(d["season_means"], np.float64)
+            )
+            forecaster.parts[name] = _Part(
+                empty,
+                d["split"][0],
+                d["split"][1],
+                np.asarray(d["offset"], np.float64),
+                np.asarray(d["scale"], np.float64),
+                means,
+            )
         return forecaster
 
 

@@ -44,10 +44,8 @@ def format_evaluation(ev: Evaluation) -> str:
 def write_forecast_run(forecaster: Forecaster, ev: Evaluation, out: str | Path) -> dict[str, Path]:
     """Write the run folder; returns what went where."""
     out = Path(out)
-    series, _ = forecaster._fitted()
-    assert forecaster.split is not None
-    forecast, stamps = forecaster.predict()
     paths = {"checkpoint": forecaster.save(out / "model")}
+    parts = forecaster.parts
     metrics: dict[str, Any] = {
         "metrics": ev.metrics,
         "rmse_by_step": ev.rmse_by_step,
@@ -55,64 +53,64 @@ def write_forecast_run(forecaster: Forecaster, ev: Evaluation, out: str | Path) 
         "best_baseline": ev.best_baseline,
         "verdict": ev.verdict(),
         "test_windows": len(ev.origins),
-        "columns": list(series.columns),
-        "split": list(forecaster.split),
+        "series": {name or "series": p.to_dict()["split"] for name, p in parts.items()},
     }
     paths["metrics"] = out / "metrics.json"
     atomic_write_bytes(paths["metrics"], json.dumps(metrics, indent=2).encode())
-    when = (
-        [str(t)[:19] for t in stamps]
-        if stamps is not None
-        else list(range(len(series), len(series) + len(forecast)))
-    )
+    rows: list[list[object]] = []
+    columns: tuple[str, ...] = ()
+    for name, part in parts.items():
+        forecast, stamps = forecaster.predict(name=name or None)
+        columns = part.series.columns
+        n = len(part.series)
+        when = (
+            [str(t)[:19] for t in stamps]
+            if stamps is not None
+            else list(range(n, n + len(forecast)))
+        )
+        rows += [[name, w, *map(float, row)] for w, row in zip(when, forecast, strict=True)]
     paths["forecast"] = out / "forecast.csv"
-    write_rows_csv(
-        paths["forecast"],
-        ["time", *series.columns],
-        [[w, *map(float, row)] for w, row in zip(when, forecast, strict=True)],
-    )
+    write_rows_csv(paths["forecast"], ["series", "time", *columns], rows)
     paths["backtest"] = out / "backtest.csv"
-    write_rows_csv(paths["backtest"], *_backtest_rows(series.timestamps, series.columns, ev))
-    test_start = forecaster.split[1]
+    write_rows_csv(paths["backtest"], *_backtest_rows(forecaster, ev))
     figures = {
-        "forecast.png": plot_forecast(
-            series.timestamps,
-            series.values,
-            series.columns,
-            forecast,
-            stamps,
-            test_start=test_start,
-        ),
         "loss.png": plot_loss(forecaster.history.epochs if forecaster.history else []),
         "error_by_step.png": plot_error_by_step(ev.rmse_by_step),
     }
+    if len(parts) == 1:
+        part = next(iter(parts.values()))
+        s = part.series
+        forecast, stamps = forecaster.predict()
+        figures["forecast.png"] = plot_forecast(
+            s.timestamps, s.values, s.columns, forecast, stamps, test_start=part.test_start
+        )
     for name, fig in figures.items():
         paths[name] = save_figure(fig, out / name)
     return paths
 
 
-def _backtest_rows(
-    stamps: Any, columns: tuple[str, ...], ev: Evaluation
-) -> tuple[list[str], list[list[object]]]:
+def _backtest_rows(forecaster: Forecaster, ev: Evaluation) -> tuple[list[str], list[list[object]]]:
     """One row per test window, horizon step and column: truth, ours, every baseline."""
     methods = list(ev.forecasts)
-    header = ["origin", "step", "time", "column", "truth", *methods]
+    header = ["series", "origin", "step", "time", "column", "truth", *methods]
     rows: list[list[object]] = []
     horizon = ev.truth.shape[1]
     for n, origin in enumerate(ev.origins):
+        name = ev.names[n] if ev.names else ""
+        series = forecaster.parts[name].series
         for h in range(horizon):
             t = int(origin) + h
-            when = str(stamps[t])[:19] if stamps is not None else t
-            for f, name in enumerate(columns):
+            when = str(series.timestamps[t])[:19] if series.timestamps is not None else t
+            for f, column in enumerate(series.columns):
                 rows.append(
                     [
+                        name,
                         int(origin),
                         h + 1,
                         when,
-                        name,
+                        column,
                         float(ev.truth[n, h, f]),
                         *(float(ev.forecasts[m][n, h, f]) for m in methods),
                     ]
                 )
-
     return header, rows

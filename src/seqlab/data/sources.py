@@ -20,7 +20,16 @@ from numpy.typing import NDArray
 
 from seqlab.errors import DataError
 
-__all__ = ["FILLS", "Series", "load_array", "load_csv", "load_frame", "load_long_csv"]
+__all__ = [
+    "FILLS",
+    "Series",
+    "load_array",
+    "load_csv",
+    "load_frame",
+    "load_long_csv",
+    "select_columns",
+    "to_log",
+]
 
 Fill = Literal["ffill", "interpolate", "zero", "drop"]
 FILLS: tuple[str, ...] = ("ffill", "interpolate", "zero", "drop")
@@ -39,6 +48,30 @@ class Series:
 
     def __len__(self) -> int:
         return int(self.values.shape[0])
+
+
+def select_columns(series: Series, names: Sequence[str]) -> Series:
+    """The named columns of a Series, in that order."""
+    missing = [n for n in names if n not in series.columns]
+    if missing:
+        raise DataError(
+            f"column {missing[0]!r} not found; available columns: {', '.join(series.columns)}"
+        )
+    keep = [series.columns.index(n) for n in names]
+    return Series(
+        series.values[:, keep], tuple(names), series.timestamps, series.freq, series.notes
+    )
+
+
+def to_log(series: Series) -> Series:
+    """Natural logarithm of every value (all must be positive)."""
+    if (series.values <= 0).any():
+        row, col = (int(i) for i in np.argwhere(series.values <= 0)[0])
+        raise DataError(f"cannot take the log: column {series.columns[col]!r} is <= 0 at row {row}")
+    logged = np.log(series.values.astype(np.float64)).astype(np.float32)
+    return Series(
+        logged, series.columns, series.timestamps, series.freq, (*series.notes, "log values")
+    )
 
 
 def load_array(values: object, columns: Sequence[str] | None = None) -> Series:
