@@ -188,3 +188,48 @@ def test_cli_forecast_stocks_on_log_prices(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "stocks (log), 560 steps of 5 series" in done.stdout
     assert "naive" in done.stdout
+
+
+def test_pinball_loss_exact_value() -> None:
+    import torch
+
+    from seqlab.losses import pinball
+
+    pred = torch.tensor([[1.0, 2.0, 3.0]])  # quantiles 0.1, 0.5, 0.9 of one value
+    target = torch.tensor([2.5])
+    # 0.1 * 1.5, 0.5 * 0.5, (0.9 - 1) * (2.5 - 3) = 0.15, 0.25, 0.05
+    assert float(pinball(pred, target, torch.tensor([0.1, 0.5, 0.9]))) == pytest.approx(0.15)
+
+
+def test_quantile_forecasts_and_coverage(tmp_path: Path) -> None:
+    config = ForecastConfig(
+        lookback=12,
+        horizon=3,
+        hidden_size=16,
+        num_layers=1,
+        epochs=25,
+        patience=None,
+        model="direct",
+        quantiles=(0.1, 0.5, 0.9),
+    )
+    forecaster = Forecaster(config).fit(_seasonal())
+    bands = forecaster.predict_quantiles()
+    assert bands.shape == (3, 1, 3)
+    point, _ = forecaster.predict()
+    np.testing.assert_array_equal(point, bands[..., 1])
+    ev = forecaster.evaluate()
+    assert ev.quantiles is not None and ev.quantiles.shape == (*ev.truth.shape, 3)
+    assert 0.0 <= ev.coverage["0.1-0.9"] <= 1.0
+    assert ev.coverage["nominal"] == pytest.approx(0.8)
+    paths = write_forecast_run(forecaster, ev, tmp_path / "run")
+    assert list(pd.read_csv(paths["forecast"]).columns) == [
+        "series",
+        "time",
+        "y",
+        "y_q0.1",
+        "y_q0.5",
+        "y_q0.9",
+    ]
+    assert "quantile band 0.1-0.9: covers" in format_evaluation(ev)
+    with pytest.raises(Exception, match="need mode='direct'"):
+        ForecastConfig(quantiles=(0.1, 0.9))

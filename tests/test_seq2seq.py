@@ -231,5 +231,5 @@ def test_instance_norm_makes_forecasts_shift_equivariant() -> None:
     torch.testing.assert_close(y_shifted, y + 100.0, atol=1e-4, rtol=0)
     with pytest.raises(ValueError, match="reads windows of 5 steps, got 4"):
         model(x[:, 1:])
-    with pytest.raises(TypeError, match="cannot stream"):
+    with pytest.raises(TypeError, match="not supported by Stream"):
         seqlab.Stream(model)

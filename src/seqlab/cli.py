@@ -145,6 +145,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         test_start=args.test_start,
         seed=args.seed,
         progress=not args.quiet,
+        quantiles=tuple(args.quantiles) if args.quantiles else None,
     )
     forecaster = Forecaster(config).fit(data)
     evaluation = forecaster.evaluate()
@@ -333,6 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-col", help="time column of a CSV file")
     p.add_argument("--id-col", help="long format: this column names the series (one global model)")
     p.add_argument("--log", action="store_true", help="forecast the logarithm of the values")
+    p.add_argument(
+        "--quantiles",
+        type=float,
+        nargs="+",
+        metavar="Q",
+        help="quantile outputs (pinball loss), e.g. 0.1 0.5 0.9; needs --model direct",
+    )
     p.add_argument(
         "--fill",
         choices=["ffill", "interpolate", "zero", "drop"],

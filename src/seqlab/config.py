@@ -225,6 +225,7 @@ class Seq2SeqConfig:
     ``instance_norm`` subtracts each window's last target value from the window and adds it
     back to the forecast; ``linear_skip=L`` adds a linear map from the last L target values
     to all H steps (NLinear-style) to the recurrent forecast; windows must then be L long.
+    ``quantiles`` (direct mode) make the model output (B, H, O, Q), trained with the pinball loss.
     """
 
     horizon: int
@@ -243,9 +244,26 @@ class Seq2SeqConfig:
     l2: float = 0.0
     instance_norm: bool = False
     linear_skip: int | None = None
+    quantiles: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         _positive_int("horizon", self.horizon)
+        if self.quantiles is not None:
+            qs = tuple(self.quantiles)
+            object.__setattr__(self, "quantiles", qs)
+            if (
+                not qs
+                or any(not isinstance(q, float | int) or not 0 < q < 1 for q in qs)
+                or list(qs) != sorted(set(qs))
+            ):
+                raise ConfigError(
+                    f"`quantiles` must be increasing numbers in (0, 1), got {self.quantiles!r}"
+                )
+            if self.mode != "direct":
+                raise ConfigError(
+                    "`quantiles` need mode='direct' (a decoder would have to choose which "
+                    "quantile to feed back)"
+                )
         if not isinstance(self.instance_norm, bool):
             raise ConfigError(f"`instance_norm` must be true or false, got {self.instance_norm!r}")
         if self.linear_skip is not None:

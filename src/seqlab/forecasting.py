@@ -42,7 +42,9 @@ class ForecastConfig:
     """What to forecast and how. ``test_start`` (a date) overrides ``test_fraction``;
     ``period`` (the seasonal period) comes from the data's frequency when not given. With
     ``deseasonalize`` (and a period) the model learns anomalies from the mean of each season
-    over the training rows, which is added back to its forecasts."""
+    over the training rows, which is added back to its forecasts. ``quantiles`` (e.g. 0.1, 0.5,
+    0.9; needs ``model="direct"``) trains with the pinball loss; point metrics use the middle
+    quantile and the evaluation reports the coverage of the outer ones."""
 
     lookback: int = 36
     horizon: int = 12
@@ -60,6 +62,7 @@ class ForecastConfig:
     test_start: str | None = None
     period: int | None = None
     deseasonalize: bool = True
+    quantiles: tuple[float, ...] | None = None
     seed: int = 0
     progress: bool = False
 
@@ -71,6 +74,7 @@ class ForecastConfig:
             num_layers=self.num_layers,
             dropout=self.dropout,
             mode=self.model,
+            quantiles=self.quantiles,
         )
         for name in ("lookback", "horizon", "epochs", "batch_size"):
             value = getattr(self, name)
@@ -89,6 +93,8 @@ class Evaluation:
     rmse_by_step: dict[str, list[float]] = field(default_factory=dict)  # averaged over columns
     rmse_by_column_step: dict[str, list[list[float]]] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)  # the series of each window
+    quantiles: F64 | None = None  # (N, H, F, Q) with ``quantiles``
+    coverage: dict[str, float] = field(default_factory=dict)
 
     @property
     def best_baseline(self) -> str:
@@ -261,6 +267,7 @@ class Forecaster:
                 num_layers=c.num_layers,
                 dropout=c.dropout,
                 mode=c.model,
+                quantiles=c.quantiles,
             )
         )
         vx, vy = np.concatenate(vxs), np.concatenate(vys)
@@ -314,10 +321,23 @@ class Forecaster:
         x = scaled[origins[:, None] - lb + np.arange(lb)[None, :]]
         pred = self.checkpoint.predict(x).values
         assert pred is not None
-        out = pred.astype(np.float64) * part.scale + part.offset
+        q = pred.ndim == 4  # quantile outputs (N, H, F, Q)
+        scale, offset = (
+            (part.scale[:, None], part.offset[:, None]) if q else (part.scale, part.offset)
+        )
+        out: F64 = pred.astype(np.float64) * scale + offset
         if part.season_means is not None and seasons is not None:
-            out += part.season_means[seasons[origins[:, None] + np.arange(h)[None, :]]]
+            season = part.season_means[seasons[origins[:, None] + np.arange(h)[None, :]]]
+            out += season[..., None] if q else season
         return out
+
+    def _point(self, pred: F64) -> F64:
+        """The middle quantile of quantile forecasts, or the forecasts themselves."""
+        qs = self.config.quantiles
+        if not qs:
+            return pred
+        middle: F64 = pred[..., int(np.argmin(np.abs(np.asarray(qs) - 0.5)))]
+        return middle
 
     def predict(
         self, series: Series | None = None, name: str | None = None
@@ -331,7 +351,16 @@ class Forecaster:
                 f"lookback = {self.config.lookback}"
             )
         forecast = self.predict_windows(s, np.array([len(s)]), name)[0]
-        return forecast, _future_stamps(s, self.config.horizon)
+        return self._point(forecast), _future_stamps(s, self.config.horizon)
+
+    def predict_quantiles(self, series: Series | None = None, name: str | None = None) -> F64:
+        """Quantile forecasts (H, F, Q) past the end of the series (needs ``quantiles``)."""
+        if not self.config.quantiles:
+            raise DataError("this Forecaster was not trained with quantiles")
+        part = self._part_named(name)
+        s = series if series is not None else part.series
+        bands: F64 = self.predict_windows(s, np.array([len(s)]), name)[0]
+        return bands
 
     def evaluate(self) -> Evaluation:
         """Every test window (stride 1) of every series: ours against every baseline on the
@@ -340,11 +369,15 @@ class Forecaster:
             raise DataError("this Forecaster is not fitted yet; call fit(series) first")
         c = self.config
         parts = []
+        quantile_parts: list[F64] = []
         for name, part in self.parts.items():
             values = part.series.values.astype(np.float64)
             origins = np.arange(part.test_start, len(values) - c.horizon + 1)
             truth = values[origins[:, None] + np.arange(c.horizon)[None, :]]
-            forecasts = {"model": self.predict_windows(part.series, origins, name or None)}
+            raw = self.predict_windows(part.series, origins, name or None)
+            if raw.ndim == 4:
+                quantile_parts.append(raw)
+            forecasts = {"model": self._point(raw)}
             forecasts.update(
                 run_baselines(
                     values,
@@ -363,6 +396,11 @@ class Forecaster:
             {m: np.concatenate([p[3][m] for p in parts]) for m in methods},
         )
         ev.names = [name for name, p in zip(self.parts, parts, strict=True) for _ in p[1]]
+        if quantile_parts and self.config.quantiles:
+            ev.quantiles = np.concatenate(quantile_parts)
+            low, high = self.config.quantiles[0], self.config.quantiles[-1]
+            inside = (ev.truth >= ev.quantiles[..., 0]) & (ev.truth <= ev.quantiles[..., -1])
+            ev.coverage = {f"{low:g}-{high:g}": float(inside.mean()), "nominal": high - low}
         for m in methods:
             scores = [
                 forecast_metrics(

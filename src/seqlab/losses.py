@@ -8,7 +8,13 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-__all__ = ["check_same_shape", "masked_cross_entropy", "masked_mse", "step_mask"]
+__all__ = [
+    "check_same_shape",
+    "masked_cross_entropy",
+    "masked_mse",
+    "pinball",
+    "step_mask",
+]
 
 
 def step_mask(lengths: torch.Tensor, time: int) -> torch.Tensor:
@@ -52,3 +58,10 @@ def masked_cross_entropy(
         mask = step_mask(lengths.to(logits.device), logits.shape[1])
         return F.cross_entropy(logits[mask], labels[mask])  # (N_valid, C)
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+
+
+def pinball(pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:
+    """Mean pinball (quantile) loss: ``pred`` (..., Q) against ``target`` (...)."""
+    check_same_shape(pred[..., 0], target)
+    diff = target[..., None] - pred  # (..., Q)
+    return torch.maximum(quantiles * diff, (quantiles - 1) * diff).mean()

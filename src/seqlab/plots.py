@@ -58,6 +58,7 @@ def plot_forecast(
     *,
     test_start: int | None = None,
     history: int = 120,
+    band: tuple[Any, Any] | None = None,
 ) -> Figure:
     """The last ``history`` steps of each column and the forecast past the end.
 
@@ -82,6 +83,10 @@ def plot_forecast(
             marker=".",
             label="forecast",
         )
+        if band is not None:
+            ax.fill_between(
+                fx, band[0][:, k], band[1][:, k], color="tab:red", alpha=0.2, label="quantile band"
+            )
         if test_start is not None and test_start < n:
             ax.axvspan(
                 xs[max(test_start, start)], xs[-1], color="tab:blue", alpha=0.08, label="test part"

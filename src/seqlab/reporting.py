@@ -38,6 +38,12 @@ def format_evaluation(ev: Evaluation) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append(f"{len(ev.origins)} test windows; {ev.verdict()}")
+    if ev.coverage:
+        band = next(k for k in ev.coverage if k != "nominal")
+        lines.append(
+            f"quantile band {band}: covers {ev.coverage[band]:.1%} of the test values "
+            f"(nominal {ev.coverage['nominal']:.0%})"
+        )
     return "\n".join(lines)
 
 
@@ -54,23 +60,25 @@ def write_forecast_run(forecaster: Forecaster, ev: Evaluation, out: str | Path) 
         "verdict": ev.verdict(),
         "test_windows": len(ev.origins),
         "series": {name or "series": p.to_dict()["split"] for name, p in parts.items()},
+        "coverage": ev.coverage,
     }
     paths["metrics"] = out / "metrics.json"
     atomic_write_bytes(paths["metrics"], json.dumps(metrics, indent=2).encode())
     rows: list[list[object]] = []
     columns: tuple[str, ...] = ()
+    qs = forecaster.config.quantiles or ()
     for name, part in parts.items():
         forecast, stamps = forecaster.predict(name=name or None)
+        bands = forecaster.predict_quantiles(name=name or None) if qs else None
         columns = part.series.columns
         n = len(part.series)
-        when = (
-            [str(t)[:19] for t in stamps]
-            if stamps is not None
-            else list(range(n, n + len(forecast)))
-        )
-        rows += [[name, w, *map(float, row)] for w, row in zip(when, forecast, strict=True)]
+        when = [str(t)[:19] for t in stamps] if stamps is not None else range(n, n + len(forecast))
+        for k, (w, row) in enumerate(zip(when, forecast, strict=True)):
+            extra = [] if bands is None else [float(v) for v in bands[k].reshape(-1)]
+            rows.append([name, w, *map(float, row), *extra])
+    quantile_columns = [f"{c}_q{q:g}" for c in columns for q in qs]
     paths["forecast"] = out / "forecast.csv"
-    write_rows_csv(paths["forecast"], ["series", "time", *columns], rows)
+    write_rows_csv(paths["forecast"], ["series", "time", *columns, *quantile_columns], rows)
     paths["backtest"] = out / "backtest.csv"
     write_rows_csv(paths["backtest"], *_backtest_rows(forecaster, ev))
     figures = {
@@ -81,8 +89,15 @@ def write_forecast_run(forecaster: Forecaster, ev: Evaluation, out: str | Path) 
         part = next(iter(parts.values()))
         s = part.series
         forecast, stamps = forecaster.predict()
+        band = forecaster.predict_quantiles() if qs else None
         figures["forecast.png"] = plot_forecast(
-            s.timestamps, s.values, s.columns, forecast, stamps, test_start=part.test_start
+            s.timestamps,
+            s.values,
+            s.columns,
+            forecast,
+            stamps,
+            test_start=part.test_start,
+            band=None if band is None else (band[..., 0], band[..., -1]),
         )
     for name, fig in figures.items():
         paths[name] = save_figure(fig, out / name)

@@ -70,10 +70,14 @@ class Stream:
         self.config: ModelConfig | Seq2SeqConfig = checkpoint.config
         self.seq2seq = isinstance(model, Seq2Seq)
         if isinstance(model, Seq2Seq):
-            if model.config.instance_norm or model.config.linear_skip is not None:
+            if (
+                model.config.instance_norm
+                or model.config.linear_skip is not None
+                or model.config.quantiles
+            ):
                 raise TypeError(
-                    "a Stream carries the encoder state across calls; models with instance_norm "
-                    "or linear_skip re-read a whole window on every call and cannot stream"
+                    "a Stream carries the encoder state across calls; models with instance_norm, "
+                    "linear_skip or quantiles are not supported by Stream"
                 )
             self._backbone: RecurrentBackbone = model.encoder
         elif isinstance(model, SequenceModel):

@@ -14,7 +14,7 @@ from torch import nn
 
 from seqlab.callbacks import Callback
 from seqlab.config import Seq2SeqConfig
-from seqlab.losses import masked_mse
+from seqlab.losses import masked_mse, pinball
 from seqlab.models.backbone import RecurrentBackbone
 from seqlab.models.state import State
 
@@ -117,9 +117,10 @@ class Seq2Seq(nn.Module):
         self.decoder: Decoder | None = None
         self.reconstructor: Decoder | None = None
         self.direct: nn.Linear | None = None
+        q = len(c.quantiles) if c.quantiles else 1
         if c.mode == "direct":
             self.direct = nn.Linear(
-                c.hidden_size + c.horizon * c.future_size, c.horizon * c.output_size
+                c.hidden_size + c.horizon * c.future_size, c.horizon * c.output_size * q
             )
         else:
             self.decoder = Decoder(c, c.output_size, c.future_size)
@@ -163,7 +164,9 @@ class Seq2Seq(nn.Module):
             h = (state[0] if isinstance(state, tuple) else state)[-1]  # top layer: (B, D)
             if future is not None:
                 h = torch.cat([h, future.flatten(1)], dim=-1)  # (B, D + H*Fc)
-            y: torch.Tensor = self.direct(h)  # (B, D) -> (B, H*O)
+            y: torch.Tensor = self.direct(h)  # (B, D) -> (B, H*O*Q)
+            if c.quantiles:
+                return y.view(-1, c.horizon, c.output_size, len(c.quantiles))  # (B, H, O, Q)
             return y.view(-1, c.horizon, c.output_size)  # (B, H*O) -> (B, H, O)
         assert self.decoder is not None
         last = x[:, -1, : c.output_size]  # last observed targets: (B, O)
@@ -197,9 +200,10 @@ class Seq2Seq(nn.Module):
             if x.shape[1] != c.linear_skip:
                 got = x.shape[1]
                 raise ValueError(f"this model reads windows of {c.linear_skip} steps, got {got}")
-            y = y + self.skip(x[..., :o].transpose(1, 2)).transpose(1, 2)  # (B, O, L) -> (B, H, O)
+            skip = self.skip(x[..., :o].transpose(1, 2)).transpose(1, 2)  # (B, O, L) -> (B, H, O)
+            y = y + (skip[..., None] if c.quantiles else skip)
         if shift is not None:
-            y = y + shift
+            y = y + (shift[..., None] if c.quantiles else shift)
         return y, enc, x
 
     def reconstruct(self, x: torch.Tensor, state: State, ratio: float = 0.0) -> torch.Tensor:
@@ -220,7 +224,11 @@ class Seq2Seq(nn.Module):
         ratio = self.teacher_forcing_ratio if self.training else 0.0
         future = self._check_future(batch.future, batch.x.shape[0])
         pred, enc, x = self._predict(batch.x, state, future, batch.y, ratio)
-        loss = masked_mse(pred, batch.y, None)
+        if self.config.quantiles:
+            levels = torch.tensor(self.config.quantiles, device=pred.device, dtype=pred.dtype)
+            loss = pinball(pred, batch.y, levels)
+        else:
+            loss = masked_mse(pred, batch.y, None)
         if self.reconstructor is not None:
             loss = loss + masked_mse(self.reconstruct(x, enc, ratio), x.flip(1), None)
         if self.config.l2 > 0:
