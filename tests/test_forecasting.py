@@ -233,3 +233,37 @@ def test_quantile_forecasts_and_coverage(tmp_path: Path) -> None:
     assert "quantile band 0.1-0.9: covers" in format_evaluation(ev)
     with pytest.raises(Exception, match="need mode='direct'"):
         ForecastConfig(quantiles=(0.1, 0.9))
+
+
+@pytest.mark.parametrize(
+    ("window", "refit"), [("expanding", True), ("sliding", True), ("expanding", False)]
+)
+def test_rolling_origin_backtest(window: str, refit: bool) -> None:
+    from seqlab.evaluation import backtest
+
+    series = _seasonal(96)
+    config = ForecastConfig(
+        lookback=12, horizon=3, hidden_size=8, num_layers=1, epochs=3, patience=None
+    )
+    result = backtest(series, config, folds=3, stride=4, window=window, refit=refit)  # type: ignore[arg-type]
+    assert result.origins == [85, 89, 93]
+    for (start, stop), origin, ev in zip(
+        result.train_rows, result.origins, result.evaluations, strict=True
+    ):
+        assert stop == origin  # trained (or scaled) on rows before the origin only
+        assert start == (0 if window == "expanding" else origin - 85)
+        np.testing.assert_allclose(
+            ev.truth[-1, :, 0], series.values[origin : origin + 3, 0], rtol=1e-6
+        )
+    steps = result.rmse_by_step()
+    assert set(steps) >= {"model", "naive", "climatology"}
+    assert all(len(v) == 3 for v in steps.values())
+
+
+def test_backtest_rejects_impossible_settings() -> None:
+    from seqlab.evaluation import backtest
+
+    with pytest.raises(DataError, match="too early for lookback 12"):
+        backtest(_seasonal(40), SMALL, folds=5, stride=6)
+    with pytest.raises(DataError, match="sliding window needs refit=True"):
+        backtest(_seasonal(96), SMALL, folds=2, stride=4, window="sliding", refit=False)

@@ -30,7 +30,7 @@ from seqlab.metrics import forecast_metrics
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.training import History, Trainer
 
-__all__ = ["Evaluation", "ForecastConfig", "Forecaster"]
+__all__ = ["Evaluation", "ForecastConfig", "Forecaster", "season_index"]
 
 log = logging.getLogger(__name__)
 F64 = NDArray[np.float64]
@@ -39,7 +39,8 @@ PERIODS = {"MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "W": 52, "D": 7, "h": 
 
 @dataclass(frozen=True)
 class ForecastConfig:
-    """What to forecast and how. ``test_start`` (a date) overrides ``test_fraction``;
+    """What to forecast and how. ``test_rows`` (a row count) or ``test_start`` (a date)
+    overrides ``test_fraction``;
     ``period`` (the seasonal period) comes from the data's frequency when not given. With
     ``deseasonalize`` (and a period) the model learns anomalies from the mean of each season
     over the training rows, which is added back to its forecasts. ``quantiles`` (e.g. 0.1, 0.5,
@@ -60,6 +61,7 @@ class ForecastConfig:
     val_fraction: float = 0.1
     test_fraction: float = 0.2
     test_start: str | None = None
+    test_rows: int | None = None
     period: int | None = None
     deseasonalize: bool = True
     quantiles: tuple[float, ...] | None = None
@@ -171,7 +173,9 @@ class Forecaster:
     # -- fitting -------------------------------------------------------------------
     def _split(self, series: Series, name: str) -> tuple[int, int]:
         c, length = self.config, len(series)
-        if c.test_start is not None:
+        if c.test_rows is not None:
+            test_start = length - c.test_rows
+        elif c.test_start is not None:
             if series.timestamps is None:
                 raise DataError("`test_start` needs a series with timestamps")
             test_start = int(np.searchsorted(series.timestamps, np.datetime64(c.test_start)))
