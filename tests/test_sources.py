@@ -223,3 +223,19 @@ def test_long_format_gives_one_series_per_id(tmp_path: Path) -> None:
         DataError, match=r"id column 'ticker' not found .*; available columns: symbol, date, price"
     ):
         load_long_csv(dataset_path("stocks"), "ticker")
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(blob=st.binary(max_size=300))
+def test_fuzz_sequence_csv_reader_raises_only_our_errors(blob: bytes, tmp_path: Path) -> None:
+    from seqlab.data.csvio import read_sequences_csv
+
+    path = tmp_path / "seq.csv"
+    path.write_bytes(b"sequence,x,y\n" + blob)
+    try:
+        seqs = read_sequences_csv(path, ["x"], ["y"])
+    except SeqlabError:
+        return
+    assert np.isfinite(seqs.x).all()
