@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -299,14 +299,13 @@ class Forecaster:
             "parts": {name: p.to_dict() for name, p in self.parts.items()},
         }
 
-    def _fitted(self) -> tuple[Series, Checkpoint]:
+    def _require_fitted(self) -> Checkpoint:
         if not self.parts or self.checkpoint is None:
             raise DataError("this Forecaster is not fitted yet; call fit(series) first")
-        return self.series, self.checkpoint
+        return self.checkpoint
 
     def _part_named(self, name: str | None) -> _Part:
-        if not self.parts or self.checkpoint is None:
-            raise DataError("this Forecaster is not fitted yet; call fit(series) first")
+        self._require_fitted()
         if name is None:
             return self._single()
         if name not in self.parts:
@@ -369,8 +368,7 @@ class Forecaster:
     def evaluate(self) -> Evaluation:
         """Every test window (stride 1) of every series: ours against every baseline on the
         same windows. Metrics are averaged over series and columns with equal weight."""
-        if not self.parts:
-            raise DataError("this Forecaster is not fitted yet; call fit(series) first")
+        self._require_fitted()
         c = self.config
         parts = []
         quantile_parts: list[F64] = []
@@ -424,8 +422,7 @@ class Forecaster:
 
     # -- persistence ---------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        _, ckpt = self._part_named(next(iter(self.parts))), self.checkpoint
-        assert ckpt is not None
+        ckpt = self._require_fitted()
         return save(
             path,
             ckpt.model,
@@ -441,7 +438,7 @@ class Forecaster:
         data = ckpt.data or {}
         if "forecast_config" not in data or "parts" not in data:
             raise DataError(f"{path} is a seqlab checkpoint but not a Forecaster's")
-        forecaster = cls(replace(ForecastConfig(**data["forecast_config"])))
+        forecaster = cls(ForecastConfig(**data["forecast_config"]))
         forecaster.checkpoint, forecaster.history, forecaster.period = (
             ckpt,
             ckpt.history,

@@ -189,13 +189,7 @@ class Stream:
         """Backbone outputs (T, D) of one series -> (T, O), or (O,) for a last-step head."""
         config = self.config
         assert isinstance(config, ModelConfig)
-        if config.task == "classification":
-            y: F32 = top @ self._head_w + self._head_b  # (T, D) -> (T, C)
-            e = np.exp(y - y.max(axis=-1, keepdims=True))
-            y = e / e.sum(axis=-1, keepdims=True)
-        else:
-            y = top @ self._head_w_units
-            y += self._head_b_units  # (T, D) -> (T, O), original units
+        y = self._head(top)  # (T, D) -> (T, O)
         self._table.output[row] = y[-1]
         return y[0] if config.head == "last" else y
 
@@ -273,6 +267,19 @@ class Stream:
             return out.cpu().numpy(), state[0].cpu().numpy(), state[1].cpu().numpy()
         return out.cpu().numpy(), state.cpu().numpy(), None
 
+    def _head(self, top: F32) -> F32:
+        """The per-step head on backbone outputs (..., D): class probabilities, or values in
+        original units (the output scaler is folded into the head's weights)."""
+        assert isinstance(self.config, ModelConfig)
+        if self.config.task == "classification":
+            logits: F32 = top @ self._head_w + self._head_b  # (..., D) -> (..., C)
+            e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            probs: F32 = e / e.sum(axis=-1, keepdims=True)
+            return probs
+        y: F32 = top @ self._head_w_units
+        y += self._head_b_units  # (..., D) -> (..., O)
+        return y
+
     def _outputs(self, rows: NDArray[np.intp], top: F32, lengths: NDArray[np.int64] | None) -> F32:
         """Backbone outputs (B, T, D) -> what ``update`` returns, per series."""
         config = self.config
@@ -281,13 +288,7 @@ class Stream:
         if config.head == "last":
             last_step = top.shape[1] - 1 if lengths is None else lengths - 1
             top = top[np.arange(top.shape[0]), last_step][:, None]  # (B, 1, D)
-        if config.task == "classification":
-            y: F32 = top @ self._head_w + self._head_b  # (B, T, D) -> (B, T, C)
-            e = np.exp(y - y.max(axis=-1, keepdims=True))
-            y = e / e.sum(axis=-1, keepdims=True)
-        else:
-            y = top @ self._head_w_units
-            y += self._head_b_units  # (B, T, D) -> (B, T, O), original units
+        y = self._head(top)  # (B, T, D) -> (B, T, O)
         last_step = y.shape[1] - 1 if lengths is None or config.head == "last" else lengths - 1
         self._table.output[rows] = y[np.arange(y.shape[0]), last_step]
         return y[:, 0] if config.head == "last" else y
@@ -329,7 +330,7 @@ class Stream:
             top, h_state, c_state = self._kernel.step(
                 (y - self._x[0]) / self._x[1], h_state, c_state
             )
-            y = top @ self._head_w_units + self._head_b_units  # (1, D) -> (1, O)
+            y = self._head(top)  # (1, D) -> (1, O)
             steps.append(y)
         return np.concatenate(steps)
 

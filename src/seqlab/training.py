@@ -70,7 +70,9 @@ class Trainer:
 
     ``fit`` trains on independent sequences (shuffled mini-batches, fresh state per
     batch). ``fit_stream`` trains statefully on one long stream: consecutive chunks,
-    the state carried from chunk to chunk and detached between them.
+    the state carried from chunk to chunk and detached between them. With ``run_dir`` the
+    trainer writes atomic ``last/`` (resume state) and ``best/`` checkpoints there; both fits
+    take ``resume=`` a ``last/`` checkpoint to continue an interrupted run.
     """
 
     def __init__(
