@@ -84,9 +84,7 @@ def test_cli_error_is_one_line_exit_2(case: str, tmp_path: Path) -> None:
 def test_missing_target_lists_the_available_columns(tmp_path: Path) -> None:
     path = tmp_path / "data.csv"
     path.write_text("date,a,b\n2020-01-01,1,2\n2020-01-02,1,2\n")
-    with pytest.raises(
-        DataError, match=r"target column 'c' not found .*; available columns: date, a, b"
-    ):
+    with pytest.raises(DataError, match=r"column 'c' not found .*; available columns: date, a, b"):
         load_csv(path, target=["c"])
 
 

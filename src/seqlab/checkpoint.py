@@ -29,6 +29,7 @@ from seqlab.config import ModelConfig, Seq2SeqConfig, TrainConfig, config_from_d
 from seqlab.data.batches import as_float_tensor
 from seqlab.data.scaling import Scaler, scaler_from_dict
 from seqlab.errors import CheckpointError, ConfigError
+from seqlab.models.ensemble import Ensemble, EnsembleConfig
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.sequence import SequenceModel
 from seqlab.models.state import State
@@ -44,6 +45,7 @@ META_FILE = "checkpoint.json"
 MODEL_KINDS: dict[str, tuple[type[nn.Module], type[Any]]] = {
     SequenceModel.kind: (SequenceModel, ModelConfig),
     Seq2Seq.kind: (Seq2Seq, Seq2SeqConfig),
+    Ensemble.kind: (Ensemble, EnsembleConfig),
 }
 
 
@@ -72,8 +74,11 @@ class Checkpoint:
 
     @property
     def config(self) -> ModelConfig | Seq2SeqConfig:
-        """The model's configuration."""
-        config = self.model.config
+        """The model's configuration; for an ensemble, its members' (inputs, outputs and
+        horizon are theirs)."""
+        config: Any = self.model.config
+        if isinstance(config, EnsembleConfig):
+            config = config.member
         assert isinstance(config, ModelConfig | Seq2SeqConfig)
         return config
 

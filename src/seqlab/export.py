@@ -23,7 +23,9 @@ from torch import nn
 
 from seqlab._io import atomic_write_bytes
 from seqlab.checkpoint import Checkpoint
+from seqlab.errors import CheckpointError
 from seqlab.models.seq2seq import Seq2Seq
+from seqlab.models.sequence import SequenceModel
 
 __all__ = ["export_onnx"]
 
@@ -46,6 +48,11 @@ class _Exported(nn.Module):
 def export_onnx(checkpoint: Checkpoint, path: str | Path, opset: int = 17) -> Path:
     """Write ``path`` (ONNX) and ``path`` + ``.json`` (names, shapes, scalers, config)."""
     model = checkpoint.model.cpu().eval()
+    if not isinstance(model, SequenceModel | Seq2Seq):
+        raise CheckpointError(
+            f"ONNX export takes a SequenceModel or Seq2Seq checkpoint, got a "
+            f"{type(model).__name__}; export one member at a time"
+        )
     config = checkpoint.config
     lstm = config.cell == "lstm"
     future = isinstance(model, Seq2Seq) and config.future_size > 0  # type: ignore[union-attr]

@@ -70,7 +70,7 @@ def write_forecast_run(forecaster: Forecaster, ev: Evaluation, out: str | Path) 
     for name, part in parts.items():
         forecast, stamps = forecaster.predict(name=name or None)
         bands = forecaster.predict_quantiles(name=name or None) if qs else None
-        columns = part.series.columns
+        columns = part.target_names
         n = len(part.series)
         when = [str(t)[:19] for t in stamps] if stamps is not None else range(n, n + len(forecast))
         for k, (w, row) in enumerate(zip(when, forecast, strict=True)):
@@ -92,8 +92,8 @@ def write_forecast_run(forecaster: Forecaster, ev: Evaluation, out: str | Path) 
         band = forecaster.predict_quantiles() if qs else None
         figures["forecast.png"] = plot_forecast(
             s.timestamps,
-            s.values,
-            s.columns,
+            part.target_values,
+            forecaster.targets,
             forecast,
             stamps,
             test_start=part.test_start,
@@ -116,7 +116,7 @@ def _backtest_rows(forecaster: Forecaster, ev: Evaluation) -> tuple[list[str], l
         for h in range(horizon):
             t = int(origin) + h
             when = str(series.timestamps[t])[:19] if series.timestamps is not None else t
-            for f, column in enumerate(series.columns):
+            for f, column in enumerate(forecaster.parts[name].target_names):
                 rows.append(
                     [
                         name,

@@ -184,7 +184,7 @@ def load_frame(
             if name not in columns:
                 available = ", ".join(columns)
                 raise DataError(
-                    f"target column {name!r} not found in {where}; available columns: {available}"
+                    f"column {name!r} not found in {where}; available columns: {available}"
                 )
     values = np.stack([_numbers(frame[c], c, where, row_offset) for c in names], axis=1)
     stamps = None if tcol is None else _timestamps(frame[tcol], tcol, where, row_offset)
@@ -294,11 +294,9 @@ def _regular(
     if len(stamps) < 3:
         return None, stamps, values, []
     index = pd.DatetimeIndex(stamps)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        freq = pd.infer_freq(index)
+    freq = infer_freq(stamps)
     if freq is not None:
-        return str(freq), stamps, values, []
+        return freq, stamps, values, []
     step = pd.Series(index).diff().mode().iloc[0]
     full = pd.date_range(index[0], index[-1], freq=step)
     if len(full) <= len(index) or not index.isin(full).all():
@@ -323,6 +321,18 @@ def _regular(
         frame.to_numpy(dtype=np.float64),
         [note],
     )
+
+
+def infer_freq(stamps: NDArray[np.datetime64]) -> str | None:
+    """The pandas frequency string of regular timestamps (``MS``, ``h``, ...), or None."""
+    import pandas as pd
+
+    if len(stamps) < 3:
+        return None
+    with warnings.catch_warnings():  # pandas 3 warns that a later version returns an offset
+        warnings.simplefilter("ignore")
+        freq = pd.infer_freq(pd.DatetimeIndex(stamps))
+    return None if freq is None else str(freq)
 
 
 def _check_finite(

@@ -1,6 +1,7 @@
 """Recurrent models: one backbone, interchangeable heads."""
 
 from seqlab.models.backbone import RecurrentBackbone
+from seqlab.models.ensemble import Ensemble, EnsembleConfig
 from seqlab.models.heads import LastStepHead, PerStepHead
 from seqlab.models.seq2seq import Decoder, ScheduledSampling, Seq2Seq
 from seqlab.models.sequence import SequenceModel
@@ -8,6 +9,8 @@ from seqlab.models.state import State, detach_state
 
 __all__ = [
     "Decoder",
+    "Ensemble",
+    "EnsembleConfig",
     "LastStepHead",
     "PerStepHead",
     "RecurrentBackbone",

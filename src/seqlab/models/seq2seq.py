@@ -245,7 +245,8 @@ class ScheduledSampling(Callback):
     (Bengio et al., 2015), updated at the start of each epoch."""
 
     def on_epoch_start(self, trainer: Trainer, model: nn.Module, epoch: int) -> None:
-        if isinstance(model, Seq2Seq):
-            start = model.config.teacher_forcing_ratio
-            epochs = trainer.config.epochs
-            model.teacher_forcing_ratio = start * (1.0 - epoch / max(1, epochs - 1))
+        for module in model.modules():  # the model itself, or the members of an ensemble
+            if isinstance(module, Seq2Seq):
+                start = module.config.teacher_forcing_ratio
+                epochs = trainer.config.epochs
+                module.teacher_forcing_ratio = start * (1.0 - epoch / max(1, epochs - 1))

@@ -1,0 +1,107 @@
+"""What to forecast and how: :class:`ForecastConfig`, and the seasonal period of each
+frequency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from seqlab.config import Cell, Seq2SeqConfig
+from seqlab.errors import DataError
+
+__all__ = ["PERIODS", "ForecastConfig"]
+
+PERIODS = {"MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "W": 52, "D": 7, "h": 24, "H": 24}
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """What to forecast and how. ``test_rows`` (a row count) or ``test_start`` (a date)
+    overrides ``test_fraction``;
+    ``period`` (the seasonal period) comes from the data's frequency when not given. With
+    ``deseasonalize`` (and a period) the model learns anomalies from the mean of each season
+    over the training rows, which is added back to its forecasts. ``quantiles`` (e.g. 0.1, 0.5,
+    0.9; needs ``model="direct"``) trains with the pinball loss; point metrics use the middle
+    quantile and the evaluation reports the coverage of the outer ones.
+
+    ``covariates`` names columns of the series that the model reads but does not forecast (past
+    covariates); every other column is a target. ``calendar`` adds calendar features (month,
+    weekday, hour, ...; ``("auto",)`` picks them from the frequency) as known-future covariates:
+    the encoder reads them beside each input step, the decoder beside each forecast step.
+    ``lookbacks`` trains one model per lookback and keeps the one with the lowest validation
+    loss (the test rows are never looked at). ``instance_norm`` subtracts each window's last
+    value from it and adds it back to the forecast; ``linear_skip`` adds a linear map from the
+    window to the forecast beside the recurrent path. ``ensemble`` > 1 trains that many
+    members from different initial weights and forecasts their mean (a deep ensemble: same
+    training cost per member, much less variance from one seed to the next)."""
+
+    lookback: int = 36
+    horizon: int = 12
+    model: Literal["seq2seq", "direct"] = "seq2seq"
+    cell: Cell = "gru"
+    hidden_size: int = 64
+    num_layers: int = 2
+    dropout: float = 0.1
+    epochs: int = 80
+    batch_size: int = 32
+    lr: float = 3e-3
+    patience: int | None = 15
+    val_fraction: float = 0.1
+    test_fraction: float = 0.2
+    test_start: str | None = None
+    test_rows: int | None = None
+    period: int | None = None
+    deseasonalize: bool = True
+    quantiles: tuple[float, ...] | None = None
+    covariates: tuple[str, ...] = ()
+    calendar: tuple[str, ...] = ()
+    lookbacks: tuple[int, ...] = ()
+    instance_norm: bool = False
+    linear_skip: bool = False
+    weight_decay: float = 0.0
+    ensemble: int = 1
+    seed: int = 0
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("quantiles", "covariates", "calendar", "lookbacks"):  # lists from JSON
+            value = getattr(self, name)
+            if isinstance(value, str):
+                raise DataError(f"`{name}` must be a sequence, got the string {value!r}")
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
+        for value in self.lookbacks:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise DataError(f"`lookbacks` must hold positive integers, got {value!r}")
+        if self.weight_decay < 0:
+            raise DataError(f"`weight_decay` must be >= 0, got {self.weight_decay!r}")
+        self.model_config()  # checks the architecture's fields
+        for name in ("lookback", "horizon", "epochs", "batch_size", "ensemble"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise DataError(f"`{name}` must be a positive integer, got {value!r}")
+
+    def model_config(
+        self,
+        targets: int = 1,
+        covariates: int = 0,
+        calendar: int = 0,
+        lookback: int | None = None,
+    ) -> Seq2SeqConfig:
+        """The encoder–decoder for ``targets`` forecast columns, ``covariates`` past
+        covariates and ``calendar`` calendar features (two columns each)."""
+        lookback = self.lookback if lookback is None else lookback
+        return Seq2SeqConfig(
+            horizon=self.horizon,
+            cell=self.cell,
+            input_size=targets + covariates + 2 * calendar,
+            output_size=targets,
+            future_size=2 * calendar,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            dropout=self.dropout,
+            mode=self.model,
+            quantiles=self.quantiles,
+            instance_norm=self.instance_norm,
+            linear_skip=lookback if self.linear_skip else None,
+        )

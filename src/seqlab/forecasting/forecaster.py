@@ -1,0 +1,334 @@
+"""``Forecaster``: seqlab's main job. Fit an encoder–decoder on a series, evaluate it on the
+held-out tail against every baseline, and forecast past the end of the data.
+
+Rows are split in time order: training rows, then validation rows, then test rows. The
+scaler is fitted on the training rows only. A window's inputs may reach back into earlier
+parts (that is the past), its targets never cross into a later part.
+Shape key: T time, F series columns, N windows, L lookback, H horizon.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from torch import nn
+
+from seqlab._seed import set_seed
+from seqlab.baselines import run_baselines
+from seqlab.checkpoint import Checkpoint, load_checkpoint, save
+from seqlab.config import TrainConfig
+from seqlab.data.batches import SequenceData
+from seqlab.data.calendar import future_stamps, resolve_calendar
+from seqlab.data.sources import Series
+from seqlab.errors import DataError
+from seqlab.forecasting.config import PERIODS, ForecastConfig
+from seqlab.forecasting.parts import Part, column_roles, features, make_part, windows
+from seqlab.forecasting.results import Block, Evaluation, evaluation_from_blocks
+from seqlab.models.ensemble import Ensemble, EnsembleConfig
+from seqlab.models.seq2seq import Seq2Seq
+from seqlab.training import History, Trainer
+
+__all__ = ["Forecaster"]
+
+log = logging.getLogger(__name__)
+F64 = NDArray[np.float64]
+
+
+class Forecaster:
+    """Fit, evaluate, forecast, save and load an encoder–decoder forecaster.
+
+    ``fit`` takes one Series, or a mapping of named Series (long format) that train one
+    global model; each series keeps its own split, scaler and season means.
+    """
+
+    def __init__(self, config: ForecastConfig | None = None) -> None:
+        self.config = config if config is not None else ForecastConfig()
+        self.parts: dict[str, Part] = {}
+        self.checkpoint: Checkpoint | None = None
+        self.history: History | None = None
+        self.period: int | None = self.config.period
+        self.calendar: tuple[str, ...] = ()  # the calendar features in use
+        self.lookback_losses: dict[int, float] = {}  # validation loss per tried lookback
+        self.validation_loss: float | None = None  # of the (ensemble) model on validation rows
+        self.member_histories: list[History] = []  # one per ensemble member
+
+    # single-series views, kept for the common case
+    def _single(self) -> Part:
+        if len(self.parts) != 1:
+            raise DataError(
+                f"this Forecaster holds {len(self.parts)} series; name one of {list(self.parts)}"
+            )
+        return next(iter(self.parts.values()))
+
+    @property
+    def series(self) -> Series:
+        return self._single().series
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The forecast columns (every column that is not a past covariate) of the first series."""
+        return next(iter(self.parts.values())).target_names
+
+    @property
+    def split(self) -> tuple[int, int, int]:
+        p = self._single()
+        return p.train_end, p.test_start, len(p.series)
+
+    @property
+    def season_means(self) -> F64 | None:
+        return self._single().season_means
+
+    # -- fitting -------------------------------------------------------------------
+    def _data(self, first_of: str, last_of: str, lookback: int) -> SequenceData | None:
+        """Windows of every part whose forecast steps lie in the rows [first_of, last_of)."""
+        xs, ys, fs = [], [], []
+        for part in self.parts.values():
+            scaled, calendar, _ = features(part, part.series, self.period, self.calendar)
+            bounds = {"start": 0, "train_end": part.train_end, "test_start": part.test_start}
+            first, last = bounds[first_of], bounds[last_of]
+            origins = np.arange(max(first, lookback), last - self.config.horizon + 1)
+            h, o = self.config.horizon, len(part.targets)
+            x, y, future = windows(scaled, calendar, origins, lookback, h, o)
+            assert y is not None
+            xs.append(x)
+            ys.append(y)
+            fs.append(future)
+        if not sum(len(x) for x in xs):
+            return None
+        future = None if fs[0] is None else np.concatenate([f for f in fs if f is not None])
+        return SequenceData.from_arrays(np.concatenate(xs), np.concatenate(ys), future=future)
+
+    def fit(self, series: Series | Mapping[str, Series]) -> Forecaster:
+        """Train on the training rows of every series; with ``lookbacks``, one model per
+        lookback, keeping the best on the validation rows."""
+        named = {"": series} if isinstance(series, Series) else dict(series)
+        if not named or not all(isinstance(s, Series) for s in named.values()):
+            raise TypeError(
+                "expected a seqlab Series or a mapping of names to Series (see seqlab.data.sources)"
+            )
+        widths = {s.values.shape[1] for s in named.values()}
+        if len(widths) != 1:
+            got = sorted(widths)
+            raise DataError(
+                f"every series of a global model needs the same columns, got widths {got}"
+            )
+        first = next(iter(named.values()))
+        if self.period is None and first.freq is not None:
+            self.period = PERIODS.get(first.freq.lstrip("0123456789"))
+        self.calendar = resolve_calendar(self.config.calendar, first.freq)
+        self.parts = {n: make_part(s, n, self.config, self.period) for n, s in named.items()}
+        if not self.config.lookbacks:
+            self._fit_lookback(self.config.lookback)
+            return self
+        if self.config.val_fraction <= 0:
+            raise DataError("choosing among `lookbacks` needs validation rows (val_fraction > 0)")
+        trials = []
+        for lookback in self.config.lookbacks:
+            checkpoint, history = self._fit_lookback(lookback)
+            assert self.validation_loss is not None
+            best = self.validation_loss
+            self.lookback_losses[lookback] = best
+            trials.append((best, lookback, checkpoint, history))
+            log.info("lookback %d: validation loss %.4g", lookback, best)
+        best, lookback, checkpoint, self.history = min(trials, key=lambda t: t[0])
+        self.validation_loss = best
+        self.config = replace(self.config, lookback=lookback, lookbacks=())
+        self.checkpoint = replace(checkpoint, data=self._describe())
+        return self
+
+    def _fit_lookback(self, lookback: int) -> tuple[Checkpoint, History]:
+        c = self.config
+        part = next(iter(self.parts.values()))
+        train = self._data("start", "train_end", lookback)
+        val = self._data("train_end", "test_start", lookback)
+        assert train is not None
+        member = c.model_config(
+            len(part.targets), len(part.covariates), len(self.calendar), lookback
+        )
+        members: list[Seq2Seq] = []
+        histories: list[History] = []
+        for k in range(c.ensemble):  # deep ensemble: own initial weights and batch order
+            train_config = TrainConfig(
+                epochs=c.epochs,
+                batch_size=c.batch_size,
+                lr=c.lr,
+                weight_decay=c.weight_decay,
+                seed=c.seed + k,
+                progress=c.progress,
+                patience=c.patience if val is not None else None,
+                schedule="cosine",
+            )
+            set_seed(c.seed + k)
+            members.append(Seq2Seq(member))
+            histories.append(Trainer(train_config).fit(members[-1], train, val))
+        model: nn.Module = members[0]
+        if c.ensemble > 1:
+            model = Ensemble(EnsembleConfig(member, c.ensemble))
+            for slot, trained in zip(model.members, members, strict=True):
+                slot.load_state_dict(trained.state_dict())
+        self.member_histories = histories
+        self.history = histories[0]
+        self.validation_loss = (
+            Trainer(train_config).evaluate(model, val.batches(c.batch_size))
+            if val is not None
+            else None
+        )
+        self.checkpoint = Checkpoint(
+            model, train_config=train_config, history=self.history, data=self._describe()
+        )
+        return self.checkpoint, self.history
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "calendar": list(self.calendar),
+            "forecast_config": asdict(self.config),
+            "parts": {name: p.to_dict() for name, p in self.parts.items()},
+        }
+
+    def _require_fitted(self) -> Checkpoint:
+        if not self.parts or self.checkpoint is None:
+            raise DataError("this Forecaster is not fitted yet; call fit(series) first")
+        return self.checkpoint
+
+    def _part_named(self, name: str | None) -> Part:
+        self._require_fitted()
+        if name is None:
+            return self._single()
+        if name not in self.parts:
+            raise DataError(f"no series {name!r}; this Forecaster knows {list(self.parts)}")
+        return self.parts[name]
+
+    # -- forecasting ---------------------------------------------------------------
+    def predict_windows(
+        self, series: Series, origins: NDArray[np.int64], name: str | None = None
+    ) -> F64:
+        """Model forecasts (N, H, O) from the L rows before each origin (original units)."""
+        part = self._part_named(name)
+        checkpoint = self._require_fitted()
+        lb, h = self.config.lookback, self.config.horizon
+        scaled, calendar, seasons = features(part, series, self.period, self.calendar, extra=h)
+        x, _, future = windows(scaled, calendar, origins, lb, h, len(part.targets))
+        pred = checkpoint.predict(x, future=future).values
+        assert pred is not None
+        q = pred.ndim == 4  # quantile outputs (N, H, O, Q)
+        scale, offset = part.scale[part.targets], part.offset[part.targets]
+        if q:
+            scale, offset = scale[:, None], offset[:, None]
+        out: F64 = pred.astype(np.float64) * scale + offset
+        if part.season_means is not None and seasons is not None:
+            means = part.season_means[:, part.targets]
+            season = means[seasons[origins[:, None] + np.arange(h)[None, :]]]
+            out += season[..., None] if q else season
+        return out
+
+    def _point(self, pred: F64) -> F64:
+        """The middle quantile of quantile forecasts, or the forecasts themselves."""
+        qs = self.config.quantiles
+        if not qs:
+            return pred
+        middle: F64 = pred[..., int(np.argmin(np.abs(np.asarray(qs) - 0.5)))]
+        return middle
+
+    def predict(
+        self, series: Series | None = None, name: str | None = None
+    ) -> tuple[F64, NDArray[np.datetime64] | None]:
+        """Forecast H steps past the end of ``series`` (default: the fitted one called ``name``)."""
+        part = self._part_named(name)
+        s = series if series is not None else part.series
+        if len(s) < self.config.lookback:
+            raise DataError(
+                f"the series has {len(s)} steps; forecasting needs at least "
+                f"lookback = {self.config.lookback}"
+            )
+        forecast = self.predict_windows(s, np.array([len(s)]), name)[0]
+        return self._point(forecast), future_stamps(s, self.config.horizon)
+
+    def predict_quantiles(self, series: Series | None = None, name: str | None = None) -> F64:
+        """Quantile forecasts (H, F, Q) past the end of the series (needs ``quantiles``)."""
+        if not self.config.quantiles:
+            raise DataError("this Forecaster was not trained with quantiles")
+        part = self._part_named(name)
+        s = series if series is not None else part.series
+        bands: F64 = self.predict_windows(s, np.array([len(s)]), name)[0]
+        return bands
+
+    def evaluate(self) -> Evaluation:
+        """Every test window (stride 1) of every series: ours against every baseline on the
+        same windows. Metrics are averaged over series and columns with equal weight."""
+        self._require_fitted()
+        c = self.config
+        blocks = []
+        for name, part in self.parts.items():
+            values = part.target_values
+            origins = np.arange(part.test_start, len(values) - c.horizon + 1)
+            truth = values[origins[:, None] + np.arange(c.horizon)[None, :]]
+            raw = self.predict_windows(part.series, origins, name or None)
+            forecasts = {"model": self._point(raw)}
+            forecasts.update(
+                run_baselines(
+                    values,
+                    origins,
+                    c.horizon,
+                    lookback=c.lookback,
+                    train_end=part.train_end,
+                    period=self.period,
+                )
+            )
+            bands = raw if raw.ndim == 4 else None
+            blocks.append(Block(name, origins, truth, forecasts, values[: part.train_end], bands))
+        return evaluation_from_blocks(blocks, self.period, c.quantiles)
+
+    # -- persistence ---------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        ckpt = self._require_fitted()
+        return save(
+            path,
+            ckpt.model,
+            train_config=ckpt.train_config,
+            history=ckpt.history,
+            data=self._describe(),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Forecaster:
+        """A fitted Forecaster; pass the history to ``predict(series, name)``."""
+        ckpt = load_checkpoint(path)
+        data = ckpt.data or {}
+        if "forecast_config" not in data or "parts" not in data:
+            raise DataError(f"{path} is a seqlab checkpoint but not a Forecaster's")
+        forecaster = cls(ForecastConfig(**data["forecast_config"]))
+        forecaster.checkpoint, forecaster.history, forecaster.period = (
+            ckpt,
+            ckpt.history,
+            data.get("period"),
+        )
+        forecaster.calendar = tuple(data.get("calendar", ()))
+        for name, d in data["parts"].items():
+            empty = Series(
+                np.zeros((0, len(d["columns"])), np.float32),
+                tuple(d["columns"]),
+                None,
+                d.get("freq"),
+            )
+            means = (
+                None if d.get("season_means") is None else np.asarray(d["season_means"], np.float64)
+            )
+            targets, covariates = column_roles(empty.columns, forecaster.config.covariates)
+            forecaster.parts[name] = Part(
+                empty,
+                d["split"][0],
+                d["split"][1],
+                np.asarray(d["offset"], np.float64),
+                np.asarray(d["scale"], np.float64),
+                means,
+                targets,
+                covariates,
+            )
+        return forecaster

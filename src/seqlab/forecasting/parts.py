@@ -1,0 +1,164 @@
+"""The rows of each series of a Forecaster: its split, column roles and preprocessing, and
+the windows cut from it. Shape key: T rows, F columns (targets first, then past covariates),
+O targets, K calendar features (2K columns), N windows, L lookback, H horizon.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from seqlab.data.calendar import calendar_features, season_index
+from seqlab.data.scaling import StandardScaler
+from seqlab.data.sources import Series
+from seqlab.errors import DataError
+from seqlab.forecasting.config import ForecastConfig
+
+__all__ = ["Part", "column_roles", "features", "make_part", "split_rows", "windows"]
+
+F64 = NDArray[np.float64]
+F32 = NDArray[np.float32]
+
+
+@dataclass
+class Part:
+    """One series of a (possibly global) Forecaster: its rows, split and preprocessing."""
+
+    series: Series
+    train_end: int
+    test_start: int
+    offset: F64  # (F,) scaler fitted on the training rows, every column
+    scale: F64
+    season_means: F64 | None  # (period, F) training-row means per season
+    targets: list[int]  # column positions of the targets
+    covariates: list[int]  # and of the past covariates
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.series
+        return {
+            "columns": list(s.columns),
+            "freq": s.freq,
+            "split": [self.train_end, self.test_start, len(s)],
+            "offset": self.offset.tolist(),
+            "scale": self.scale.tolist(),
+            "season_means": None if self.season_means is None else self.season_means.tolist(),
+        }
+
+    @property
+    def target_names(self) -> tuple[str, ...]:
+        return tuple(self.series.columns[k] for k in self.targets)
+
+    @property
+    def target_values(self) -> F64:
+        values: F64 = self.series.values[:, self.targets].astype(np.float64)
+        return values
+
+
+def split_rows(series: Series, name: str, config: ForecastConfig) -> tuple[int, int]:
+    """(train_end, test_start): training rows, then validation rows, then test rows."""
+    c, length = config, len(series)
+    if c.test_rows is not None:
+        test_start = length - c.test_rows
+    elif c.test_start is not None:
+        if series.timestamps is None:
+            raise DataError("`test_start` needs a series with timestamps")
+        test_start = int(np.searchsorted(series.timestamps, np.datetime64(c.test_start)))
+    else:
+        test_start = length - round(length * c.test_fraction)
+    train_end = test_start - round(test_start * c.val_fraction)
+    need = max(c.lookbacks or (c.lookback,)) + c.horizon
+    if train_end - need < 1 or length - test_start < c.horizon:
+        label = f"series {name!r} of" if name else "a series of"
+        raise DataError(
+            f"{label} {length} steps split at row {train_end} (train) and {test_start} "
+            f"(test) is too short for lookback {need - c.horizon} + horizon {c.horizon}: "
+            f"the training part needs more than {need} steps and the test part {c.horizon}"
+        )
+    return train_end, test_start
+
+
+def column_roles(
+    columns: tuple[str, ...], covariates: tuple[str, ...]
+) -> tuple[list[int], list[int]]:
+    """Positions of the target columns and of the past-covariate columns."""
+    missing = [c for c in covariates if c not in columns]
+    if missing:
+        raise DataError(
+            f"covariate column {missing[0]!r} not found; available columns: {', '.join(columns)}"
+        )
+    cov = [columns.index(c) for c in covariates]
+    targets = [k for k in range(len(columns)) if k not in cov]
+    if not targets:
+        raise DataError(
+            f"every column ({', '.join(columns)}) is a covariate; leave at least one to forecast"
+        )
+    return targets, cov
+
+
+def make_part(series: Series, name: str, config: ForecastConfig, period: int | None) -> Part:
+    """Split the rows; fit the season means and the scaler on the training rows only."""
+    train_end, test_start = split_rows(series, name, config)
+    targets, covariates = column_roles(series.columns, config.covariates)
+    values = series.values.astype(np.float64)
+    means = None
+    if config.deseasonalize and period:
+        seasons = season_index(series, period)
+        train, train_seasons = values[:train_end], seasons[:train_end]
+        means = np.stack([train[train_seasons == k].mean(axis=0) for k in range(period)])
+        values = values - means[seasons]
+    scaler = StandardScaler().fit(values[:train_end])
+    assert scaler.offset_ is not None and scaler.scale_ is not None
+    return Part(
+        series, train_end, test_start, scaler.offset_, scaler.scale_, means, targets, covariates
+    )
+
+
+def features(
+    part: Part,
+    series: Series,
+    period: int | None,
+    calendar: tuple[str, ...],
+    extra: int = 0,
+) -> tuple[F64, F64 | None, NDArray[np.int64] | None]:
+    """Model inputs of every row of ``series``: scaled anomalies, targets first, then past
+    covariates (T, F); calendar features (T + extra, 2K) or None; the season of each row
+    (T + extra) or None."""
+    if series.columns != part.series.columns:
+        raise DataError(
+            f"expected a series with columns {list(part.series.columns)}, "
+            f"got {list(series.columns)}"
+        )
+    values = series.values.astype(np.float64)
+    seasons = None
+    if part.season_means is not None:
+        assert period is not None
+        seasons = season_index(series, period, extra=extra)
+        values = values - part.season_means[seasons[: len(values)]]
+    scaled = (values - part.offset) / part.scale
+    cal = calendar_features(series, calendar, extra) if calendar else None
+    return scaled[:, part.targets + part.covariates], cal, seasons
+
+
+def windows(
+    scaled: F64,
+    calendar: F64 | None,
+    origins: NDArray[np.int64],
+    lookback: int,
+    horizon: int,
+    targets: int,
+) -> tuple[F32, F32 | None, F32 | None]:
+    """Inputs (N, L, F + 2K); targets (N, H, O) if those rows exist, else None; future
+    calendar features (N, H, 2K) or None."""
+    past = origins[:, None] - lookback + np.arange(lookback)[None, :]  # (N, L)
+    ahead = origins[:, None] + np.arange(horizon)[None, :]  # (N, H)
+    x = scaled[past]
+    future = None
+    if calendar is not None:
+        x = np.concatenate([x, calendar[past]], axis=-1)  # (N, L, F) -> (N, L, F + 2K)
+        future = calendar[ahead].astype(np.float32)
+    inside = ahead.size == 0 or ahead.max() < len(scaled)
+    y = scaled[ahead][..., :targets].astype(np.float32) if inside else None
+    return x.astype(np.float32), y, future

@@ -1,0 +1,89 @@
+"""Test-window results of a Forecaster: every method's forecasts on the same windows, their
+metrics, RMSE per horizon step (and per column), and quantile coverage.
+Shape key: N windows, H horizon, F target columns, Q quantiles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from seqlab.metrics import forecast_metrics
+
+__all__ = ["Block", "Evaluation", "evaluation_from_blocks"]
+
+F64 = NDArray[np.float64]
+
+
+@dataclass
+class Evaluation:
+    """Test-window results: metrics per method, RMSE per horizon step, and the forecasts."""
+
+    origins: NDArray[np.int64]
+    truth: F64  # (N, H, F)
+    forecasts: dict[str, F64]  # method -> (N, H, F); "model" is ours
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    rmse_by_step: dict[str, list[float]] = field(default_factory=dict)  # averaged over columns
+    rmse_by_column_step: dict[str, list[list[float]]] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)  # the series of each window
+    quantiles: F64 | None = None  # (N, H, F, Q) with ``quantiles``
+    coverage: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def best_baseline(self) -> str:
+        return min((m for m in self.metrics if m != "model"), key=lambda m: self.metrics[m]["rmse"])
+
+    def verdict(self) -> str:
+        best = self.best_baseline
+        ours, theirs = self.metrics["model"]["rmse"], self.metrics[best]["rmse"]
+        skill = 1.0 - ours / theirs
+        numbers = f"RMSE {ours:.4g} vs {theirs:.4g}, skill {skill:+.1%}"
+        if skill > 0:
+            return f"the model beats the best baseline ({best}): {numbers}"
+        return f"the model LOSES to the best baseline ({best}): {numbers}"
+
+
+@dataclass
+class Block:
+    """The test windows of one series: origins (N,), truth (N, H, F), each method's forecasts
+    (N, H, F), the training rows (T, F) that scale MASE, and quantile forecasts if any."""
+
+    name: str
+    origins: NDArray[np.int64]
+    truth: F64
+    forecasts: dict[str, F64]
+    training: F64
+    quantiles: F64 | None = None
+
+
+def evaluation_from_blocks(
+    blocks: list[Block], period: int | None, levels: tuple[float, ...] | None
+) -> Evaluation:
+    """Pool the windows of every series. Metrics are averaged over series and columns with
+    equal weight; RMSE per step pools the windows; coverage is that of the outer quantiles."""
+    methods = [m for m in blocks[0].forecasts if all(m in b.forecasts for b in blocks)]
+    ev = Evaluation(
+        np.concatenate([b.origins for b in blocks]),
+        np.concatenate([b.truth for b in blocks]),
+        {m: np.concatenate([b.forecasts[m] for b in blocks]) for m in methods},
+    )
+    ev.names = [b.name for b in blocks for _ in b.origins]
+    bands = [b.quantiles for b in blocks if b.quantiles is not None]
+    if bands and levels:
+        ev.quantiles = np.concatenate(bands)
+        low, high = levels[0], levels[-1]
+        inside = (ev.truth >= ev.quantiles[..., 0]) & (ev.truth <= ev.quantiles[..., -1])
+        ev.coverage = {f"{low:g}-{high:g}": float(inside.mean()), "nominal": high - low}
+    for m in methods:
+        scores = [
+            forecast_metrics(b.truth[..., f], b.forecasts[m][..., f], b.training[:, f], period or 1)
+            for b in blocks
+            for f in range(b.truth.shape[2])
+        ]
+        ev.metrics[m] = {k: float(np.mean([sc[k] for sc in scores])) for k in scores[0]}
+        by_cs = np.sqrt(((ev.forecasts[m] - ev.truth) ** 2).mean(axis=0))  # (H, F)
+        ev.rmse_by_column_step[m] = by_cs.T.tolist()
+        ev.rmse_by_step[m] = by_cs.mean(axis=1).tolist()
+    return ev
