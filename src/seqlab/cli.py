@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from seqlab._version import __version__
+from seqlab.cli_forecast import add_forecast_parser
 from seqlab.config import RunConfig
 from seqlab.errors import SeqlabError
 
@@ -109,55 +110,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else Path(args.checkpoint) / "model.onnx"
     path = export_onnx(load_checkpoint(args.checkpoint), output)
     print(f"wrote {path} and {path.name}.json")
-    return 0
-
-
-def _cmd_forecast(args: argparse.Namespace) -> int:
-    from seqlab.data.builtin import DATASETS, load_dataset
-    from seqlab.data.sources import load_csv, load_long_csv, select_columns, to_log
-    from seqlab.forecasting import ForecastConfig, Forecaster
-    from seqlab.reporting import format_evaluation, write_forecast_run
-
-    if args.data in DATASETS:
-        data = load_dataset(args.data)
-        if args.target:
-            data = (
-                {k: select_columns(v, args.target) for k, v in data.items()}
-                if isinstance(data, dict)
-                else select_columns(data, args.target)
-            )
-    elif args.id_col:
-        data = load_long_csv(
-            args.data, args.id_col, time_col=args.time_col, target=args.target, fill=args.fill
-        )
-    else:
-        data = load_csv(args.data, time_col=args.time_col, target=args.target, fill=args.fill)
-    if args.log:
-        data = {k: to_log(v) for k, v in data.items()} if isinstance(data, dict) else to_log(data)
-    config = ForecastConfig(
-        lookback=args.lookback,
-        horizon=args.horizon,
-        model=args.model,
-        cell=args.cell,
-        hidden_size=args.hidden_size,
-        num_layers=args.num_layers,
-        epochs=args.epochs,
-        test_start=args.test_start,
-        seed=args.seed,
-        progress=not args.quiet,
-        quantiles=tuple(args.quantiles) if args.quantiles else None,
-    )
-    forecaster = Forecaster(config).fit(data)
-    evaluation = forecaster.evaluate()
-    paths = write_forecast_run(forecaster, evaluation, args.out)
-    series = list(data.values()) if isinstance(data, dict) else [data]
-    what = f"{len(series)} series" if isinstance(data, dict) else ", ".join(series[0].columns)
-    print(
-        f"data: {args.data}{' (log)' if args.log else ''}, {sum(len(s) for s in series)} steps of "
-        f"{what}; lookback {args.lookback}, horizon {args.horizon}, {args.model} {args.cell}"
-    )
-    print(format_evaluation(evaluation))
-    print(f"run folder: {args.out} ({', '.join(p.name for p in paths.values())})")
     return 0
 
 
@@ -315,62 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", help="default: CHECKPOINT/model.onnx")
     p.set_defaults(func=_cmd_export)
 
-    p = sub.add_parser(
-        "forecast",
-        help="train, evaluate against baselines on the held-out tail, and forecast past the end",
-        description="Fits an encoder-decoder, compares it with naive, seasonal naive, drift, "
-        "climatology and linear-AR baselines on every test window, forecasts HORIZON steps past "
-        "the end of the data, and writes a run folder (checkpoint, metrics.json, forecast.csv, "
-        "backtest.csv, plots). With no arguments: the built-in Niño SST data.",
-    )
-    p.add_argument(
-        "--data",
-        default="nino_sst",
-        help="a CSV file or a built-in data set (default: %(default)s)",
-    )
-    p.add_argument(
-        "--target", nargs="+", metavar="COL", help="target column(s) (default: every numeric one)"
-    )
-    p.add_argument("--time-col", help="time column of a CSV file")
-    p.add_argument("--id-col", help="long format: this column names the series (one global model)")
-    p.add_argument("--log", action="store_true", help="forecast the logarithm of the values")
-    p.add_argument(
-        "--quantiles",
-        type=float,
-        nargs="+",
-        metavar="Q",
-        help="quantile outputs (pinball loss), e.g. 0.1 0.5 0.9; needs --model direct",
-    )
-    p.add_argument(
-        "--fill",
-        choices=["ffill", "interpolate", "zero", "drop"],
-        help="fill gaps and missing values",
-    )
-    p.add_argument(
-        "--horizon", type=int, default=12, help="steps to forecast (default: %(default)s)"
-    )
-    p.add_argument(
-        "--lookback", type=int, default=36, help="steps the model reads (default: %(default)s)"
-    )
-    p.add_argument(
-        "--model", choices=["seq2seq", "direct"], default="seq2seq", help="default: %(default)s"
-    )
-    p.add_argument("--cell", choices=["lstm", "gru"], default="gru", help="default: %(default)s")
-    p.add_argument("--hidden-size", type=int, default=64, help="default: %(default)s")
-    p.add_argument("--num-layers", type=int, default=2, help="default: %(default)s")
-    p.add_argument(
-        "--epochs",
-        type=int,
-        default=80,
-        help="at most; early stopping on validation (default: %(default)s)",
-    )
-    p.add_argument(
-        "--test-start", help="first date of the test part (default: the last 20%% of rows)"
-    )
-    p.add_argument("--seed", type=int, default=0, help="default: %(default)s")
-    p.add_argument("--out", default="runs/forecast", help="run folder (default: %(default)s)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_forecast)
+    add_forecast_parser(sub)
 
     p = sub.add_parser("datasets", help="list the built-in data sets with source and licence")
     p.set_defaults(func=_cmd_datasets)

@@ -1,0 +1,239 @@
+"""``seqlab forecast``: the command-line face of :class:`~seqlab.forecasting.Forecaster` and of
+gridded forecasting. It only parses arguments and calls the library."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from seqlab.errors import SeqlabError
+
+__all__ = ["add_forecast_parser"]
+
+
+def _forecast_config(args: argparse.Namespace) -> Any:
+    from seqlab.forecasting import ForecastConfig
+
+    lookbacks = tuple(args.lookback)
+    return ForecastConfig(
+        lookback=lookbacks[0],
+        lookbacks=lookbacks if len(lookbacks) > 1 else (),
+        horizon=args.horizon,
+        model=args.model,
+        cell=args.cell,
+        hidden_size=args.hidden_size,
+        num_layers=args.num_layers,
+        epochs=args.epochs,
+        test_start=args.test_start,
+        seed=args.seed,
+        progress=not args.quiet,
+        quantiles=tuple(args.quantiles) if args.quantiles else None,
+        covariates=tuple(args.covariates or ()),
+        calendar=tuple(args.calendar or ("auto",)) if args.calendar is not None else (),
+        linear_skip=args.linear_skip,
+        instance_norm=args.instance_norm,
+        deseasonalize=not args.no_deseasonalize,
+        ensemble=args.ensemble,
+    )
+
+
+def _forecast_data(args: argparse.Namespace) -> Any:
+    """A Series or a dict of them, from a built-in data set or a CSV file."""
+    from seqlab.data.builtin import DATASETS, load_dataset
+    from seqlab.data.sources import load_csv, load_long_csv, select_columns, to_log
+
+    covariates = list(args.covariates or [])
+    columns = None
+    if args.target:
+        columns = [*args.target, *(c for c in covariates if c not in args.target)]
+    if args.data in DATASETS:
+        data = load_dataset(args.data)
+        if columns:
+            data = (
+                {k: select_columns(v, columns) for k, v in data.items()}
+                if isinstance(data, dict)
+                else select_columns(data, columns)
+            )
+    elif args.id_col:
+        data = load_long_csv(
+            args.data, args.id_col, time_col=args.time_col, target=columns, fill=args.fill
+        )
+    else:
+        data = load_csv(args.data, time_col=args.time_col, target=columns, fill=args.fill)
+    if args.log:
+        data = {k: to_log(v) for k, v in data.items()} if isinstance(data, dict) else to_log(data)
+    return data
+
+
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    from seqlab.forecasting import Forecaster
+    from seqlab.reporting import format_evaluation, write_forecast_run
+
+    gridded = str(args.data).endswith((".nc", ".nc4", ".cdf")) or args.box or args.var
+    if gridded:
+        return _forecast_grid(args)
+    if args.annual:
+        raise SeqlabError("--annual is for gridded netCDF data; give a .nc file")
+    data = _forecast_data(args)
+    forecaster = Forecaster(_forecast_config(args)).fit(data)
+    evaluation = forecaster.evaluate()
+    paths = write_forecast_run(forecaster, evaluation, args.out)
+    series = list(data.values()) if isinstance(data, dict) else [data]
+    what = f"{len(series)} series" if isinstance(data, dict) else ", ".join(forecaster.targets)
+    covariates = forecaster.config.covariates
+    extras = [f"past covariates {', '.join(covariates)}"] if covariates else []
+    if forecaster.calendar:
+        extras.append(f"calendar {', '.join(forecaster.calendar)}")
+    if forecaster.lookback_losses:
+        tried = ", ".join(f"{k}: {v:.4g}" for k, v in forecaster.lookback_losses.items())
+        extras.append(f"lookback chosen on validation loss ({tried})")
+    if forecaster.config.ensemble > 1:
+        extras.append(f"ensemble of {forecaster.config.ensemble}")
+    print(
+        f"data: {args.data}{' (log)' if args.log else ''}, {sum(len(s) for s in series)} steps of "
+        f"{what}; lookback {forecaster.config.lookback}, horizon {args.horizon}, {args.model} "
+        f"{args.cell}" + "".join(f"; {e}" for e in extras)
+    )
+    print(format_evaluation(evaluation))
+    print(f"run folder: {args.out} ({', '.join(p.name for p in paths.values())})")
+    return 0
+
+
+def _forecast_grid(args: argparse.Namespace) -> int:
+    from seqlab.data.gridded import annual_means, load_netcdf, select_box
+    from seqlab.gridded import forecast_grid, write_grid_run
+    from seqlab.reporting import format_evaluation
+
+    if not args.box:
+        raise SeqlabError("gridded data needs --box LAT_MIN LAT_MAX LON_WEST LON_EAST")
+    if args.covariates or args.target or args.id_col or args.log:
+        raise SeqlabError("--target, --covariates, --id-col and --log are for tabular data")
+    full = load_netcdf(args.data, args.var)
+    if args.annual:
+        full = annual_means(full)
+    lat_lo, lat_hi, west, east = args.box
+    box = select_box(full, (lat_lo, lat_hi), (west, east))
+    result = forecast_grid(box, _forecast_config(args))
+    paths = write_grid_run(full, result, args.out)
+    print(
+        f"data: {args.data}, variable {box.name}, {len(box.times)} steps; "
+        f"{'; '.join(box.notes)}; {len(result.cells)} cells with data at every step, one "
+        f"global model; lookback {result.forecaster.config.lookback}, horizon {args.horizon}"
+    )
+    print(format_evaluation(result.evaluation))
+    print(f"run folder: {args.out} ({', '.join(p.name for p in paths.values())})")
+    return 0
+
+
+def add_forecast_parser(sub: Any) -> None:
+    """Add the ``forecast`` command to the sub-command parsers of ``seqlab``."""
+    p = sub.add_parser(
+        "forecast",
+        help="train, evaluate against baselines on the held-out tail, and forecast past the end",
+        description="Fits an encoder-decoder, compares it with naive, seasonal naive, drift, "
+        "climatology and linear-AR baselines on every test window, forecasts HORIZON steps past "
+        "the end of the data, and writes a run folder (checkpoint, metrics.json, forecast.csv, "
+        "backtest.csv, plots). With no arguments: the built-in Niño SST data.",
+    )
+    p.add_argument(
+        "--data",
+        default="nino_sst",
+        help="a CSV file or a built-in data set (default: %(default)s)",
+    )
+    p.add_argument(
+        "--target", nargs="+", metavar="COL", help="target column(s) (default: every numeric one)"
+    )
+    p.add_argument("--time-col", help="time column of a CSV file")
+    p.add_argument("--id-col", help="long format: this column names the series (one global model)")
+    p.add_argument("--log", action="store_true", help="forecast the logarithm of the values")
+    p.add_argument(
+        "--quantiles",
+        type=float,
+        nargs="+",
+        metavar="Q",
+        help="quantile outputs (pinball loss), e.g. 0.1 0.5 0.9; needs --model direct",
+    )
+    p.add_argument(
+        "--fill",
+        choices=["ffill", "interpolate", "zero", "drop"],
+        help="fill gaps and missing values",
+    )
+    p.add_argument(
+        "--horizon", type=int, default=12, help="steps to forecast (default: %(default)s)"
+    )
+    p.add_argument(
+        "--lookback",
+        type=int,
+        nargs="+",
+        default=[36],
+        metavar="L",
+        help="steps the model reads; with several, one model each and the best on the "
+        "validation rows is kept (default: 36)",
+    )
+    p.add_argument(
+        "--covariates",
+        nargs="+",
+        metavar="COL",
+        help="columns the model reads but does not forecast (past covariates)",
+    )
+    p.add_argument(
+        "--calendar",
+        nargs="*",
+        metavar="FEATURE",
+        help="calendar features as known-future covariates: month, quarter, weekday, hour, "
+        "day_of_month, day_of_year; with no name, the ones that suit the frequency",
+    )
+    p.add_argument(
+        "--ensemble",
+        type=int,
+        default=1,
+        metavar="K",
+        help="train K models from different initial weights and forecast their mean",
+    )
+    p.add_argument("--var", help="netCDF: the (time, lat, lon) variable (default: the only one)")
+    p.add_argument(
+        "--box",
+        type=float,
+        nargs=4,
+        metavar=("LAT_MIN", "LAT_MAX", "LON_WEST", "LON_EAST"),
+        help="netCDF: forecast every cell of this lat/lon box (degrees)",
+    )
+    p.add_argument(
+        "--annual",
+        action="store_true",
+        help="netCDF: forecast calendar-year means of monthly fields (complete years only)",
+    )
+    p.add_argument(
+        "--instance-norm",
+        action="store_true",
+        help="read each window relative to its last value (for trending, random-walk-like data)",
+    )
+    p.add_argument(
+        "--no-deseasonalize",
+        action="store_true",
+        help="do not subtract the training rows' mean of each season (month, hour, ...)",
+    )
+    p.add_argument(
+        "--linear-skip",
+        action="store_true",
+        help="add a linear map from the input window to the forecast beside the recurrent path",
+    )
+    p.add_argument(
+        "--model", choices=["seq2seq", "direct"], default="seq2seq", help="default: %(default)s"
+    )
+    p.add_argument("--cell", choices=["lstm", "gru"], default="gru", help="default: %(default)s")
+    p.add_argument("--hidden-size", type=int, default=64, help="default: %(default)s")
+    p.add_argument("--num-layers", type=int, default=2, help="default: %(default)s")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=80,
+        help="at most; early stopping on validation (default: %(default)s)",
+    )
+    p.add_argument(
+        "--test-start", help="first date of the test part (default: the last 20%% of rows)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    p.add_argument("--out", default="runs/forecast", help="run folder (default: %(default)s)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_forecast)
