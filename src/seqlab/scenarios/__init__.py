@@ -6,7 +6,13 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from seqlab.scenarios import bit_counter, future_predictor, series_predictor, two_bit
+from seqlab.scenarios import (
+    bit_counter,
+    future_predictor,
+    real_forecasting,
+    series_predictor,
+    two_bit,
+)
 from seqlab.scenarios._common import Check, ScenarioResult
 
 __all__ = ["SCENARIOS", "Check", "ScenarioResult", "format_results", "run_scenarios"]
@@ -18,6 +24,7 @@ SCENARIOS: dict[str, Callable[[Path, int], ScenarioResult]] = {
     series_predictor.NAME: series_predictor.run,
     two_bit.NAME: two_bit.run,
     bit_counter.NAME: bit_counter.run,
+    real_forecasting.NAME: real_forecasting.run,
 }
 
 
