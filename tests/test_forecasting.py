@@ -15,6 +15,7 @@ import pytest
 from seqlab import DataError
 from seqlab.data.sources import Series, load_csv
 from seqlab.forecasting import ForecastConfig, Forecaster, season_index
+from seqlab.plots import plot_forecast
 from seqlab.reporting import format_evaluation, write_forecast_run
 
 SMALL = ForecastConfig(
@@ -267,3 +268,20 @@ def test_backtest_rejects_impossible_settings() -> None:
         backtest(_seasonal(40), SMALL, folds=5, stride=6)
     with pytest.raises(DataError, match="sliding window needs refit=True"):
         backtest(_seasonal(96), SMALL, folds=2, stride=4, window="sliding", refit=False)
+
+
+def test_forecast_plot_draws_test_forecasts_ending_with_the_last_window(
+    fitted: Forecaster,
+) -> None:
+    from seqlab.reporting import _test_forecasts
+
+    ev = fitted.evaluate()
+    picks = _test_forecasts(ev, horizon=3, count=4)
+    assert [origin for origin, _ in picks] == [132, 135, 138, 141]  # last window: 144 - 3
+    np.testing.assert_array_equal(picks[-1][1], ev.forecasts["model"][-1])
+    fig = plot_forecast(
+        None, _seasonal().values, ["y"], np.zeros((3, 1)), None, test_forecasts=picks
+    )
+    dashed = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 4
+    assert list(dashed[-1].get_xdata()) == [140, 141, 142, 143]  # from the last observed row

@@ -59,10 +59,13 @@ def plot_forecast(
     test_start: int | None = None,
     history: int = 120,
     band: tuple[Any, Any] | None = None,
+    test_forecasts: Sequence[tuple[int, Any]] = (),
 ) -> Figure:
     """The last ``history`` steps of each column and the forecast past the end.
 
-    ``values`` (T, F) and ``forecast`` (H, F) are arrays; the test part is shaded."""
+    ``values`` (T, F) and ``forecast`` (H, F) are arrays; the test part is shaded.
+    ``test_forecasts`` holds (origin row, forecast (H, F)) pairs made on the test part, drawn
+    dashed over the truth they forecast."""
     import numpy as np
     from matplotlib.figure import Figure
 
@@ -83,6 +86,17 @@ def plot_forecast(
             marker=".",
             label="forecast",
         )
+        for j, (origin, tf) in enumerate(test_forecasts):
+            tf = np.asarray(tf)
+            steps = range(origin - 1, min(origin + len(tf), n))
+            ax.plot(
+                [xs[t] for t in steps],
+                [v[origin - 1, k], *tf[: len(steps) - 1, k]],
+                color="tab:orange",
+                lw=1.2,
+                ls="--",
+                label="test forecasts vs truth" if j == 0 else None,
+            )
         if band is not None:
             ax.fill_between(
                 fx, band[0][:, k], band[1][:, k], color="tab:red", alpha=0.2, label="quantile band"

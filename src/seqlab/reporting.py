@@ -7,10 +7,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from seqlab._io import atomic_write_bytes
 from seqlab.data.csvio import write_rows_csv
 from seqlab.forecasting import Evaluation, Forecaster
 from seqlab.plots import plot_error_by_step, plot_forecast, plot_loss, save_figure
+
+F64 = NDArray[np.float64]
 
 __all__ = ["format_evaluation", "write_forecast_run"]
 
@@ -98,10 +103,19 @@ def write_forecast_run(forecaster: Forecaster, ev: Evaluation, out: str | Path) 
             stamps,
             test_start=part.test_start,
             band=None if band is None else (band[..., 0], band[..., -1]),
+            test_forecasts=_test_forecasts(ev, forecaster.config.horizon),
         )
     for name, fig in figures.items():
         paths[name] = save_figure(fig, out / name)
     return paths
+
+
+def _test_forecasts(ev: Evaluation, horizon: int, count: int = 4) -> list[tuple[int, F64]]:
+    """The model's forecasts from ``count`` test origins, ``horizon`` rows apart, ending with
+    the last complete window."""
+    last = len(ev.origins) - 1
+    picks = sorted({max(0, last - k * horizon) for k in range(count)})
+    return [(int(ev.origins[i]), ev.forecasts["model"][i]) for i in picks]
 
 
 def _backtest_rows(forecaster: Forecaster, ev: Evaluation) -> tuple[list[str], list[list[object]]]:
