@@ -32,7 +32,7 @@ def _forecast_config(args: argparse.Namespace) -> Any:
         calendar=tuple(args.calendar or ("auto",)) if args.calendar is not None else (),
         linear_skip=args.linear_skip,
         instance_norm=args.instance_norm,
-        deseasonalize=not args.no_deseasonalize,
+        deseasonalize="auto" if args.deseasonalize == "auto" else args.deseasonalize == "yes",
         ensemble=args.ensemble,
     )
 
@@ -87,6 +87,9 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     if forecaster.lookback_losses:
         tried = ", ".join(f"{k}: {v:.4g}" for k, v in forecaster.lookback_losses.items())
         extras.append(f"lookback chosen on validation loss ({tried})")
+    if forecaster.seasonality_p is not None:
+        removed = "season means removed" if forecaster.deseasonalized else "no season removed"
+        extras.append(f"{removed} (seasonality test p = {forecaster.seasonality_p:.3g})")
     if forecaster.config.ensemble > 1:
         extras.append(f"ensemble of {forecaster.config.ensemble}")
     print(
@@ -209,9 +212,11 @@ def add_forecast_parser(sub: Any) -> None:
         help="read each window relative to its last value (for trending, random-walk-like data)",
     )
     p.add_argument(
-        "--no-deseasonalize",
-        action="store_true",
-        help="do not subtract the training rows' mean of each season (month, hour, ...)",
+        "--deseasonalize",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="subtract the training rows' mean of each season (month, hour, ...); auto: when "
+        "a permutation test on the training rows finds a season (default: %(default)s)",
     )
     p.add_argument(
         "--linear-skip",

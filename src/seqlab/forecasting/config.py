@@ -20,7 +20,9 @@ class ForecastConfig:
     overrides ``test_fraction``;
     ``period`` (the seasonal period) comes from the data's frequency when not given. With
     ``deseasonalize`` (and a period) the model learns anomalies from the mean of each season
-    over the training rows, which is added back to its forecasts. ``quantiles`` (e.g. 0.1, 0.5,
+    over the training rows, which is added back to its forecasts; ``"auto"`` does so when a
+    permutation test on the training rows finds a season (p < 0.01, see
+    :mod:`seqlab.data.seasonality`). ``quantiles`` (e.g. 0.1, 0.5,
     0.9; needs ``model="direct"``) trains with the pinball loss; point metrics use the middle
     quantile and the evaluation reports the coverage of the outer ones.
 
@@ -51,7 +53,7 @@ class ForecastConfig:
     test_start: str | None = None
     test_rows: int | None = None
     period: int | None = None
-    deseasonalize: bool = True
+    deseasonalize: bool | Literal["auto"] = "auto"
     quantiles: tuple[float, ...] | None = None
     covariates: tuple[str, ...] = ()
     calendar: tuple[str, ...] = ()
@@ -73,6 +75,10 @@ class ForecastConfig:
         for value in self.lookbacks:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise DataError(f"`lookbacks` must hold positive integers, got {value!r}")
+        if self.deseasonalize not in (True, False, "auto"):
+            raise DataError(
+                f"`deseasonalize` must be true, false or 'auto', got {self.deseasonalize!r}"
+            )
         if self.weight_decay < 0:
             raise DataError(f"`weight_decay` must be >= 0, got {self.weight_decay!r}")
         self.model_config()  # checks the architecture's fields

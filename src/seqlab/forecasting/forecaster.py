@@ -24,11 +24,19 @@ from seqlab.baselines import run_baselines
 from seqlab.checkpoint import Checkpoint, load_checkpoint, save
 from seqlab.config import TrainConfig
 from seqlab.data.batches import SequenceData
-from seqlab.data.calendar import future_stamps, resolve_calendar
+from seqlab.data.calendar import future_stamps, resolve_calendar, season_index
+from seqlab.data.seasonality import seasonality_p_value
 from seqlab.data.sources import Series
 from seqlab.errors import DataError
 from seqlab.forecasting.config import PERIODS, ForecastConfig
-from seqlab.forecasting.parts import Part, column_roles, features, make_part, windows
+from seqlab.forecasting.parts import (
+    Part,
+    column_roles,
+    features,
+    make_part,
+    split_rows,
+    windows,
+)
 from seqlab.forecasting.results import Block, Evaluation, evaluation_from_blocks
 from seqlab.models.ensemble import Ensemble, EnsembleConfig
 from seqlab.models.seq2seq import Seq2Seq
@@ -37,6 +45,7 @@ from seqlab.training import History, Trainer
 __all__ = ["Forecaster"]
 
 log = logging.getLogger(__name__)
+SEASONALITY_LEVEL = 0.01  # deseasonalize="auto" removes season means below this p-value
 F64 = NDArray[np.float64]
 
 
@@ -57,6 +66,7 @@ class Forecaster:
         self.lookback_losses: dict[int, float] = {}  # validation loss per tried lookback
         self.validation_loss: float | None = None  # of the (ensemble) model on validation rows
         self.member_histories: list[History] = []  # one per ensemble member
+        self.seasonality_p: float | None = None  # of the test behind deseasonalize="auto"
 
     # single-series views, kept for the common case
     def _single(self) -> Part:
@@ -83,6 +93,11 @@ class Forecaster:
     @property
     def season_means(self) -> F64 | None:
         return self._single().season_means
+
+    @property
+    def deseasonalized(self) -> bool:
+        """Whether the model learns anomalies from season means (see ``deseasonalize``)."""
+        return any(p.season_means is not None for p in self.parts.values())
 
     # -- fitting -------------------------------------------------------------------
     def _data(self, first_of: str, last_of: str, lookback: int) -> SequenceData | None:
@@ -122,7 +137,8 @@ class Forecaster:
         if self.period is None and first.freq is not None:
             self.period = PERIODS.get(first.freq.lstrip("0123456789"))
         self.calendar = resolve_calendar(self.config.calendar, first.freq)
-        self.parts = {n: make_part(s, n, self.config, self.period) for n, s in named.items()}
+        season = self.period if self._deseasonalize(named) else None
+        self.parts = {n: make_part(s, n, self.config, season) for n, s in named.items()}
         if not self.config.lookbacks:
             self._fit_lookback(self.config.lookback)
             return self
@@ -184,9 +200,27 @@ class Forecaster:
         )
         return self.checkpoint, self.history
 
+    def _deseasonalize(self, named: Mapping[str, Series]) -> bool:
+        """Whether to remove season means: as configured, or by the seasonality test."""
+        choice = self.config.deseasonalize
+        self.seasonality_p = None
+        if choice != "auto" or not self.period:
+            return bool(choice) and bool(self.period)
+        period = self.period
+        ends = {n: split_rows(s, n, self.config)[0] for n, s in named.items()}
+        self.seasonality_p = seasonality_p_value(
+            [s.values[: ends[n]] for n, s in named.items()],
+            [season_index(s, period)[: ends[n]] for n, s in named.items()],
+            period,
+            permutations=199,
+            seed=self.config.seed,
+        )
+        return self.seasonality_p < SEASONALITY_LEVEL
+
     def _describe(self) -> dict[str, Any]:
         return {
             "period": self.period,
+            "seasonality_p": self.seasonality_p,
             "calendar": list(self.calendar),
             "forecast_config": asdict(self.config),
             "parts": {name: p.to_dict() for name, p in self.parts.items()},

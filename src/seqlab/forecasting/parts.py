@@ -98,16 +98,17 @@ def column_roles(
     return targets, cov
 
 
-def make_part(series: Series, name: str, config: ForecastConfig, period: int | None) -> Part:
-    """Split the rows; fit the season means and the scaler on the training rows only."""
+def make_part(series: Series, name: str, config: ForecastConfig, season_period: int | None) -> Part:
+    """Split the rows; fit the scaler, and with a ``season_period`` the mean of each season,
+    on the training rows only."""
     train_end, test_start = split_rows(series, name, config)
     targets, covariates = column_roles(series.columns, config.covariates)
     values = series.values.astype(np.float64)
     means = None
-    if config.deseasonalize and period:
-        seasons = season_index(series, period)
+    if season_period:
+        seasons = season_index(series, season_period)
         train, train_seasons = values[:train_end], seasons[:train_end]
-        means = np.stack([train[train_seasons == k].mean(axis=0) for k in range(period)])
+        means = np.stack([train[train_seasons == k].mean(axis=0) for k in range(season_period)])
         values = values - means[seasons]
     scaler = StandardScaler().fit(values[:train_end])
     assert scaler.offset_ is not None and scaler.scale_ is not None
