@@ -1,23 +1,12 @@
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from cli_run import seqlab
 from seqlab.data.csvio import read_sequences_csv, write_rows_csv
-
-
-def seqlab(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "seqlab", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-    )
 
 
 def _write_running_sum_csv(path: Path, n: int, seed: int) -> None:

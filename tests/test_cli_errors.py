@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import seqlab
+from cli_run import seqlab as _seqlab
 from seqlab import ModelConfig, SequenceModel, Stream
-
-
-def _seqlab(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "seqlab", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def _one_line(done: subprocess.CompletedProcess[str], message: str) -> None:

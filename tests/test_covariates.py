@@ -4,8 +4,6 @@ save/load and the CLI."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cli_run import TINY_FORECAST, seqlab
 from seqlab import DataError
 from seqlab.data.calendar import calendar_features, future_stamps, resolve_calendar
 from seqlab.data.sources import Series, load_array
@@ -147,10 +146,7 @@ def test_cli_forecast_with_covariates_calendar_and_lookbacks(tmp_path: Path) -> 
     pd.DataFrame({"month": stamps.strftime("%Y-%m"), "sales": sales, "temp": temp}).to_csv(
         tmp_path / "shop.csv", index=False
     )
-    cmd = [
-        sys.executable,
-        "-m",
-        "seqlab",
+    args = [
         "forecast",
         "--data",
         str(tmp_path / "shop.csv"),
@@ -164,23 +160,16 @@ def test_cli_forecast_with_covariates_calendar_and_lookbacks(tmp_path: Path) -> 
         "12",
         "--horizon",
         "3",
-        "--hidden-size",
-        "8",
-        "--num-layers",
-        "1",
-        "--epochs",
-        "3",
-        "--quiet",
+        *TINY_FORECAST,
         "--out",
         str(tmp_path / "run"),
     ]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    done = seqlab(*args)
     assert done.returncode == 0, done.stderr
     assert "past covariates temp; calendar month; lookback chosen on validation loss" in done.stdout
     header = (tmp_path / "run" / "forecast.csv").read_text().splitlines()[0]
     assert header == "series,time,sales"
-    bad = [*cmd[:9], "rain", *cmd[10:]]
-    done = subprocess.run(bad, capture_output=True, text=True, check=False)
+    done = seqlab(*args[:6], "rain", *args[7:])
     assert done.returncode == 2
     assert "column 'rain' not found" in done.stderr
     assert "Traceback" not in done.stderr

@@ -4,14 +4,13 @@ the same windows, save/load, the run folder and the CLI."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from cli_run import TINY_FORECAST, seqlab
 from seqlab import DataError
 from seqlab.data.sources import Series, load_csv
 from seqlab.forecasting import ForecastConfig, Forecaster, season_index
@@ -112,10 +111,7 @@ def test_cli_forecast_on_a_csv_file(tmp_path: Path) -> None:
     frame = pd.DataFrame({"month": [str(t)[:7] for t in s.timestamps], "sales": s.values[:, 0]})  # type: ignore[union-attr]
     frame.to_csv(tmp_path / "sales.csv", index=False)
     assert load_csv(tmp_path / "sales.csv").freq == "MS"
-    cmd = [
-        sys.executable,
-        "-m",
-        "seqlab",
+    args = [
         "forecast",
         "--data",
         str(tmp_path / "sales.csv"),
@@ -133,7 +129,7 @@ def test_cli_forecast_on_a_csv_file(tmp_path: Path) -> None:
         "--out",
         str(tmp_path / "run"),
     ]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    done = seqlab(*args)
     assert done.returncode == 0, done.stderr
     assert "model (ours)" in done.stdout
     assert "seasonal naive" in done.stdout
@@ -163,10 +159,7 @@ def test_a_global_model_over_several_series(tmp_path: Path) -> None:
 
 
 def test_cli_forecast_stocks_on_log_prices(tmp_path: Path) -> None:
-    cmd = [
-        sys.executable,
-        "-m",
-        "seqlab",
+    args = [
         "forecast",
         "--data",
         "stocks",
@@ -175,17 +168,11 @@ def test_cli_forecast_stocks_on_log_prices(tmp_path: Path) -> None:
         "6",
         "--lookback",
         "12",
-        "--hidden-size",
-        "8",
-        "--num-layers",
-        "1",
-        "--epochs",
-        "3",
-        "--quiet",
+        *TINY_FORECAST,
         "--out",
         str(tmp_path / "run"),
     ]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    done = seqlab(*args)
     assert done.returncode == 0, done.stderr
     assert "stocks (log), 560 steps of 5 series" in done.stdout
     assert "naive" in done.stdout

@@ -3,8 +3,6 @@ then read, select a box, take calendar-year means, forecast every cell and draw 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +10,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from cli_run import TINY_FORECAST, seqlab
 from seqlab import DataError
 from seqlab.data.gridded import annual_means, cell_series, load_netcdf, select_box
 from seqlab.forecasting import ForecastConfig
@@ -121,10 +120,7 @@ def test_forecast_every_cell_of_the_box_and_draw_the_map(nc_file: Path, tmp_path
 
 
 def test_cli_forecast_on_a_netcdf_box(nc_file: Path, tmp_path: Path) -> None:
-    cmd = [
-        sys.executable,
-        "-m",
-        "seqlab",
+    args = [
         "forecast",
         "--data",
         str(nc_file),
@@ -138,22 +134,15 @@ def test_cli_forecast_on_a_netcdf_box(nc_file: Path, tmp_path: Path) -> None:
         "6",
         "--horizon",
         "2",
-        "--hidden-size",
-        "8",
-        "--num-layers",
-        "1",
-        "--epochs",
-        "3",
-        "--quiet",
+        *TINY_FORECAST,
         "--out",
         str(tmp_path / "run"),
     ]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    done = seqlab(*args)
     assert done.returncode == 0, done.stderr
     assert "9 cells" in done.stdout and "annual means" in done.stdout
     assert (tmp_path / "run" / "grid.png").is_file()
     assert (tmp_path / "run" / "forecast_field.csv").is_file()
-    bad = [*cmd[:6], "--box", "40", "50", "0", "10", *cmd[11:]]
-    done = subprocess.run(bad, capture_output=True, text=True, check=False)
+    done = seqlab(*args[:3], "--box", "40", "50", "0", "10", *args[8:])
     assert done.returncode == 2
     assert "holds no grid cell" in done.stderr and "Traceback" not in done.stderr

@@ -16,6 +16,7 @@ import torch
 from safetensors.torch import load_file
 
 import seqlab
+from cli_run import seqlab as _seqlab
 from seqlab import (
     Callback,
     ModelConfig,
@@ -132,12 +133,6 @@ def _write_config(folder: Path, run_dir: str, epochs: int) -> Path:
         f'[output]\nrun_dir = "{run_dir}"\n'
     )
     return path
-
-
-def _seqlab(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "seqlab", *args], capture_output=True, text=True, check=False
-    )
 
 
 def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
