@@ -29,21 +29,9 @@ from seqlab.scenarios._common import ScenarioResult
 NAME = "real-forecasting"
 TITLE = "Scenario 5: real forecasting — Niño SST (4 regions) and stock prices"
 SST_BASELINES = ("naive", "seasonal naive", "climatology")  # naive = persistence
-SST = ForecastConfig(
-    lookback=36,
-    horizon=12,
-    cell="gru",
-    hidden_size=32,
-    num_layers=1,
-    dropout=0.0,
-    calendar=("month",),
-    linear_skip=True,
-    ensemble=5,
-    test_start="2001-01-01",
-)
-SST_REFERENCE = replace(
-    SST, hidden_size=64, num_layers=2, dropout=0.1, calendar=(), linear_skip=False, ensemble=1
-)
+# seqlab's defaults, which are the reference's architecture (a 2-layer GRU encoder-decoder,
+# hidden 64), as a deep ensemble of five: single models vary too much from seed to seed.
+SST = ForecastConfig(lookback=36, horizon=12, test_start="2001-01-01", ensemble=5)
 # The command line's defaults (GRU 64 x 2 encoder-decoder; the seasonality test finds no
 # monthly season in log prices, so none is removed), 24 months in, 6 out.
 STOCKS = ForecastConfig(lookback=24, horizon=6)
@@ -88,12 +76,6 @@ def _sst(workdir: Path, seed: int, result: ScenarioResult) -> None:
         f"reported; climatology {ev.metrics['climatology']['rmse']:.3f}",
         None,
         ".3f",
-    )
-    reference = Forecaster(replace(SST_REFERENCE, seed=seed)).fit(series).evaluate()
-    ref_steps = np.asarray(reference.rmse_by_step["model"])
-    result.report(
-        "reference 2-layer GRU(64), one model: RMSE all steps; steps beating all three",
-        f"{reference.metrics['model']['rmse']:.3f}; {int((ref_steps < best).sum())} of 12",
     )
 
 
