@@ -130,6 +130,7 @@ def test_the_lookback_is_chosen_on_validation_loss(tmp_path: Path) -> None:
     assert f.config.lookback == 12 and f.config.lookbacks == ()
     assert f.lookback_losses[12] < 0.5 * f.lookback_losses[3]
     assert f.history is not None and min(f.history.val_loss) == f.lookback_losses[12]
+    assert f.member_histories == [f.history]  # the chosen lookback's, not the last tried
     loaded = Forecaster.load(f.save(tmp_path / "f"))
     assert loaded.config.lookback == 12
     np.testing.assert_allclose(loaded.predict(series)[0], f.predict()[0], rtol=1e-5)

@@ -4,6 +4,7 @@ means are removed. Seasonal data is found seasonal, random walks and noise are n
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,7 @@ def test_pooled_over_series_repeatable_and_degenerate_cases() -> None:
     assert seasonality_p_value([np.arange(10.0)[:, None]], [MONTHS[:10]], 12) == 1.0  # short
 
 
-def test_auto_removes_season_means_only_when_there_is_a_season() -> None:
+def test_auto_removes_season_means_only_when_there_is_a_season(tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
     config = ForecastConfig(
         lookback=12, horizon=3, hidden_size=8, num_layers=1, epochs=2, patience=None
@@ -60,6 +61,7 @@ def test_auto_removes_season_means_only_when_there_is_a_season() -> None:
     walk = _monthly(100 + np.cumsum(rng.normal(size=240)))
     f = Forecaster(config).fit(seasonal)
     assert f.deseasonalized and f.seasonality_p == 1 / 200
+    assert Forecaster.load(f.save(tmp_path / "f")).seasonality_p == 1 / 200
     g = Forecaster(config).fit(walk)
     assert not g.deseasonalized and g.season_means is None
     assert g.seasonality_p is not None and g.seasonality_p > 0.01

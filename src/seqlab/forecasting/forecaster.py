@@ -148,17 +148,18 @@ class Forecaster:
         for lookback in self.config.lookbacks:
             checkpoint, history = self._fit_lookback(lookback)
             assert self.validation_loss is not None
-            best = self.validation_loss
-            self.lookback_losses[lookback] = best
-            trials.append((best, lookback, checkpoint, history))
-            log.info("lookback %d: validation loss %.4g", lookback, best)
-        best, lookback, checkpoint, self.history = min(trials, key=lambda t: t[0])
-        self.validation_loss = best
+            loss = self.validation_loss
+            self.lookback_losses[lookback] = loss
+            trials.append((loss, lookback, checkpoint, history, self.member_histories))
+            log.info("lookback %d: validation loss %.4g", lookback, loss)
+        best = min(trials, key=lambda t: t[0])
+        self.validation_loss, lookback, checkpoint, self.history, self.member_histories = best
         self.config = replace(self.config, lookback=lookback, lookbacks=())
         self.checkpoint = replace(checkpoint, data=self._describe())
         return self
 
     def _fit_lookback(self, lookback: int) -> tuple[Checkpoint, History]:
+        """Train the model (or ensemble) that reads ``lookback`` rows; score it on validation."""
         c = self.config
         part = next(iter(self.parts.values()))
         train = self._data("start", "train_end", lookback)
@@ -168,37 +169,41 @@ class Forecaster:
             len(part.targets), len(part.covariates), len(self.calendar), lookback
         )
         members: list[Seq2Seq] = []
-        histories: list[History] = []
+        self.member_histories = []
         for k in range(c.ensemble):  # deep ensemble: own initial weights and batch order
-            train_config = TrainConfig(
-                epochs=c.epochs,
-                batch_size=c.batch_size,
-                lr=c.lr,
-                weight_decay=c.weight_decay,
-                seed=c.seed + k,
-                progress=c.progress,
-                patience=c.patience if val is not None else None,
-                schedule="cosine",
-            )
             set_seed(c.seed + k)
             members.append(Seq2Seq(member))
-            histories.append(Trainer(train_config).fit(members[-1], train, val))
+            trainer = Trainer(self._train_config(c.seed + k, val is not None))
+            self.member_histories.append(trainer.fit(members[-1], train, val))
         model: nn.Module = members[0]
         if c.ensemble > 1:
             model = Ensemble(EnsembleConfig(member, c.ensemble))
             for slot, trained in zip(model.members, members, strict=True):
                 slot.load_state_dict(trained.state_dict())
-        self.member_histories = histories
-        self.history = histories[0]
+        self.history = self.member_histories[0]
         self.validation_loss = (
-            Trainer(train_config).evaluate(model, val.batches(c.batch_size))
-            if val is not None
-            else None
+            trainer.evaluate(model, val.batches(c.batch_size)) if val is not None else None
         )
         self.checkpoint = Checkpoint(
-            model, train_config=train_config, history=self.history, data=self._describe()
+            model,
+            train_config=self._train_config(c.seed, val is not None),
+            history=self.history,
+            data=self._describe(),
         )
         return self.checkpoint, self.history
+
+    def _train_config(self, seed: int, validation: bool) -> TrainConfig:
+        c = self.config
+        return TrainConfig(
+            epochs=c.epochs,
+            batch_size=c.batch_size,
+            lr=c.lr,
+            weight_decay=c.weight_decay,
+            seed=seed,
+            progress=c.progress,
+            patience=c.patience if validation else None,
+            schedule="cosine",
+        )
 
     def _deseasonalize(self, named: Mapping[str, Series]) -> bool:
         """Whether to remove season means: as configured, or by the seasonality test."""
@@ -344,6 +349,7 @@ class Forecaster:
             data.get("period"),
         )
         forecaster.calendar = tuple(data.get("calendar", ()))
+        forecaster.seasonality_p = data.get("seasonality_p")
         for name, d in data["parts"].items():
             empty = Series(
                 np.zeros((0, len(d["columns"])), np.float32),
