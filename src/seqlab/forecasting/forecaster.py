@@ -47,6 +47,7 @@ __all__ = ["Forecaster"]
 log = logging.getLogger(__name__)
 SEASONALITY_LEVEL = 0.01  # deseasonalize="auto" removes season means below this p-value
 F64 = NDArray[np.float64]
+F32 = NDArray[np.float32]
 
 
 class Forecaster:
@@ -100,24 +101,22 @@ class Forecaster:
         return any(p.season_means is not None for p in self.parts.values())
 
     # -- fitting -------------------------------------------------------------------
-    def _data(self, first_of: str, last_of: str, lookback: int) -> SequenceData | None:
-        """Windows of every part whose forecast steps lie in the rows [first_of, last_of)."""
-        xs, ys, fs = [], [], []
+    def _datasets(self, lookback: int) -> tuple[SequenceData, SequenceData | None]:
+        """Training and validation windows of every part: those whose forecast steps lie in
+        the training rows, and those whose forecast steps lie in the validation rows."""
+        h = self.config.horizon
+        stores: list[list[tuple[F32, F32, F32 | None]]] = [[], []]
         for part in self.parts.values():
             scaled, calendar, _ = features(part, part.series, self.period, self.calendar)
-            bounds = {"start": 0, "train_end": part.train_end, "test_start": part.test_start}
-            first, last = bounds[first_of], bounds[last_of]
-            origins = np.arange(max(first, lookback), last - self.config.horizon + 1)
-            h, o = self.config.horizon, len(part.targets)
-            x, y, future = windows(scaled, calendar, origins, lookback, h, o)
-            assert y is not None
-            xs.append(x)
-            ys.append(y)
-            fs.append(future)
-        if not sum(len(x) for x in xs):
-            return None
-        future = None if fs[0] is None else np.concatenate([f for f in fs if f is not None])
-        return SequenceData.from_arrays(np.concatenate(xs), np.concatenate(ys), future=future)
+            bounds = ((0, part.train_end), (part.train_end, part.test_start))
+            for store, (first, last) in zip(stores, bounds, strict=True):
+                origins = np.arange(max(first, lookback), last - h + 1)
+                x, y, future = windows(scaled, calendar, origins, lookback, h, len(part.targets))
+                assert y is not None
+                store.append((x, y, future))
+        train, val = (_stack(store) for store in stores)
+        assert train is not None
+        return train, val
 
     def fit(self, series: Series | Mapping[str, Series]) -> Forecaster:
         """Train on the training rows of every series; with ``lookbacks``, one model per
@@ -162,9 +161,7 @@ class Forecaster:
         """Train the model (or ensemble) that reads ``lookback`` rows; score it on validation."""
         c = self.config
         part = next(iter(self.parts.values()))
-        train = self._data("start", "train_end", lookback)
-        val = self._data("train_end", "test_start", lookback)
-        assert train is not None
+        train, val = self._datasets(lookback)
         member = c.model_config(
             len(part.targets), len(part.covariates), len(self.calendar), lookback
         )
@@ -372,3 +369,12 @@ class Forecaster:
                 covariates,
             )
         return forecaster
+
+
+def _stack(windows: list[tuple[F32, F32, F32 | None]]) -> SequenceData | None:
+    """One SequenceData from the windows of several series; None when there are none."""
+    if not sum(len(x) for x, _, _ in windows):
+        return None
+    xs, ys, fs = zip(*windows, strict=True)
+    future = None if fs[0] is None else np.concatenate(fs)
+    return SequenceData.from_arrays(np.concatenate(xs), np.concatenate(ys), future=future)
