@@ -136,12 +136,14 @@ def add_forecast_parser(sub: Any) -> None:
         description="Fits an encoder-decoder, compares it with naive, seasonal naive, drift, "
         "climatology and linear-AR baselines on every test window, forecasts HORIZON steps past "
         "the end of the data, and writes a run folder (checkpoint, metrics.json, forecast.csv, "
-        "backtest.csv, plots). With no arguments: the built-in Niño SST data.",
+        "backtest.csv, plots). With no arguments: the built-in Niño SST data. A netCDF file "
+        "with --box forecasts every cell of the box with one global model.",
     )
     p.add_argument(
         "--data",
         default="nino_sst",
-        help="a CSV file or a built-in data set (default: %(default)s)",
+        help="a CSV file, a netCDF file (.nc, with --box) or a built-in data set "
+        "(default: %(default)s)",
     )
     p.add_argument(
         "--target", nargs="+", metavar="COL", help="target column(s) (default: every numeric one)"
