@@ -30,6 +30,7 @@ from seqlab.data.batches import as_float_tensor
 from seqlab.data.scaling import Scaler, scaler_from_dict
 from seqlab.errors import CheckpointError, ConfigError
 from seqlab.models.ensemble import Ensemble, EnsembleConfig
+from seqlab.models.segment import SegmentConfig, SegmentRNN
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.sequence import SequenceModel
 from seqlab.models.state import State
@@ -46,6 +47,7 @@ MODEL_KINDS: dict[str, tuple[type[nn.Module], type[Any]]] = {
     SequenceModel.kind: (SequenceModel, ModelConfig),
     Seq2Seq.kind: (Seq2Seq, Seq2SeqConfig),
     Ensemble.kind: (Ensemble, EnsembleConfig),
+    SegmentRNN.kind: (SegmentRNN, SegmentConfig),
 }
 
 
@@ -73,13 +75,13 @@ class Checkpoint:
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def config(self) -> ModelConfig | Seq2SeqConfig:
+    def config(self) -> ModelConfig | Seq2SeqConfig | SegmentConfig:
         """The model's configuration; for an ensemble, its members' (inputs, outputs and
         horizon are theirs)."""
         config: Any = self.model.config
         if isinstance(config, EnsembleConfig):
             config = config.member
-        assert isinstance(config, ModelConfig | Seq2SeqConfig)
+        assert isinstance(config, ModelConfig | Seq2SeqConfig | SegmentConfig)
         return config
 
     @torch.no_grad()

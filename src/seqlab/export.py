@@ -24,6 +24,7 @@ from torch import nn
 from seqlab._io import atomic_write_bytes
 from seqlab.checkpoint import Checkpoint
 from seqlab.errors import CheckpointError
+from seqlab.models.segment import SegmentRNN
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.sequence import SequenceModel
 
@@ -48,27 +49,34 @@ class _Exported(nn.Module):
 def export_onnx(checkpoint: Checkpoint, path: str | Path, opset: int = 17) -> Path:
     """Write ``path`` (ONNX) and ``path`` + ``.json`` (names, shapes, scalers, config)."""
     model = checkpoint.model.cpu().eval()
-    if not isinstance(model, SequenceModel | Seq2Seq):
+    if not isinstance(model, SequenceModel | Seq2Seq | SegmentRNN):
         raise CheckpointError(
-            f"ONNX export takes a SequenceModel or Seq2Seq checkpoint, got a "
+            f"ONNX export takes a SequenceModel, Seq2Seq or SegmentRNN checkpoint, got a "
             f"{type(model).__name__}; export one member at a time"
         )
     config = checkpoint.config
     lstm = config.cell == "lstm"
     future = isinstance(model, Seq2Seq) and config.future_size > 0  # type: ignore[union-attr]
     hidden, layers = config.hidden_size, config.num_layers
-    x = torch.zeros(2, 3, config.input_size)
-    state = [torch.zeros(layers, 2, hidden)] * (2 if lstm else 1)
+    if isinstance(model, SegmentRNN):  # fixed window; the state has one row per channel
+        channels = model.config.channels
+        x = torch.zeros(2, model.config.lookback, channels)
+        state = [torch.zeros(layers, 2 * channels, hidden)] * (2 if lstm else 1)
+    else:
+        x = torch.zeros(2, 3, config.input_size)  # type: ignore[union-attr]
+        state = [torch.zeros(layers, 2, hidden)] * (2 if lstm else 1)
     inputs = ["x", "h", "c"][: 1 + len(state)] + (["future"] if future else [])
     outputs = ["y", "h_out", "c_out"][: 1 + len(state)]
     example = [x, *state]
     axes: dict[str, dict[int, str]] = {"x": {0: "batch", 1: "time"}, "y": {0: "batch"}}
+    if isinstance(model, SegmentRNN):
+        axes["x"] = {0: "batch"}
     for name in ("h", "c", "h_out", "c_out"):
         axes[name] = {1: "batch"}
     if future:
         example.append(torch.zeros(2, config.horizon, config.future_size))  # type: ignore[union-attr]
         axes["future"] = {0: "batch"}
-    if not isinstance(model, Seq2Seq) and config.head == "per_step":  # type: ignore[union-attr]
+    if isinstance(model, SequenceModel) and config.head == "per_step":  # type: ignore[union-attr]
         axes["y"][1] = "time"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ from seqlab.data.csvio import CsvSequences, read_sequences_csv
 from seqlab.data.scaling import Scaler, StandardScaler
 from seqlab.data.tasks import make_task
 from seqlab.errors import ConfigError, DataError, TrainingDiverged
+from seqlab.models.segment import SegmentConfig
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.sequence import SequenceModel
 from seqlab.training import History, Trainer
@@ -188,6 +189,11 @@ def predict_csv(checkpoint: Checkpoint, path: str | Path) -> tuple[list[str], li
     """
     data = checkpoint.data or {}
     config = checkpoint.config
+    if isinstance(config, SegmentConfig):
+        raise DataError(
+            "seqlab predict reads sequence and encoder–decoder checkpoints; a segment model's "
+            "forecasts come from its Forecaster (seqlab forecast)"
+        )
     inputs = data.get("inputs") or (["x"] if config.input_size == 1 else None)
     if inputs is None:
         raise DataError(

@@ -67,7 +67,13 @@ class Stream:
             checkpoint = Checkpoint(checkpoint)
         self.checkpoint = checkpoint
         self.model = model = checkpoint.model.eval()
-        self.config: ModelConfig | Seq2SeqConfig = checkpoint.config
+        config = checkpoint.config
+        if not isinstance(config, ModelConfig | Seq2SeqConfig):
+            raise TypeError(
+                f"a Stream steps sequence models and encoder–decoders, got a "
+                f"{type(model).__name__} (it forecasts from whole windows; use Forecaster.predict)"
+            )
+        self.config: ModelConfig | Seq2SeqConfig = config
         self.seq2seq = isinstance(model, Seq2Seq)
         if isinstance(model, Seq2Seq):
             if (

@@ -3,6 +3,7 @@
 from seqlab.models.backbone import RecurrentBackbone
 from seqlab.models.ensemble import Ensemble, EnsembleConfig
 from seqlab.models.heads import LastStepHead, PerStepHead
+from seqlab.models.segment import SegmentConfig, SegmentRNN
 from seqlab.models.seq2seq import Decoder, ScheduledSampling, Seq2Seq
 from seqlab.models.sequence import SequenceModel
 from seqlab.models.state import State, detach_state
@@ -15,6 +16,8 @@ __all__ = [
     "PerStepHead",
     "RecurrentBackbone",
     "ScheduledSampling",
+    "SegmentConfig",
+    "SegmentRNN",
     "Seq2Seq",
     "SequenceModel",
     "State",

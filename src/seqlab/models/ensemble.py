@@ -1,4 +1,5 @@
-"""A deep ensemble of encoder–decoders: members with their own initial weights, one forecast.
+"""A deep ensemble of forecasters (encoder–decoders or segment-recurrent models): members with
+their own initial weights, one forecast.
 
 Shape key: B batch, L lookback, H horizon, F input features, Fc future covariates, O targets,
 Q quantiles, K members.
@@ -17,6 +18,7 @@ from seqlab.callbacks import Callback
 from seqlab.config import Seq2SeqConfig
 from seqlab.errors import ConfigError
 from seqlab.losses import masked_mse, pinball
+from seqlab.models.segment import SegmentConfig, SegmentRNN
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.state import State
 
@@ -26,20 +28,36 @@ if TYPE_CHECKING:
 __all__ = ["Ensemble", "EnsembleConfig"]
 
 
+# member kind -> (model class, config class)
+MEMBER_KINDS: dict[str, tuple[type[nn.Module], type[Any]]] = {
+    Seq2Seq.kind: (Seq2Seq, Seq2SeqConfig),
+    SegmentRNN.kind: (SegmentRNN, SegmentConfig),
+}
+
+
 @dataclass(frozen=True)
 class EnsembleConfig:
-    """``size`` members, each a :class:`Seq2Seq` built from ``member``."""
+    """``size`` members, each a :class:`Seq2Seq` (``member_kind="seq2seq"``) or a
+    :class:`SegmentRNN` (``"segment_rnn"``) built from ``member``."""
 
-    member: Seq2SeqConfig
+    member: Seq2SeqConfig | SegmentConfig
     size: int = 5
+    member_kind: str = ""
 
     def __post_init__(self) -> None:
+        kind = self.member_kind or (
+            SegmentRNN.kind if isinstance(self.member, SegmentConfig) else Seq2Seq.kind
+        )
+        if kind not in MEMBER_KINDS:
+            raise ConfigError(f"`member_kind` must be one of {list(MEMBER_KINDS)}, got {kind!r}")
+        object.__setattr__(self, "member_kind", kind)
+        config_cls = MEMBER_KINDS[kind][1]
         if isinstance(self.member, Mapping):  # read back from a checkpoint's JSON
             member: Any = self.member
-            object.__setattr__(self, "member", Seq2SeqConfig(**member))
-        if not isinstance(self.member, Seq2SeqConfig):
+            object.__setattr__(self, "member", config_cls(**member))
+        if not isinstance(self.member, config_cls):
             got = type(self.member).__name__
-            raise ConfigError(f"`member` must be a Seq2SeqConfig, got {got}")
+            raise ConfigError(f"`member` must be a {config_cls.__name__}, got {got}")
         if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
             raise ConfigError(f"`size` must be a positive integer, got {self.size!r}")
 
@@ -59,7 +77,8 @@ class Ensemble(nn.Module):
         if not isinstance(config, EnsembleConfig):
             raise TypeError(f"expected an EnsembleConfig, got {type(config).__name__}")
         self.config = config
-        self.members = nn.ModuleList(Seq2Seq(config.member) for _ in range(config.size))
+        model_cls = MEMBER_KINDS[config.member_kind][0]
+        self.members = nn.ModuleList(model_cls(config.member) for _ in range(config.size))
 
     def forward(
         self, x: torch.Tensor, state: State | None = None, future: torch.Tensor | None = None
@@ -74,10 +93,13 @@ class Ensemble(nn.Module):
         if state is not None:
             raise ValueError("an ensemble forecasts from whole windows; it takes no state")
         if self.training:
-            members: list[Seq2Seq] = list(self.members)  # type: ignore[arg-type]
-            losses = [member.training_loss(batch)[0] for member in members]
+            losses = [member.training_loss(batch)[0] for member in self.members]  # type: ignore[operator]
             return torch.stack(losses).mean(), None
         pred, _ = self(batch.x, None, batch.future)
+        first = self.members[0]
+        if isinstance(first, SegmentRNN):  # the members' own loss, on the mean forecast
+            return first.forecast_loss(pred, batch), None
+        assert isinstance(self.config.member, Seq2SeqConfig)
         quantiles = self.config.member.quantiles
         if quantiles:
             levels = torch.tensor(quantiles, device=pred.device, dtype=pred.dtype)
@@ -85,5 +107,5 @@ class Ensemble(nn.Module):
         return masked_mse(pred, batch.y, None), None
 
     def training_callbacks(self) -> list[Callback]:
-        first: Seq2Seq = self.members[0]  # type: ignore[assignment]
-        return first.training_callbacks()
+        first = self.members[0]
+        return first.training_callbacks() if isinstance(first, Seq2Seq) else []

@@ -1,0 +1,230 @@
+"""Segment-recurrent forecaster (after SegRNN, Lin et al. 2023): the window is cut into
+segments of ``w`` steps, each segment is embedded linearly, and one LSTM/GRU runs over the
+segments — a handful of recurrent steps instead of hundreds. All horizon segments are then
+decoded from the final state, either in parallel (one step, learned position and channel
+embeddings as inputs) or recurrently (segment by segment, each prediction fed back).
+
+Channel independent: every target column is its own sample (shared weights, a learned
+channel embedding tells them apart). Each window is normalised on its own (reversible
+instance normalisation) and the loss is taken in those scale-free units.
+
+Shape key: B batch, L lookback, H horizon, C channels, w segment length, n = L / w input
+segments, m = ceil(H / w) output segments, D hidden size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, get_args
+
+import torch
+from torch import nn
+
+from seqlab.config import Cell
+from seqlab.errors import ConfigError
+from seqlab.losses import check_same_shape
+from seqlab.models.backbone import check_input
+from seqlab.models.state import State
+
+if TYPE_CHECKING:
+    from seqlab.data.batches import Batch
+
+__all__ = ["SegmentConfig", "SegmentRNN"]
+
+SegmentDecoder = Literal["parallel", "recurrent"]
+SegmentNorm = Literal["window", "last", "none"]
+SegmentLoss = Literal["mae", "mse"]
+SegmentEncoder = Literal["recurrent", "linear"]
+EPS = 1e-5
+
+
+def _positive(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"`{name}` must be a positive integer, got {value!r}")
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """A :class:`SegmentRNN`: reads ``lookback`` steps of ``channels`` series, forecasts
+    ``horizon`` steps of each.
+
+    ``segment`` (w) must divide ``lookback``. ``norm="window"`` centres each window on the
+    mean of its last segment and divides by its mean absolute deviation from that centre;
+    ``"last"`` only subtracts the last value (SegRNN's choice); both are undone on the
+    forecast. ``loss`` is taken on the normalised values, so every series weighs the same
+    whatever its scale. ``encoder="linear"`` replaces the recurrence over the segments by one
+    linear map of all segment embeddings to the state (an ablation: what the recurrence adds).
+    """
+
+    lookback: int
+    horizon: int
+    segment: int = 24
+    channels: int = 1
+    cell: Cell = "gru"
+    hidden_size: int = 128
+    num_layers: int = 1
+    dropout: float = 0.1
+    decoder: SegmentDecoder = "parallel"
+    norm: SegmentNorm = "window"
+    loss: SegmentLoss = "mae"
+    encoder: SegmentEncoder = "recurrent"
+
+    def __post_init__(self) -> None:
+        for name in ("lookback", "horizon", "segment", "channels", "hidden_size", "num_layers"):
+            _positive(name, getattr(self, name))
+        if self.lookback % self.segment:
+            raise ConfigError(
+                f"`lookback` ({self.lookback}) must be a multiple of `segment` ({self.segment})"
+            )
+        if self.hidden_size < 2:
+            raise ConfigError(f"`hidden_size` must be at least 2, got {self.hidden_size!r}")
+        if not isinstance(self.dropout, float | int) or not 0 <= self.dropout < 1:
+            raise ConfigError(f"`dropout` must lie in [0, 1), got {self.dropout!r}")
+        for name, allowed in (
+            ("cell", get_args(Cell)),
+            ("decoder", get_args(SegmentDecoder)),
+            ("norm", get_args(SegmentNorm)),
+            ("loss", get_args(SegmentLoss)),
+            ("encoder", get_args(SegmentEncoder)),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(
+                    f"`{name}` must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
+                )
+
+    @property
+    def out_segments(self) -> int:
+        return -(-self.horizon // self.segment)
+
+
+class SegmentRNN(nn.Module):
+    """``forward(x, state=None) -> (y, state)``: ``x`` (B, L, C) batch first, ``y`` (B, H, C).
+
+    The returned state is the encoder's after the last input segment, one row per
+    (sequence, channel): (layers, B * C, D); pass it back to continue from there.
+    """
+
+    kind = "segment_rnn"
+
+    def __init__(self, config: SegmentConfig) -> None:
+        super().__init__()
+        if not isinstance(config, SegmentConfig):
+            raise TypeError(f"expected a SegmentConfig, got {type(config).__name__}")
+        self.config = c = config
+        d = c.hidden_size
+        self.embed = nn.Sequential(nn.Linear(c.segment, d), nn.ReLU())
+        rnn_cls = nn.LSTM if c.cell == "lstm" else nn.GRU
+        drop = c.dropout if c.num_layers > 1 else 0.0
+        self.rnn = rnn_cls(d, d, c.num_layers, batch_first=True, dropout=drop)
+        self.position = nn.Parameter(torch.randn(c.out_segments, d // 2))
+        self.channel = nn.Parameter(torch.randn(c.channels, d - d // 2))
+        self.dropout = nn.Dropout(c.dropout)
+        self.head = nn.Linear(d, c.segment)
+        n = c.lookback // c.segment
+        self.flat = nn.Linear(n * d, c.num_layers * d) if c.encoder == "linear" else None
+
+    # -- normalisation -----------------------------------------------------------------
+    def _stats(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Centre and scale of each (sequence, channel) window: (B, 1, C) each."""
+        c = self.config
+        if c.norm == "none":
+            return x.new_zeros(x[:, :1].shape), x.new_ones(x[:, :1].shape)
+        if c.norm == "last":
+            return x[:, -1:], x.new_ones(x[:, :1].shape)
+        centre = x[:, -c.segment :].mean(dim=1, keepdim=True)
+        scale = (x - centre).abs().mean(dim=1, keepdim=True) + EPS
+        return centre, scale
+
+    # -- the network on normalised windows ---------------------------------------------
+    def encode(self, z: torch.Tensor, state: State | None = None) -> State:
+        """(B, L, C) normalised -> state (layers, B * C, D)."""
+        c = self.config
+        b = z.shape[0]
+        segs = z.permute(0, 2, 1).reshape(b * c.channels, -1, c.segment)  # (B*C, n, w)
+        if self.flat is not None:  # the ablation: no recurrence over the segments
+            rows = segs.shape[0]
+            h = torch.tanh(self.flat(self.embed(segs).flatten(1)))  # (B*C, n*D) -> (B*C, layers*D)
+            h = h.view(rows, c.num_layers, -1).transpose(0, 1).contiguous()  # (layers, B*C, D)
+            return (h, torch.zeros_like(h)) if c.cell == "lstm" else h
+        _, state = self.rnn(self.embed(segs), state)  # (B*C, n, D) -> (layers, B*C, D)
+        return state
+
+    def decode(self, state: State) -> torch.Tensor:
+        """State (layers, B * C, D) -> normalised forecast (B, H, C)."""
+        c = self.config
+        rows = (state[0] if isinstance(state, tuple) else state).shape[1]
+        if c.decoder == "parallel":
+            segs = self._decode_parallel(state, rows)
+        else:
+            segs = self._decode_recurrent(state, rows)
+        y = segs.reshape(rows // c.channels, c.channels, -1)[..., : c.horizon]  # (B, C, H)
+        return y.permute(0, 2, 1)  # (B, H, C)
+
+    def _decode_parallel(self, state: State, rows: int) -> torch.Tensor:
+        c = self.config
+        m = c.out_segments
+        pos = self.position[None].expand(rows, m, -1)  # (B*C, m, D/2)
+        chan = self.channel.repeat(rows // c.channels, 1)[:, None].expand(rows, m, -1)
+        inp = torch.cat([pos, chan], dim=-1).reshape(rows * m, 1, -1)  # (B*C*m, 1, D)
+        rep = tuple(s.repeat_interleave(m, dim=1) for s in _tensors(state))
+        out, _ = self.rnn(inp, rep if len(rep) == 2 else rep[0])  # (B*C*m, 1, D)
+        segs: torch.Tensor = self.head(self.dropout(out[:, 0]))  # (B*C*m, w)
+        return segs.reshape(rows, m * c.segment)
+
+    def _decode_recurrent(self, state: State, rows: int) -> torch.Tensor:
+        c = self.config
+        chan = self.channel.repeat(rows // c.channels, 1)  # (B*C, D - D/2)
+        outs: list[torch.Tensor] = []
+        for k in range(c.out_segments):
+            pos = self.position[k][None].expand(rows, -1)
+            inp = torch.cat([pos, chan], dim=-1)[:, None]  # (B*C, 1, D)
+            if outs:
+                inp = inp + self.embed(outs[-1])[:, None]  # feed the previous segment back
+            out, state = self.rnn(inp, state)
+            outs.append(self.head(self.dropout(out[:, 0])))  # (B*C, w)
+        return torch.cat(outs, dim=1)  # (B*C, m*w)
+
+    def _check(self, x: torch.Tensor, state: State | None) -> None:
+        c = self.config
+        check_input(x, c.channels)
+        if x.shape[1] != c.lookback:
+            raise ValueError(f"this model reads windows of {c.lookback} steps, got {x.shape[1]}")
+        if state is not None:
+            rows = _tensors(state)[0].shape[1]
+            if rows != x.shape[0] * c.channels:
+                raise ValueError(
+                    f"the state holds {rows} rows but the input has {x.shape[0]} sequences × "
+                    f"{c.channels} channels; pass the state this model returned for this batch"
+                )
+
+    def forward(
+        self, x: torch.Tensor, state: State | None = None, future: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, State]:
+        if future is not None:
+            raise ValueError("a segment-recurrent model takes no future covariates, got some")
+        self._check(x, state)
+        centre, scale = self._stats(x)
+        enc = self.encode((x - centre) / scale, state)
+        return self.decode(enc) * scale + centre, enc
+
+    def training_loss(self, batch: Batch, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """MAE (or MSE) of the forecast in each window's normalised units."""
+        self._check(batch.x, state)
+        centre, scale = self._stats(batch.x)
+        enc = self.encode((batch.x - centre) / scale, state)
+        pred = self.decode(enc)
+        check_same_shape(pred, batch.y)
+        return self._loss(pred - (batch.y - centre) / scale), enc
+
+    def forecast_loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """The training loss of a forecast (B, H, C) in original units (e.g. an ensemble's)."""
+        check_same_shape(pred, batch.y)
+        _, scale = self._stats(batch.x)
+        return self._loss((pred - batch.y) / scale)
+
+    def _loss(self, err: torch.Tensor) -> torch.Tensor:
+        return err.abs().mean() if self.config.loss == "mae" else err.pow(2).mean()
+
+
+def _tensors(state: State) -> tuple[torch.Tensor, ...]:
+    return tuple(state) if isinstance(state, tuple) else (state,)
