@@ -9,7 +9,7 @@ and the horizon H, and returns forecasts (N, H, F). Seasonal baselines take the 
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from seqlab.errors import DataError
 
@@ -19,8 +19,10 @@ __all__ = [
     "drift",
     "linear_ar",
     "naive",
+    "naive2",
     "run_baselines",
     "seasonal_naive",
+    "seasonality_test",
 ]
 
 F64 = NDArray[np.float64]
@@ -77,6 +79,58 @@ def linear_ar(
         recent = col[origins[:, None] - lookback + np.arange(lookback)[None, :]]
         out[:, :, f] = np.concatenate([recent, np.ones((len(origins), 1))], axis=1) @ weights
     return out
+
+
+def _acf(x: F64, lags: int) -> F64:
+    """Sample autocorrelations r_1 .. r_lags (the usual biased estimator)."""
+    d = x - x.mean()
+    denom = float(d @ d)
+    if denom == 0:
+        return np.zeros(lags)
+    return np.array([float(d[k:] @ d[:-k]) / denom for k in range(1, lags + 1)])
+
+
+def seasonality_test(train: ArrayLike, period: int) -> bool:
+    """The M4 competition's 90% seasonality test at lag ``period``:
+    |r_m| > 1.645 * sqrt((1 + 2 * sum_{k<m} r_k^2) / n)."""
+    x = np.asarray(train, dtype=np.float64).ravel()
+    if period < 2 or len(x) < 3 * period:
+        return False
+    r = _acf(x, period)
+    limit = 1.645 * np.sqrt((1 + 2 * float(np.sum(r[:-1] ** 2))) / len(x))
+    return bool(abs(r[-1]) > limit)
+
+
+def seasonal_indices(train: ArrayLike, period: int) -> F64:
+    """Classical multiplicative seasonal indices (period,), aligned with the first value of
+    ``train``: the ratio of each value to a centred moving average (2 x m for an even m),
+    averaged per season and normalised to mean 1."""
+    x = np.asarray(train, dtype=np.float64).ravel()
+    if period % 2 == 0:
+        weights = np.r_[0.5, np.ones(period - 1), 0.5] / period
+    else:
+        weights = np.ones(period) / period
+    trend = np.convolve(x, weights, mode="valid")  # centred: trend[i] belongs to x[i + half]
+    half = len(weights) // 2
+    ratio = x[half : half + len(trend)] / trend
+    seasons = (np.arange(len(trend)) + half) % period
+    means = np.array([ratio[seasons == k].mean() for k in range(period)])
+    indices: F64 = means / means.mean()
+    return indices
+
+
+def naive2(train: ArrayLike, horizon: int, period: int) -> F64:
+    """The M4 competition's Naive2: when :func:`seasonality_test` finds a season, divide by
+    classical multiplicative seasonal indices, repeat the last adjusted value and put the
+    season back; otherwise the plain naive forecast. ``train`` is one series (T,); returns
+    (horizon,)."""
+    x = np.asarray(train, dtype=np.float64).ravel()
+    if period > 1 and seasonality_test(x, period):
+        si = seasonal_indices(x, period)
+        last = x[-1] / si[(len(x) - 1) % period]
+        out: F64 = last * si[(len(x) + np.arange(horizon)) % period]
+        return out
+    return np.full(horizon, x[-1])
 
 
 BASELINES = ("naive", "seasonal naive", "drift", "climatology", "linear AR")

@@ -15,7 +15,16 @@ def _forecast_config(args: argparse.Namespace) -> Any:
     from seqlab.forecasting import ForecastConfig
 
     lookbacks = tuple(args.lookback)
+    # flags left unset take the ForecastConfig's own defaults
+    optional = {
+        name: getattr(args, name)
+        for name in ("segment", "select", "batch_size", "lr", "patience", "val_rows", "test_rows")
+        if getattr(args, name) is not None
+    }
+    if args.no_refit:
+        optional["refit"] = False
     return ForecastConfig(
+        **optional,
         lookback=lookbacks[0],
         lookbacks=lookbacks if len(lookbacks) > 1 else (),
         horizon=args.horizon,
@@ -76,7 +85,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         raise SeqlabError("--annual is for gridded netCDF data; give a .nc file")
     data = _forecast_data(args)
     forecaster = Forecaster(_forecast_config(args)).fit(data)
-    evaluation = forecaster.evaluate()
+    evaluation = forecaster.evaluate() if args.test_rows != 0 else None
     paths = write_forecast_run(forecaster, evaluation, args.out)
     series = list(data.values()) if isinstance(data, dict) else [data]
     what = f"{len(series)} series" if isinstance(data, dict) else ", ".join(forecaster.targets)
@@ -92,12 +101,21 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         extras.append(f"{removed} (seasonality test p = {forecaster.seasonality_p:.3g})")
     if forecaster.config.ensemble > 1:
         extras.append(f"ensemble of {forecaster.config.ensemble}")
+    selection = forecaster.selection
+    if selection["scores"]:
+        chosen = selection["chosen"]
+        refit = ", refitted on training + validation rows" if selection["refit"] else ""
+        extras.append(
+            f"forecasts by {chosen!r}, chosen on validation "
+            f"(MASE {selection['scores'][chosen]:.3f}){refit}"
+        )
     print(
         f"data: {args.data}{' (log)' if args.log else ''}, {sum(len(s) for s in series)} steps of "
         f"{what}; lookback {forecaster.config.lookback}, horizon {args.horizon}, {args.model} "
         f"{args.cell}" + "".join(f"; {e}" for e in extras)
     )
-    print(format_evaluation(evaluation))
+    if evaluation is not None:
+        print(format_evaluation(evaluation))
     print(f"run folder: {args.out} ({', '.join(p.name for p in paths.values())})")
     return 0
 
@@ -226,7 +244,41 @@ def add_forecast_parser(sub: Any) -> None:
         help="add a linear map from the input window to the forecast beside the recurrent path",
     )
     p.add_argument(
-        "--model", choices=["seq2seq", "direct"], default="seq2seq", help="default: %(default)s"
+        "--model",
+        choices=["seq2seq", "direct", "segment"],
+        default="seq2seq",
+        help="seq2seq: encoder-decoder; direct: encoder + one linear map to every step; "
+        "segment: segment-recurrent (one recurrent step per segment of the window, every "
+        "forecast segment decoded at once, each window normalised) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--segment",
+        type=int,
+        metavar="W",
+        help="--model segment: steps per segment (default: the seasonal period when it "
+        "divides the lookback)",
+    )
+    p.add_argument(
+        "--select",
+        choices=["auto", "model"],
+        help="auto: forecast with the best of the network, each baseline and the network + "
+        "best baseline on the validation rows; model: always the network (default: auto)",
+    )
+    p.add_argument(
+        "--no-refit",
+        action="store_true",
+        help="do not retrain the chosen network on the training + validation rows",
+    )
+    p.add_argument("--batch-size", type=int, help="default: 32")
+    p.add_argument("--lr", type=float, help="learning rate (default: 0.003)")
+    p.add_argument("--patience", type=int, help="early-stopping patience (default: 15)")
+    p.add_argument(
+        "--val-rows", type=int, help="validation rows per series (default: 10%% of the rest)"
+    )
+    p.add_argument(
+        "--test-rows",
+        type=int,
+        help="test rows per series; 0: none, forecast past the end only (default: 20%%)",
     )
     p.add_argument("--cell", choices=["lstm", "gru"], default="gru", help="default: %(default)s")
     p.add_argument("--hidden-size", type=int, default=64, help="default: %(default)s")

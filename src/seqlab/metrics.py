@@ -13,6 +13,7 @@ __all__ = [
     "mase",
     "max_abs_error",
     "mse",
+    "owa",
     "per_class_accuracy",
     "rmse",
     "smape",
@@ -100,3 +101,13 @@ def forecast_metrics(
         "smape": smape(y_true, y_pred),
         "mase": mase(y_true, y_pred, train, period),
     }
+
+
+def owa(smape_value: float, mase_value: float, smape_naive2: float, mase_naive2: float) -> float:
+    """The M4 competition's overall weighted average: the mean of sMAPE and MASE, each
+    relative to Naive2's on the same set (1 = as good as Naive2, lower is better)."""
+    if smape_naive2 <= 0 or mase_naive2 <= 0:
+        raise ValueError(
+            f"OWA needs positive Naive2 scores, got sMAPE {smape_naive2!r}, MASE {mase_naive2!r}"
+        )
+    return 0.5 * (smape_value / smape_naive2 + mase_value / mase_naive2)

@@ -29,6 +29,8 @@ def format_evaluation(ev: Evaluation) -> str:
         m = ev.metrics[name]
         skill = 1.0 - m["rmse"] / ev.metrics[best]["rmse"]
         label = f"{name} (ours)" if name == "model" else name
+        if name == ev.selected:
+            label += " [chosen]"
         rows.append(
             (
                 label,
@@ -52,11 +54,20 @@ def format_evaluation(ev: Evaluation) -> str:
     return "\n".join(lines)
 
 
-def write_forecast_run(forecaster: Forecaster, ev: Evaluation, out: str | Path) -> dict[str, Path]:
-    """Write the run folder; returns what went where."""
+def write_forecast_run(
+    forecaster: Forecaster, ev: Evaluation | None, out: str | Path
+) -> dict[str, Path]:
+    """Write the run folder; returns what went where. ``ev`` is None when there are no test
+    rows (``test_rows=0``): then only the model, the forecast and the selection are written."""
     out = Path(out)
     paths = {"checkpoint": forecaster.save(out / "model")}
     parts = forecaster.parts
+    if ev is None:
+        paths["metrics"] = out / "metrics.json"
+        info = {"selection": forecaster.selection, "test_windows": 0}
+        atomic_write_bytes(paths["metrics"], json.dumps(info, indent=2).encode())
+        paths["forecast"] = _write_forecast_csv(forecaster, out)
+        return paths
     metrics: dict[str, Any] = {
         "metrics": ev.metrics,
         "rmse_by_step": ev.rmse_by_step,
@@ -66,13 +77,23 @@ def write_forecast_run(forecaster: Forecaster, ev: Evaluation, out: str | Path) 
         "test_windows": len(ev.origins),
         "series": {name or "series": p.to_dict()["split"] for name, p in parts.items()},
         "coverage": ev.coverage,
+        "selection": forecaster.selection,
     }
     paths["metrics"] = out / "metrics.json"
     atomic_write_bytes(paths["metrics"], json.dumps(metrics, indent=2).encode())
+    paths["forecast"] = _write_forecast_csv(forecaster, out)
+    paths["backtest"] = out / "backtest.csv"
+    write_rows_csv(paths["backtest"], *_backtest_rows(forecaster, ev))
+    for name, fig in _figures(forecaster, ev).items():
+        paths[name] = save_figure(fig, out / name)
+    return paths
+
+
+def _write_forecast_csv(forecaster: Forecaster, out: Path) -> Path:
     rows: list[list[object]] = []
     columns: tuple[str, ...] = ()
     qs = forecaster.config.quantiles or ()
-    for name, part in parts.items():
+    for name, part in forecaster.parts.items():
         forecast, stamps = forecaster.predict(name=name or None)
         bands = forecaster.predict_quantiles(name=name or None) if qs else None
         columns = part.target_names
@@ -82,10 +103,13 @@ def write_forecast_run(forecaster: Forecaster, ev: Evaluation, out: str | Path) 
             extra = [] if bands is None else [float(v) for v in bands[k].reshape(-1)]
             rows.append([name, w, *map(float, row), *extra])
     quantile_columns = [f"{c}_q{q:g}" for c in columns for q in qs]
-    paths["forecast"] = out / "forecast.csv"
-    write_rows_csv(paths["forecast"], ["series", "time", *columns, *quantile_columns], rows)
-    paths["backtest"] = out / "backtest.csv"
-    write_rows_csv(paths["backtest"], *_backtest_rows(forecaster, ev))
+    path = out / "forecast.csv"
+    write_rows_csv(path, ["series", "time", *columns, *quantile_columns], rows)
+    return path
+
+
+def _figures(forecaster: Forecaster, ev: Evaluation) -> dict[str, Any]:
+    parts, qs = forecaster.parts, forecaster.config.quantiles or ()
     figures = {
         "loss.png": plot_loss(forecaster.history.epochs if forecaster.history else []),
         "error_by_step.png": plot_error_by_step(ev.rmse_by_step),
@@ -105,9 +129,7 @@ def write_forecast_run(forecaster: Forecaster, ev: Evaluation, out: str | Path) 
             band=None if band is None else (band[..., 0], band[..., -1]),
             test_forecasts=_test_forecasts(ev, forecaster.config.horizon),
         )
-    for name, fig in figures.items():
-        paths[name] = save_figure(fig, out / name)
-    return paths
+    return figures
 
 
 def _test_forecasts(ev: Evaluation, horizon: int, count: int = 4) -> list[tuple[int, F64]]:

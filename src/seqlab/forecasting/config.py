@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from seqlab.config import Cell, Seq2SeqConfig
-from seqlab.errors import DataError
+from seqlab.errors import ConfigError, DataError
+from seqlab.models.segment import SegmentConfig
 
 __all__ = ["PERIODS", "ForecastConfig"]
 
@@ -35,11 +36,23 @@ class ForecastConfig:
     value from it and adds it back to the forecast; ``linear_skip`` adds a linear map from the
     window to the forecast beside the recurrent path. ``ensemble`` > 1 trains that many
     members from different initial weights and forecasts their mean (a deep ensemble: same
-    training cost per member, much less variance from one seed to the next)."""
+    training cost per member, much less variance from one seed to the next).
+
+    ``model="segment"`` is the segment-recurrent network (:class:`~seqlab.models.SegmentRNN`):
+    the window is cut into segments of ``segment`` steps (default: the seasonal period when
+    it divides the lookback), one recurrent step per segment, every horizon segment decoded
+    in parallel, each window normalised on its own; it reads the target columns only.
+
+    ``val_rows`` (a row count) overrides ``val_fraction``; ``test_rows=0`` keeps no test
+    part (forecast past the end only). ``select="auto"`` scores the network, every baseline
+    and the mean of the network and the best baseline on the validation windows (never the
+    test rows) and forecasts with the best (see :mod:`seqlab.forecasting.selection`);
+    ``"model"`` always uses the network. ``refit`` then retrains the network on the training
+    *and* validation rows for as many epochs as early stopping kept."""
 
     lookback: int = 36
     horizon: int = 12
-    model: Literal["seq2seq", "direct"] = "seq2seq"
+    model: Literal["seq2seq", "direct", "segment"] = "seq2seq"
     cell: Cell = "gru"
     hidden_size: int = 64
     num_layers: int = 2
@@ -64,6 +77,10 @@ class ForecastConfig:
     ensemble: int = 1
     seed: int = 0
     progress: bool = False
+    segment: int | None = None
+    val_rows: int | None = None
+    select: Literal["auto", "model"] = "auto"
+    refit: bool = True
 
     def __post_init__(self) -> None:
         for name in ("quantiles", "covariates", "calendar", "lookbacks"):  # lists from JSON
@@ -81,11 +98,59 @@ class ForecastConfig:
             )
         if self.weight_decay < 0:
             raise DataError(f"`weight_decay` must be >= 0, got {self.weight_decay!r}")
-        self.model_config()  # checks the architecture's fields
+        if self.model not in ("seq2seq", "direct", "segment"):
+            raise DataError(f"`model` must be 'seq2seq', 'direct' or 'segment', got {self.model!r}")
+        if self.select not in ("auto", "model"):
+            raise DataError(f"`select` must be 'auto' or 'model', got {self.select!r}")
+        if not isinstance(self.refit, bool):
+            raise DataError(f"`refit` must be true or false, got {self.refit!r}")
+        for name in ("val_rows", "test_rows"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise DataError(f"`{name}` must be a non-negative integer, got {value!r}")
+        if self.model == "segment":
+            if self.covariates or self.calendar:
+                raise DataError(
+                    "the segment model (--model segment) reads the target columns only; "
+                    "covariates and calendar features need --model seq2seq or direct"
+                )
+            if self.quantiles:
+                raise DataError("`quantiles` need --model direct, got --model segment")
+            if self.segment is not None:
+                self.segment_config(1, self.lookback, self.segment)  # checks the fields
+        else:
+            self.model_config()  # checks the architecture's fields
         for name in ("lookback", "horizon", "epochs", "batch_size", "ensemble"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise DataError(f"`{name}` must be a positive integer, got {value!r}")
+
+    def segment_length(self, lookback: int, period: int | None) -> int:
+        """``segment``, or the seasonal period when it divides ``lookback``, or the largest
+        divisor of ``lookback`` that leaves at least four segments."""
+        if self.segment is not None:
+            return self.segment
+        if period and period > 1 and lookback % period == 0 and lookback // period >= 2:
+            return period
+        return max(w for w in range(1, lookback // 4 + 2) if lookback % w == 0)
+
+    def segment_config(self, targets: int, lookback: int, segment: int) -> SegmentConfig:
+        """The segment-recurrent network for ``targets`` channels."""
+        try:
+            return SegmentConfig(
+                lookback=lookback,
+                horizon=self.horizon,
+                segment=segment,
+                channels=targets,
+                cell=self.cell,
+                hidden_size=self.hidden_size,
+                num_layers=self.num_layers,
+                dropout=self.dropout,
+            )
+        except ConfigError as exc:
+            raise DataError(str(exc)) from None
 
     def model_config(
         self,
@@ -106,7 +171,7 @@ class ForecastConfig:
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
             dropout=self.dropout,
-            mode=self.model,
+            mode="direct" if self.model == "direct" else "seq2seq",
             quantiles=self.quantiles,
             instance_norm=self.instance_norm,
             linear_skip=lookback if self.linear_skip else None,

@@ -22,7 +22,7 @@ from torch import nn
 from seqlab._seed import set_seed
 from seqlab.baselines import run_baselines
 from seqlab.checkpoint import Checkpoint, load_checkpoint, save
-from seqlab.config import TrainConfig
+from seqlab.config import Seq2SeqConfig, TrainConfig
 from seqlab.data.batches import SequenceData
 from seqlab.data.calendar import future_stamps, resolve_calendar, season_index
 from seqlab.data.seasonality import seasonality_p_value
@@ -38,7 +38,9 @@ from seqlab.forecasting.parts import (
     windows,
 )
 from seqlab.forecasting.results import Block, Evaluation, evaluation_from_blocks
+from seqlab.forecasting.selection import MODEL, ValidationBlock, choose, combine, mase_scale
 from seqlab.models.ensemble import Ensemble, EnsembleConfig
+from seqlab.models.segment import SegmentConfig, SegmentRNN
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.training import History, Trainer
 
@@ -68,6 +70,8 @@ class Forecaster:
         self.validation_loss: float | None = None  # of the (ensemble) model on validation rows
         self.member_histories: list[History] = []  # one per ensemble member
         self.seasonality_p: float | None = None  # of the test behind deseasonalize="auto"
+        # what forecasts: "model", a baseline, or "model + <baseline>"; chosen on validation
+        self.selection: dict[str, Any] = {"chosen": MODEL, "scores": {}, "refit": False}
 
     # single-series views, kept for the common case
     def _single(self) -> Part:
@@ -101,14 +105,19 @@ class Forecaster:
         return any(p.season_means is not None for p in self.parts.values())
 
     # -- fitting -------------------------------------------------------------------
-    def _datasets(self, lookback: int) -> tuple[SequenceData, SequenceData | None]:
+    def _datasets(
+        self, lookback: int, refit: bool = False
+    ) -> tuple[SequenceData, SequenceData | None]:
         """Training and validation windows of every part: those whose forecast steps lie in
-        the training rows, and those whose forecast steps lie in the validation rows."""
+        the training rows, and those whose forecast steps lie in the validation rows. With
+        ``refit``, training windows reach to the end of the validation rows and there is no
+        validation."""
         h = self.config.horizon
         stores: list[list[tuple[F32, F32, F32 | None]]] = [[], []]
         for part in self.parts.values():
             scaled, calendar, _ = features(part, part.series, self.period, self.calendar)
-            bounds = ((0, part.train_end), (part.train_end, part.test_start))
+            end = part.test_start if refit else part.train_end
+            bounds = ((0, end), (end, part.test_start))
             for store, (first, last) in zip(stores, bounds, strict=True):
                 origins = np.arange(max(first, lookback), last - h + 1)
                 x, y, future = windows(scaled, calendar, origins, lookback, h, len(part.targets))
@@ -140,8 +149,82 @@ class Forecaster:
         self.parts = {n: make_part(s, n, self.config, season) for n, s in named.items()}
         if not self.config.lookbacks:
             self._fit_lookback(self.config.lookback)
-            return self
-        if self.config.val_fraction <= 0:
+        else:
+            self._choose_lookback()
+        self._select()
+        if self.config.refit and self._uses_model():
+            self._refit()
+        return self
+
+    def _uses_model(self) -> bool:
+        chosen: str = self.selection["chosen"]
+        return chosen == MODEL or chosen.startswith(f"{MODEL} + ")
+
+    def _validation_origins(self, part: Part) -> NDArray[np.int64]:
+        h, lb = self.config.horizon, self.config.lookback
+        return np.arange(max(part.train_end, lb), part.test_start - h + 1)
+
+    def _select(self) -> None:
+        """Score the network, the baselines and their combination on the validation windows
+        (rows before each series' test part only) and keep the best; see
+        :mod:`seqlab.forecasting.selection`."""
+        c = self.config
+        self.selection = {"chosen": MODEL, "scores": {}, "refit": False, "by": c.select}
+        usable = {n: p for n, p in self.parts.items() if len(self._validation_origins(p))}
+        if c.select == "model" or c.quantiles or not usable:
+            return
+        blocks = []
+        for name, part in usable.items():
+            origins = self._validation_origins(part)
+            values = part.target_values[: part.test_start]
+            truth = values[origins[:, None] + np.arange(c.horizon)[None, :]]
+            forecasts = {MODEL: self.predict_windows(part.series, origins, name or None)}
+            forecasts.update(self._baselines(part, values, origins))
+            scale = mase_scale(values[: part.train_end], self.period)
+            blocks.append(ValidationBlock(truth, forecasts, scale))
+        chosen, scores = choose(blocks)
+        self.selection.update(chosen=chosen, scores=scores)
+        log.info("chosen on validation: %s (MASE %.4g)", chosen, scores[chosen])
+
+    def _baselines(self, part: Part, values: F64, origins: NDArray[np.int64]) -> dict[str, F64]:
+        return run_baselines(
+            values,
+            origins,
+            self.config.horizon,
+            lookback=self.config.lookback,
+            train_end=part.train_end,
+            period=self.period,
+        )
+
+    def _refit(self) -> None:
+        """Retrain the chosen network on the training and validation rows, each member for
+        as many epochs as early stopping kept on validation."""
+        if not any(p.test_start > p.train_end for p in self.parts.values()):
+            return
+        lookback = self.config.lookback
+        train, _ = self._datasets(lookback, refit=True)
+        epochs = [
+            max(
+                1,
+                (
+                    h.best_epoch
+                    if h.best_epoch is not None and h.best_epoch >= 0
+                    else len(h.epochs) - 1
+                )
+                + 1,
+            )
+            for h in self.member_histories
+        ]
+        members = self._train_members(lookback, train, None, epochs)
+        checkpoint = self._require_fitted()
+        self.selection["refit"] = True
+        self.selection["refit_epochs"] = epochs
+        self.checkpoint = replace(
+            checkpoint, model=self._combine_members(lookback, members), data=self._describe()
+        )
+
+    def _choose_lookback(self) -> None:
+        if not any(p.test_start > p.train_end for p in self.parts.values()):
             raise DataError("choosing among `lookbacks` needs validation rows (val_fraction > 0)")
         trials = []
         for lookback in self.config.lookbacks:
@@ -155,31 +238,18 @@ class Forecaster:
         self.validation_loss, lookback, checkpoint, self.history, self.member_histories = best
         self.config = replace(self.config, lookback=lookback, lookbacks=())
         self.checkpoint = replace(checkpoint, data=self._describe())
-        return self
 
     def _fit_lookback(self, lookback: int) -> tuple[Checkpoint, History]:
         """Train the model (or ensemble) that reads ``lookback`` rows; score it on validation."""
         c = self.config
-        part = next(iter(self.parts.values()))
         train, val = self._datasets(lookback)
-        member = c.model_config(
-            len(part.targets), len(part.covariates), len(self.calendar), lookback
-        )
-        members: list[Seq2Seq] = []
-        self.member_histories = []
-        for k in range(c.ensemble):  # deep ensemble: own initial weights and batch order
-            set_seed(c.seed + k)
-            members.append(Seq2Seq(member))
-            trainer = Trainer(self._train_config(c.seed + k, val is not None))
-            self.member_histories.append(trainer.fit(members[-1], train, val))
-        model: nn.Module = members[0]
-        if c.ensemble > 1:
-            model = Ensemble(EnsembleConfig(member, c.ensemble))
-            for slot, trained in zip(model.members, members, strict=True):
-                slot.load_state_dict(trained.state_dict())
+        members = self._train_members(lookback, train, val)
+        model = self._combine_members(lookback, members)
         self.history = self.member_histories[0]
         self.validation_loss = (
-            trainer.evaluate(model, val.batches(c.batch_size)) if val is not None else None
+            Trainer(self._train_config(c.seed, True)).evaluate(model, val.batches(c.batch_size))
+            if val is not None
+            else None
         )
         self.checkpoint = Checkpoint(
             model,
@@ -188,6 +258,47 @@ class Forecaster:
             data=self._describe(),
         )
         return self.checkpoint, self.history
+
+    def _network_config(self, lookback: int) -> Seq2SeqConfig | SegmentConfig:
+        c, part = self.config, next(iter(self.parts.values()))
+        if c.model == "segment":
+            segment = c.segment_length(lookback, self.period)
+            return c.segment_config(len(part.targets), lookback, segment)
+        return c.model_config(len(part.targets), len(part.covariates), len(self.calendar), lookback)
+
+    def _train_members(
+        self,
+        lookback: int,
+        train: SequenceData,
+        val: SequenceData | None,
+        epochs: list[int] | None = None,
+    ) -> list[nn.Module]:
+        """Train ``ensemble`` networks (each its own seed: initial weights and batch order);
+        with ``epochs``, member k trains for epochs[k] epochs without validation."""
+        c, config = self.config, self._network_config(lookback)
+        members: list[nn.Module] = []
+        histories = []
+        for k in range(c.ensemble):
+            set_seed(c.seed + k)
+            net: nn.Module = (
+                SegmentRNN(config) if isinstance(config, SegmentConfig) else Seq2Seq(config)
+            )
+            members.append(net)
+            tc = self._train_config(c.seed + k, val is not None)
+            if epochs is not None:
+                tc = replace(tc, epochs=epochs[k], patience=None)
+            histories.append(Trainer(tc).fit(net, train, val))
+        if epochs is None:
+            self.member_histories = histories
+        return members
+
+    def _combine_members(self, lookback: int, members: list[nn.Module]) -> nn.Module:
+        if len(members) == 1:
+            return members[0]
+        model = Ensemble(EnsembleConfig(self._network_config(lookback), len(members)))
+        for slot, trained in zip(model.members, members, strict=True):
+            slot.load_state_dict(trained.state_dict())
+        return model
 
     def _train_config(self, seed: int, validation: bool) -> TrainConfig:
         c = self.config
@@ -221,6 +332,7 @@ class Forecaster:
 
     def _describe(self) -> dict[str, Any]:
         return {
+            "selection": self.selection,
             "period": self.period,
             "seasonality_p": self.seasonality_p,
             "calendar": list(self.calendar),
@@ -283,8 +395,20 @@ class Forecaster:
                 f"the series has {len(s)} steps; forecasting needs at least "
                 f"lookback = {self.config.lookback}"
             )
-        forecast = self.predict_windows(s, np.array([len(s)]), name)[0]
-        return self._point(forecast), future_stamps(s, self.config.horizon)
+        origins = np.array([len(s)])
+        forecast = self._point(self.predict_windows(s, origins, name))
+        return self._chosen(part, s, origins, forecast)[0], future_stamps(s, self.config.horizon)
+
+    def _chosen(self, part: Part, series: Series, origins: NDArray[np.int64], model: F64) -> F64:
+        """The forecasts of the method chosen on validation, given the network's."""
+        chosen: str = self.selection["chosen"]
+        if chosen == MODEL:
+            return model
+        values = series.values[:, part.targets].astype(np.float64)
+        baselines = self._baselines(part, values, origins)
+        if chosen.startswith(f"{MODEL} + "):
+            return combine(model, baselines[chosen.removeprefix(f"{MODEL} + ")])
+        return baselines[chosen]
 
     def predict_quantiles(self, series: Series | None = None, name: str | None = None) -> F64:
         """Quantile forecasts (H, F, Q) past the end of the series (needs ``quantiles``)."""
@@ -300,26 +424,26 @@ class Forecaster:
         same windows. Metrics are averaged over series and columns with equal weight."""
         self._require_fitted()
         c = self.config
+        if all(len(p.series) - p.test_start < c.horizon for p in self.parts.values()):
+            raise DataError("no test rows to evaluate on (test_rows=0); use predict()")
         blocks = []
         for name, part in self.parts.items():
             values = part.target_values
             origins = np.arange(part.test_start, len(values) - c.horizon + 1)
+            if not len(origins):  # a series without a test part
+                continue
             truth = values[origins[:, None] + np.arange(c.horizon)[None, :]]
             raw = self.predict_windows(part.series, origins, name or None)
-            forecasts = {"model": self._point(raw)}
-            forecasts.update(
-                run_baselines(
-                    values,
-                    origins,
-                    c.horizon,
-                    lookback=c.lookback,
-                    train_end=part.train_end,
-                    period=self.period,
-                )
-            )
+            forecasts = {MODEL: self._point(raw)}
+            forecasts.update(self._baselines(part, values, origins))
+            chosen = self.selection["chosen"]
+            if chosen not in forecasts:  # the combination
+                forecasts[chosen] = self._chosen(part, part.series, origins, forecasts[MODEL])
             bands = raw if raw.ndim == 4 else None
             blocks.append(Block(name, origins, truth, forecasts, values[: part.train_end], bands))
-        return evaluation_from_blocks(blocks, self.period, c.quantiles)
+        evaluation = evaluation_from_blocks(blocks, self.period, c.quantiles)
+        evaluation.selected = self.selection["chosen"]
+        return evaluation
 
     # -- persistence ---------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -347,6 +471,7 @@ class Forecaster:
         )
         forecaster.calendar = tuple(data.get("calendar", ()))
         forecaster.seasonality_p = data.get("seasonality_p")
+        forecaster.selection = data.get("selection") or dict(forecaster.selection)
         for name, d in data["parts"].items():
             empty = Series(
                 np.zeros((0, len(d["columns"])), np.float32),

@@ -68,9 +68,12 @@ def split_rows(series: Series, name: str, config: ForecastConfig) -> tuple[int, 
         test_start = int(np.searchsorted(series.timestamps, np.datetime64(c.test_start)))
     else:
         test_start = length - round(length * c.test_fraction)
-    train_end = test_start - round(test_start * c.val_fraction)
-    need = max(c.lookbacks or (c.lookback,)) + c.horizon
-    if train_end - need < 1 or length - test_start < c.horizon:
+    val = c.val_rows if c.val_rows is not None else round(test_start * c.val_fraction)
+    train_end = test_start - val
+    # the shortest lookback tried: a series too short for a longer one gives it no windows
+    need = min(c.lookbacks or (c.lookback,)) + c.horizon
+    test_short = c.test_rows != 0 and length - test_start < c.horizon
+    if train_end - need < 1 or test_short or test_start > length:
         label = f"series {name!r} of" if name else "a series of"
         raise DataError(
             f"{label} {length} steps split at row {train_end} (train) and {test_start} "

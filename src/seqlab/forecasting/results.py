@@ -30,10 +30,14 @@ class Evaluation:
     names: list[str] = field(default_factory=list)  # the series of each window
     quantiles: F64 | None = None  # (N, H, F, Q) with ``quantiles``
     coverage: dict[str, float] = field(default_factory=dict)
+    selected: str = "model"  # what the Forecaster forecasts with, chosen on validation
 
     @property
     def best_baseline(self) -> str:
-        return min((m for m in self.metrics if m != "model"), key=lambda m: self.metrics[m]["rmse"])
+        return min(
+            (m for m in self.metrics if m != "model" and not m.startswith("model + ")),
+            key=lambda m: self.metrics[m]["rmse"],
+        )
 
     def verdict(self) -> str:
         best = self.best_baseline
@@ -41,8 +45,16 @@ class Evaluation:
         skill = 1.0 - ours / theirs
         numbers = f"RMSE {ours:.4g} vs {theirs:.4g}, skill {skill:+.1%}"
         if skill > 0:
-            return f"the model beats the best baseline ({best}): {numbers}"
-        return f"the model LOSES to the best baseline ({best}): {numbers}"
+            text = f"the model beats the best baseline ({best}): {numbers}"
+        else:
+            text = f"the model LOSES to the best baseline ({best}): {numbers}"
+        if self.selected != "model":
+            chosen = self.metrics[self.selected]["rmse"]
+            text += (
+                f"; forecasts use {self.selected!r}, chosen on the validation rows "
+                f"(test RMSE {chosen:.4g}, skill {1.0 - chosen / theirs:+.1%})"
+            )
+        return text
 
 
 @dataclass

@@ -1,0 +1,237 @@
+"""The ETT benchmark (Informer / DLinear / SegRNN protocol), univariate or multivariate.
+
+    python benchmarks/ett.py --csv ETTh1.csv --freq h --features M --lookback 96 \\
+        --horizons 96 192 336 720 --out benchmarks/results/ett-h1-M      (make bench-ett)
+
+Borders: train rows [0, 12 * 30 * 24), validation [.. - L, 16 * 30 * 24), test [.. - L,
+20 * 30 * 24) at hourly data; four times those at 15-minute data. Each channel is z-scored
+with its training-row mean and std; MSE and MAE are on the scaled values, averaged over every
+test window (stride 1, none dropped), every channel and every step. ``--features S`` reads and
+forecasts the last column (``OT``) only; ``M`` every column, channel independent.
+
+Per horizon, every candidate configuration of ``--model`` is trained on the training rows with
+early stopping on the validation rows; the one with the lowest validation MSE is marked
+``primary`` *before* any test row is read — nothing is chosen on the test split. Rows for the
+other candidates and for the ablations are written too:
+
+- ``segment``: seqlab's SegmentRNN (GRU over segments, parallel decoding); candidates are the
+  segment lengths in ``--segments`` that divide the lookback;
+- ``segment-linear``: the same with the recurrence over the segments replaced by one linear map
+  of the segment embeddings (what the recurrence adds);
+- ``nlinear``: one linear map from the window (less its last value) to the horizon (Zeng et
+  al., 2023), the strong linear reference;
+- ``gru``: the point-wise GRU (one recurrent step per time step, direct head) for the
+  training-speed comparison (``--speed``).
+
+Writes ``OUT/ett.json`` ``{"rows": [...]}`` and prints one line per row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from seqlab import SequenceData, TrainConfig, Trainer, set_seed
+from seqlab._io import atomic_write_bytes
+from seqlab.config import Seq2SeqConfig
+from seqlab.data.batches import Batch
+from seqlab.models import SegmentConfig, SegmentRNN, Seq2Seq
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ETTh1.csv"
+MONTH = 30 * 24  # hourly rows in the protocol's "month"
+
+
+class NLinear(nn.Module):
+    """x (B, L, C) -> (B, H, C): one linear map over time of the window less its last value."""
+
+    def __init__(self, lookback: int, horizon: int) -> None:
+        super().__init__()
+        self.map = nn.Linear(lookback, horizon)
+
+    def forward(self, x: torch.Tensor, state: object = None) -> tuple[torch.Tensor, None]:
+        last = x[:, -1:]
+        y = self.map((x - last).transpose(1, 2)).transpose(1, 2) + last  # (B, H, C)
+        return y, None
+
+    def training_loss(self, batch: Batch, state: object = None) -> tuple[torch.Tensor, None]:
+        return nn.functional.mse_loss(self(batch.x)[0], batch.y), None
+
+
+def borders(freq: str) -> tuple[int, int, int]:
+    k = 4 if freq == "15min" else 1
+    return 12 * MONTH * k, 16 * MONTH * k, 20 * MONTH * k
+
+
+def load(path: Path, features: str, freq: str) -> np.ndarray:
+    """Scaled values (T, C): z-scores from the training rows, per channel."""
+    frame = pd.read_csv(path)
+    values = frame.iloc[:, 1:].to_numpy(np.float64)
+    if features == "S":
+        values = values[:, -1:]
+    train_end = borders(freq)[0]
+    mean, std = values[:train_end].mean(axis=0), values[:train_end].std(axis=0)
+    scaled: np.ndarray = (values - mean) / np.where(std > 0, std, 1.0)
+    return scaled
+
+
+def windows(z: np.ndarray, first: int, last: int, lookback: int, horizon: int) -> SequenceData:
+    """Every window whose forecast steps lie in [first, last): x (N, L, C), y (N, H, C)."""
+    origins = np.arange(max(first, lookback), last - horizon + 1)
+    x = z[origins[:, None] - lookback + np.arange(lookback)[None, :]]
+    y = z[origins[:, None] + np.arange(horizon)[None, :]]
+    return SequenceData.from_arrays(x.astype(np.float32), y.astype(np.float32))
+
+
+@torch.no_grad()
+def scores(model: nn.Module, data: SequenceData, batch: int = 1024) -> tuple[float, float]:
+    """(MSE, MAE) over every window, step and channel."""
+    model.eval()
+    se = ae = count = 0.0
+    for b in data.batches(batch, shuffle=False):
+        err = model(b.x)[0] - b.y
+        se += float(err.pow(2).sum())
+        ae += float(err.abs().sum())
+        count += err.numel()
+    return se / count, ae / count
+
+
+def build(kind: str, lookback: int, horizon: int, channels: int, args: Any, segment: int) -> Any:
+    if kind == "nlinear":
+        return NLinear(lookback, horizon)
+    if kind == "gru":
+        config = Seq2SeqConfig(
+            horizon=horizon,
+            cell="gru",
+            input_size=channels,
+            output_size=channels,
+            hidden_size=args.hidden_size,
+            mode="direct",
+            instance_norm=True,
+        )
+        return Seq2Seq(config)
+    return SegmentRNN(
+        SegmentConfig(
+            lookback=lookback,
+            horizon=horizon,
+            segment=segment,
+            channels=channels,
+            hidden_size=args.hidden_size,
+            dropout=args.dropout,
+            norm="last",
+            loss="mae",
+            encoder="linear" if kind == "segment-linear" else "recurrent",
+        )
+    )
+
+
+def candidates(kind: str, lookback: int, segments: list[int]) -> list[int]:
+    if kind not in ("segment", "segment-linear"):
+        return [0]
+    return [w for w in segments if lookback % w == 0 and lookback // w >= 2] or [lookback]
+
+
+def run_horizon(z: np.ndarray, horizon: int, args: Any, kinds: list[str]) -> list[dict[str, Any]]:
+    train_end, val_end, test_end = borders(args.freq)
+    lb = args.lookback
+    train = windows(z, 0, train_end, lb, horizon)
+    val = windows(z, train_end, val_end, lb, horizon)
+    rows: list[dict[str, Any]] = []
+    trained = []
+    for kind in kinds:
+        for segment in candidates(kind, lb, args.segments):
+            set_seed(args.seed)
+            model = build(kind, lb, horizon, z.shape[1], args, segment)
+            tc = TrainConfig(
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                lr=args.lr,
+                patience=args.patience,
+                progress=False,
+                seed=args.seed,
+                schedule="cosine",
+            )
+            start = time.perf_counter()
+            history = Trainer(tc).fit(model, train, val)
+            seconds = time.perf_counter() - start
+            val_mse, _ = scores(model, val)
+            row = {
+                "dataset": Path(args.csv).stem,
+                "features": args.features,
+                "lookback": lb,
+                "horizon": horizon,
+                "model": kind
+                if kind not in ("segment", "segment-linear")
+                else f"{kind}-w{segment}",
+                "val_mse": val_mse,
+                "epochs": len(history.epochs),
+                "seconds": round(seconds, 1),
+                "seconds_per_epoch": round(seconds / max(1, len(history.epochs)), 2),
+                "primary": False,
+            }
+            rows.append(row)
+            trained.append((row, model))
+    # the primary row: the lowest validation MSE among the main model's candidates, chosen
+    # before the test windows are even built
+    main = [r for r in rows if r["kind"] == kinds[0]]
+    min(main, key=lambda r: r["val_mse"])["primary"] = True
+    test = windows(z, val_end, test_end, lb, horizon)
+    for row, model in trained:
+        row["mse"], row["mae"] = scores(model, test)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--csv", type=Path, default=SHARED)
+    p.add_argument("--freq", choices=["h", "15min"], default="h")
+    p.add_argument("--features", choices=["S", "M"], default="M")
+    p.add_argument("--lookback", type=int, default=96)
+    p.add_argument("--horizons", type=int, nargs="+", default=[96, 192, 336, 720])
+    p.add_argument(
+        "--model",
+        nargs="+",
+        default=["segment", "nlinear"],
+        choices=["segment", "segment-linear", "nlinear", "gru"],
+        help="the first is the main model (its candidates give the primary row)",
+    )
+    p.add_argument("--segments", type=int, nargs="+", default=[24, 48])
+    p.add_argument("--hidden-size", type=int, default=256)
+    p.add_argument("--dropout", type=float, default=0.5)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--patience", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=Path("benchmarks/results/ett"))
+    args = p.parse_args(argv)
+    z = load(args.csv, args.features, args.freq)
+    rows = []
+    for horizon in args.horizons:
+        for row in run_horizon(z, horizon, args, args.model):
+            rows.append(row)
+            print(
+                f"H={row['horizon']:4d} {row['model']:18s} val {row['val_mse']:.4f}  "
+                f"test MSE {row['mse']:.4f} MAE {row['mae']:.4f}  {row['seconds']:.0f} s"
+                + ("  [primary]" if row["primary"] else ""),
+                flush=True,
+            )
+    primary = [r["mse"] for r in rows if r["primary"]]
+    result = {"rows": rows, "mean_primary_mse": float(np.mean(primary)), "args": {
+        k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
+    }}  # fmt: skip
+    args.out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(args.out / "ett.json", json.dumps(result, indent=2).encode() + b"\n")
+    print(f"mean primary test MSE {result['mean_primary_mse']:.4f}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

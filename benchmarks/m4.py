@@ -1,0 +1,171 @@
+"""The M4 competition benchmark: seqlab's Forecaster against Naive2 and seasonal naive.
+
+    python benchmarks/m4.py --train Hourly-train.csv --test Hourly-test.csv \\
+        --horizon 48 --season 24 --out benchmarks/results/m4-hourly        (make bench-m4)
+
+Files are in the M4 wide format: a header row, then one row per series — its id, then its
+values, padded with empty cells. seqlab is used through its public API only, as a user would:
+one global ``Forecaster`` over every series (long format: a mapping of id -> Series), no test
+rows (``test_rows=0``), the last ``horizon`` training values of each series as validation.
+Everything else is decided by code from the data's shape, never by hand for one data set:
+
+- the lookbacks tried are multiples of the season (or of the horizon with ``--season 1``)
+  that leave every series at least one training window; the Forecaster trains one model per
+  lookback and keeps the one with the lowest validation loss;
+- the Forecaster then scores the network, its baselines and their combination on the
+  validation windows, forecasts with the best, and refits on all training values;
+- a series too short for the chosen lookback is forecast by Naive2 (counted in the output).
+
+Scores follow the competition exactly: sMAPE and MASE per series (MASE scaled by the in-sample
+seasonal naive MAE with period ``season``), averaged over series; OWA relative to Naive2.
+Writes ``OUT/m4.json`` and prints ``OWA <value>`` last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqlab import ForecastConfig, Forecaster
+from seqlab._io import atomic_write_bytes
+from seqlab.baselines import naive2
+from seqlab.data.sources import Series
+from seqlab.metrics import mase, owa, smape
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "m4"
+
+
+def read_wide(path: Path) -> dict[str, np.ndarray]:
+    """id -> values (T,) from an M4 wide-format file."""
+    out: dict[str, np.ndarray] = {}
+    with path.open(newline="") as f:
+        reader = csv.reader(f)
+        next(reader)
+        for row in reader:
+            values = [float(v) for v in row[1:] if v.strip() != ""]
+            out[row[0]] = np.asarray(values, dtype=np.float64)
+    return out
+
+
+def candidate_lookbacks(lengths: list[int], horizon: int, season: int) -> list[int]:
+    """About 2, 4 and 7 horizons (the range N-BEATS ensembles over), each rounded to a
+    multiple of the season so that segments line up with it; only those that leave at least
+    half of the series one training window besides the validation tail."""
+    unit = season if season > 1 else 1
+    cands = sorted({unit * max(1, round(f * horizon / unit)) for f in (2, 4, 7)})
+    need = 2 * horizon + 1
+    usable = [c for c in cands if sum(n >= c + need for n in lengths) >= len(lengths) / 2]
+    return usable or [cands[0]]
+
+
+def score(
+    forecasts: dict[str, np.ndarray],
+    train: dict[str, np.ndarray],
+    test: dict[str, np.ndarray],
+    season: int,
+) -> dict[str, float]:
+    s = [smape(test[k], forecasts[k]) for k in test]
+    m = [mase(test[k], forecasts[k], train[k], season) for k in test]
+    return {"smape": float(np.mean(s)), "mase": float(np.mean(m))}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--train", type=Path, default=SHARED / "Hourly-train.csv")
+    p.add_argument("--test", type=Path, default=SHARED / "Hourly-test.csv")
+    p.add_argument("--horizon", type=int, default=48)
+    p.add_argument("--season", type=int, default=24)
+    p.add_argument("--out", type=Path, default=Path("benchmarks/results/m4"))
+    p.add_argument("--model", default="segment", choices=["segment", "seq2seq", "direct"])
+    p.add_argument("--lookbacks", type=int, nargs="+", help="default: chosen from the data")
+    p.add_argument("--ensemble", type=int, default=1)
+    p.add_argument("--hidden-size", type=int, default=128)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--select", default="auto", choices=["auto", "model"])
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    h, m = args.horizon, args.season
+    train, test = read_wide(args.train), read_wide(args.test)
+    lengths = [len(v) for v in train.values()]
+    lookbacks = args.lookbacks or candidate_lookbacks(lengths, h, m)
+    shortest = min(lookbacks)
+    fits = {k: v for k, v in train.items() if len(v) >= shortest + 2 * h + 1}
+    config = ForecastConfig(
+        model=args.model,
+        lookback=lookbacks[0],
+        lookbacks=tuple(lookbacks) if len(lookbacks) > 1 else (),
+        horizon=h,
+        period=m if m > 1 else None,
+        test_rows=0,
+        val_rows=h,
+        hidden_size=args.hidden_size,
+        num_layers=1,
+        dropout=0.1,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        patience=5,
+        ensemble=args.ensemble,
+        select=args.select,
+        deseasonalize=False,
+        seed=args.seed,
+    )
+    start = time.perf_counter()
+    named = {k: Series(v[:, None].astype(np.float32), ("value",)) for k, v in fits.items()}
+    forecaster = Forecaster(config).fit(named)
+    fit_seconds = time.perf_counter() - start
+    chosen_lb = forecaster.config.lookback
+    ours: dict[str, np.ndarray] = {}
+    fallback = 0
+    for k, v in train.items():
+        if k in named and len(v) >= chosen_lb:
+            ours[k] = forecaster.predict(name=k)[0][:, 0]
+        else:
+            ours[k] = naive2(v, h, m)
+            fallback += 1
+    n2 = {k: naive2(v, h, m) for k, v in train.items()}
+    sn = {k: np.resize(v[-m:], h) if m > 1 else np.full(h, v[-1]) for k, v in train.items()}
+    results: dict[str, Any] = {
+        "model": score(ours, train, test, m),
+        "naive2": score(n2, train, test, m),
+        "snaive": score(sn, train, test, m),
+    }
+    ref = results["naive2"]
+    for name in ("model", "naive2", "snaive"):
+        r = results[name]
+        r["owa"] = owa(r["smape"], r["mase"], ref["smape"], ref["mase"])
+    results.update(
+        fit_seconds=round(fit_seconds, 1),
+        series=len(train),
+        horizon=h,
+        season=m,
+        lookbacks_tried=lookbacks,
+        lookback_losses={str(k): v for k, v in forecaster.lookback_losses.items()},
+        lookback=chosen_lb,
+        members=args.ensemble,
+        selection=forecaster.selection,
+        naive2_fallback_series=fallback,
+        config={k: v for k, v in vars(args).items() if k not in ("train", "test", "out")},
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(args.out / "m4.json", json.dumps(results, indent=2).encode() + b"\n")
+    for name in ("model", "naive2", "snaive"):
+        r = results[name]
+        print(f"{name:8s} sMAPE {r['smape']:.3f}  MASE {r['mase']:.3f}  OWA {r['owa']:.3f}")
+    print(
+        f"chosen: lookback {chosen_lb}, {forecaster.selection['chosen']}; fit {fit_seconds:.0f} s"
+    )
+    print(f"OWA {results['model']['owa']:.3f}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Choosing the forecast on validation windows: the rule itself, that the test rows are never
+looked at, that ``select="model"`` is respected, refitting on the validation tail, and a
+baseline chosen when the network is worse."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from seqlab.baselines import linear_ar
+from seqlab.data.sources import Series
+from seqlab.forecasting import ForecastConfig, Forecaster
+from seqlab.forecasting.selection import ValidationBlock, choose, mase_scale
+
+TINY = ForecastConfig(
+    lookback=8,
+    horizon=4,
+    hidden_size=8,
+    num_layers=1,
+    epochs=3,
+    patience=None,
+    test_rows=8,
+    val_rows=8,
+    period=4,
+    deseasonalize=False,
+)
+
+
+def _block(truth: float, **forecasts: float) -> ValidationBlock:
+    shape = (2, 3, 1)
+    return ValidationBlock(
+        np.full(shape, truth), {k: np.full(shape, v) for k, v in forecasts.items()}, np.ones(1)
+    )
+
+
+def test_choose_scores_every_candidate_and_their_combination() -> None:
+    chosen, scores = choose([_block(0.0, model=2.0, naive=-3.0, drift=5.0)])
+    assert scores == {"model": 2.0, "naive": 3.0, "drift": 5.0, "model + naive": 0.5}
+    assert chosen == "model + naive"
+    chosen, scores = choose([_block(0.0, model=1.0, naive=1.0)])  # ties go to the model
+    assert chosen == "model" and scores["model"] == scores["naive"] == 1.0
+
+
+def test_scores_are_scale_free_across_series() -> None:
+    # series b is 100x larger; its errors count the same once divided by its own scale
+    a = ValidationBlock(np.zeros((1, 2, 1)), {"model": np.full((1, 2, 1), 1.0)}, np.ones(1))
+    b = ValidationBlock(
+        np.zeros((1, 2, 1)), {"model": np.full((1, 2, 1), 100.0)}, np.full(1, 100.0)
+    )
+    assert choose([a, b])[1]["model"] == pytest.approx(1.0)
+    train = np.array([[1.0], [2.0], [4.0], [7.0], [11.0]])
+    np.testing.assert_allclose(mase_scale(train, 2), [(3 + 5 + 7) / 3])
+    np.testing.assert_allclose(mase_scale(train, None), [(1 + 2 + 3 + 4) / 4])
+
+
+def _series(n: int = 80, seed: int = 0) -> Series:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = 20 + 0.5 * t + 4 * np.sin(2 * np.pi * t / 4) + rng.normal(0, 0.3, n)
+    return Series(values[:, None].astype(np.float32), ("y",))
+
+
+def test_selection_never_looks_at_the_test_rows() -> None:
+    clean = _series()
+    spoiled = clean.values.copy()
+    spoiled[-8:] = 1e4  # test rows replaced by garbage
+    a = Forecaster(TINY).fit(clean)
+    b = Forecaster(TINY).fit(Series(spoiled, ("y",)))
+    assert a.selection == b.selection
+    assert a.selection["scores"]  # something was scored
+    probe = Series(clean.values[:-8], ("y",))
+    np.testing.assert_allclose(a.predict(probe)[0], b.predict(probe)[0], rtol=1e-6)
+
+
+def test_a_baseline_is_chosen_when_it_is_better_and_predict_uses_it() -> None:
+    series = _series()  # a line plus a season: linear AR is nearly exact, 3 epochs are not
+    f = Forecaster(TINY).fit(series)
+    assert f.selection["chosen"] == "linear AR", f.selection
+    assert f.selection["refit"] is False  # nothing to refit: the network is not used
+    values = series.values.astype(np.float64)
+    want = linear_ar(values, np.array([len(values)]), 4, 8, f.split[0])[0]
+    np.testing.assert_allclose(f.predict()[0], want)
+    ev = f.evaluate()
+    assert ev.selected == "linear AR"
+    assert "chosen on the validation rows" in ev.verdict()
+
+
+def test_select_model_is_respected_and_refit_uses_the_validation_rows() -> None:
+    series = _series()
+    config = replace(TINY, select="model", refit=False)
+    plain = Forecaster(config).fit(series)
+    assert plain.selection["chosen"] == "model" and plain.selection["scores"] == {}
+    network = plain.predict_windows(series, np.array([len(series)]))[0]
+    np.testing.assert_allclose(plain.predict()[0], network)
+    refit = Forecaster(replace(config, refit=True)).fit(series)
+    assert refit.selection["refit"] is True
+    assert refit.selection["refit_epochs"] == [3]
+    assert not np.allclose(refit.predict()[0], plain.predict()[0])
+
+
+def test_selection_survives_save_and_load(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "f"
+    f = Forecaster(TINY).fit(_series())
+    f.save(path)
+    back = Forecaster.load(path)
+    assert back.selection == f.selection
+    history = Series(_series().values, ("y",))
+    np.testing.assert_allclose(back.predict(history)[0], f.predict(history)[0], rtol=1e-6)
+
+
+def test_segment_model_in_the_forecaster_and_no_test_part() -> None:
+    config = replace(TINY, model="segment", test_rows=0, select="model")
+    f = Forecaster(config).fit(_series())
+    assert f.split == (72, 80, 80)
+    net = f.checkpoint.model if f.checkpoint else None
+    assert type(net).__name__ == "SegmentRNN" and net.config.segment == 4
+    assert f.predict()[0].shape == (4, 1)
+    with pytest.raises(ValueError, match="reads the target columns only"):
+        ForecastConfig(model="segment", covariates=("x",))
