@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.seqlab-installed
 
-.PHONY: venv demo test lint typecheck pytest bench bench-etth1 clean
+.PHONY: venv demo test lint typecheck pytest bench bench-etth1 bench-m4 bench-ett clean
 
 venv: $(STAMP)
 
@@ -38,6 +38,22 @@ bench: $(STAMP)
 # The ETTh1 benchmark trains 14 models (7 horizons x 2 lookbacks): about half an hour on 2 cores.
 bench-etth1: $(STAMP)
 	$(BIN)/python benchmarks/etth1.py --out benchmarks/results
+
+# M4 Hourly (414 series, horizon 48): seqlab's Forecaster against Naive2 and seasonal naive,
+# scored as the competition did. About 10 minutes on 2 cores. The data stay in ../shared.
+M4_DIR ?= ../shared/data/m4
+bench-m4: $(STAMP)
+	$(BIN)/python benchmarks/m4.py --train $(M4_DIR)/Hourly-train.csv --test $(M4_DIR)/Hourly-test.csv \
+		--horizon 48 --season 24 --out benchmarks/results/m4-hourly
+
+# ETTh1 multivariate (lookback 96) and univariate OT (lookback 336), horizons 96-720, under the
+# DLinear/SegRNN protocol: the segment-recurrent model against NLinear and the ablations.
+ETT_CSV ?= ../shared/data/ETTh1.csv
+bench-ett: $(STAMP)
+	$(BIN)/python benchmarks/ett.py --csv $(ETT_CSV) --freq h --features M --lookback 96 \
+		--model segment nlinear --out benchmarks/results/ett-h1-M
+	$(BIN)/python benchmarks/ett.py --csv $(ETT_CSV) --freq h --features S --lookback 336 \
+		--model segment segment-linear nlinear --out benchmarks/results/ett-h1-S
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -43,9 +43,11 @@ from seqlab import SequenceData, TrainConfig, Trainer, set_seed
 from seqlab._io import atomic_write_bytes
 from seqlab.config import Seq2SeqConfig
 from seqlab.data.batches import Batch
+from seqlab.data.builtin import dataset_path
 from seqlab.models import SegmentConfig, SegmentRNN, Seq2Seq
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ETTh1.csv"
+DEFAULT_CSV = SHARED if SHARED.is_file() else dataset_path("etth1")  # the unmodified copy
 MONTH = 30 * 24  # hourly rows in the protocol's "month"
 
 
@@ -170,6 +172,7 @@ def run_horizon(z: np.ndarray, horizon: int, args: Any, kinds: list[str]) -> lis
                 "model": kind
                 if kind not in ("segment", "segment-linear")
                 else f"{kind}-w{segment}",
+                "kind": kind,
                 "val_mse": val_mse,
                 "epochs": len(history.epochs),
                 "seconds": round(seconds, 1),
@@ -190,7 +193,7 @@ def run_horizon(z: np.ndarray, horizon: int, args: Any, kinds: list[str]) -> lis
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--csv", type=Path, default=SHARED)
+    p.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     p.add_argument("--freq", choices=["h", "15min"], default="h")
     p.add_argument("--features", choices=["S", "M"], default="M")
     p.add_argument("--lookback", type=int, default=96)

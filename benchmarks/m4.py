@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -87,11 +88,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--ensemble", type=int, default=1)
     p.add_argument("--hidden-size", type=int, default=128)
     p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--patience", type=int, default=5)
+    p.add_argument(
+        "--trial-epochs",
+        type=int,
+        default=3,
+        help="epochs each lookback trains before the best goes on alone (0: all train fully)",
+    )
     p.add_argument("--batch-size", type=int, default=512)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--select", default="auto", choices=["auto", "model"])
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     h, m = args.horizon, args.season
     train, test = read_wide(args.train), read_wide(args.test)
     lengths = [len(v) for v in train.values()]
@@ -112,7 +121,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
-        patience=5,
+        patience=args.patience,
+        lookback_trial_epochs=args.trial_epochs or None,
         ensemble=args.ensemble,
         select=args.select,
         deseasonalize=False,
@@ -124,22 +134,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     fit_seconds = time.perf_counter() - start
     chosen_lb = forecaster.config.lookback
     ours: dict[str, np.ndarray] = {}
+    network: dict[str, np.ndarray] = {}  # the network alone, whatever was chosen
+    n2 = {k: naive2(v, h, m) for k, v in train.items()}
     fallback = 0
     for k, v in train.items():
         if k in named and len(v) >= chosen_lb:
             ours[k] = forecaster.predict(name=k)[0][:, 0]
+            network[k] = forecaster.predict_windows(named[k], np.array([len(v)]), k)[0, :, 0]
         else:
-            ours[k] = naive2(v, h, m)
+            ours[k] = network[k] = n2[k]
             fallback += 1
-    n2 = {k: naive2(v, h, m) for k, v in train.items()}
     sn = {k: np.resize(v[-m:], h) if m > 1 else np.full(h, v[-1]) for k, v in train.items()}
-    results: dict[str, Any] = {
-        "model": score(ours, train, test, m),
-        "naive2": score(n2, train, test, m),
-        "snaive": score(sn, train, test, m),
-    }
+    methods = {"model": ours, "network": network, "naive2": n2, "snaive": sn}
+    results: dict[str, Any] = {name: score(f, train, test, m) for name, f in methods.items()}
     ref = results["naive2"]
-    for name in ("model", "naive2", "snaive"):
+    for name in methods:
         r = results[name]
         r["owa"] = owa(r["smape"], r["mase"], ref["smape"], ref["mase"])
     results.update(
@@ -150,6 +159,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         lookbacks_tried=lookbacks,
         lookback_losses={str(k): v for k, v in forecaster.lookback_losses.items()},
         lookback=chosen_lb,
+        lookback_choice=forecaster.selection_lookbacks,
         members=args.ensemble,
         selection=forecaster.selection,
         naive2_fallback_series=fallback,
@@ -157,7 +167,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     args.out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(args.out / "m4.json", json.dumps(results, indent=2).encode() + b"\n")
-    for name in ("model", "naive2", "snaive"):
+    lines = ["series," + ",".join(f"{n}_smape,{n}_mase" for n in methods)]
+    for k in test:
+        cells = [f"{smape(test[k], f[k]):.4f},{mase(test[k], f[k], train[k], m):.4f}"
+                 for f in methods.values()]  # fmt: skip
+        lines.append(",".join([k, *cells]))
+    atomic_write_bytes(args.out / "per_series.csv", ("\n".join(lines) + "\n").encode())
+    for name in methods:
         r = results[name]
         print(f"{name:8s} sMAPE {r['smape']:.3f}  MASE {r['mase']:.3f}  OWA {r['owa']:.3f}")
     print(

@@ -27,6 +27,8 @@ TINY = ForecastConfig(
     lr=1e-2,
     patience=None,
     deseasonalize=False,
+    select="model",  # these tests compare networks; selection and refit are tested elsewhere
+    refit=False,
 )
 
 

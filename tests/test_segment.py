@@ -190,3 +190,18 @@ def test_onnx_export_matches_pytorch(cell: str, tmp_path: Path) -> None:
         want = new if isinstance(new, tuple) else (new,)
         for got, w in zip(outs[1:], want, strict=True):
             np.testing.assert_allclose(got, w.numpy(), atol=1e-4)
+
+
+def test_members_with_their_own_lookbacks_read_the_end_of_the_window() -> None:
+    member = SegmentConfig(lookback=12, horizon=5, segment=4, channels=2, hidden_size=8)
+    set_seed(0)
+    ens = Ensemble(EnsembleConfig(member, 2, lookbacks=(8, 12))).eval()
+    assert [m.config.lookback for m in ens.members] == [8, 12]
+    x = torch.randn(3, 12, 2)
+    with torch.no_grad():
+        want = (ens.members[0](x[:, -8:])[0] + ens.members[1](x)[0]) / 2
+        torch.testing.assert_close(ens(x)[0], want)
+    with pytest.raises(ConfigError, match="longest"):
+        EnsembleConfig(member, 2, lookbacks=(8, 8))
+    with pytest.raises(ConfigError, match="multiple of `segment`"):
+        EnsembleConfig(member, 2, lookbacks=(6, 12))

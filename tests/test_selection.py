@@ -121,3 +121,49 @@ def test_segment_model_in_the_forecaster_and_no_test_part() -> None:
     assert f.predict()[0].shape == (4, 1)
     with pytest.raises(ValueError, match="reads the target columns only"):
         ForecastConfig(model="segment", covariates=("x",))
+
+
+def test_segment_lookbacks_best_or_mean_chosen_on_validation(tmp_path: object) -> None:
+    from pathlib import Path
+
+    config = replace(TINY, model="segment", lookbacks=(8, 16), select="model")
+    f = Forecaster(config).fit(_series(120))
+    choice = f.selection_lookbacks
+    assert set(choice) == {"lookback", "best", "mean"} and choice["lookback"] in (8, 16)
+    if choice["mean"] < choice["best"]:  # the mean of both: windows of the longest
+        assert f.config.lookback == 16 and len(f.groups) == 2
+    else:
+        assert f.config.lookback == choice["lookback"] and len(f.groups) == 1
+    path = Path(str(tmp_path)) / "f"
+    f.save(path)
+    history = _series(120)
+    np.testing.assert_allclose(
+        Forecaster.load(path).predict(history)[0], f.predict(history)[0], rtol=1e-6
+    )
+
+
+def test_forecasts_of_nonnegative_columns_stay_nonnegative() -> None:
+    t = np.arange(80)
+    falling = np.maximum(0.0, 40 - 0.6 * t) + 0.1 * (t % 4)  # reaches 0 and stays near it
+    series = Series(falling[:, None].astype(np.float32), ("y",))
+    config = replace(TINY, select="model", test_rows=0)
+    f = Forecaster(config).fit(series)
+    assert f.floors[""].tolist() == [0.0]
+    drift_like = f._baselines(f.parts[""], falling[:, None], np.array([80]))["drift"]
+    assert drift_like.min() >= 0.0  # the raw drift forecast would go below 0
+    assert f.predict()[0].min() >= 0.0
+    off = Forecaster(replace(config, nonnegative=False)).fit(series)
+    assert off.floors[""].tolist() == [-np.inf]
+    assert off._baselines(off.parts[""], falling[:, None], np.array([80]))["drift"].min() < 0
+
+
+def test_lookback_trials_then_the_best_trains_on() -> None:
+    config = replace(
+        TINY, model="segment", lookbacks=(8, 16), select="model", lookback_trial_epochs=1
+    )
+    f = Forecaster(config).fit(_series(120))
+    assert set(f.lookback_losses) == {8, 16}
+    assert f.config.lookback == min(f.lookback_losses, key=f.lookback_losses.__getitem__)
+    assert len(f.history.epochs) == 3  # 1 trial epoch, then 2 more (no early stopping)
+    assert [e["epoch"] for e in f.history.epochs] == [0.0, 1.0, 2.0]
+    assert f.selection_lookbacks == {}  # no mean of lookbacks after trials

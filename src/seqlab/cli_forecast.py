@@ -21,8 +21,8 @@ def _forecast_config(args: argparse.Namespace) -> Any:
         for name in ("segment", "select", "batch_size", "lr", "patience", "val_rows", "test_rows")
         if getattr(args, name) is not None
     }
-    if args.no_refit:
-        optional["refit"] = False
+    if args.refit:
+        optional["refit"] = True
     return ForecastConfig(
         **optional,
         lookback=lookbacks[0],
@@ -111,8 +111,8 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         )
     print(
         f"data: {args.data}{' (log)' if args.log else ''}, {sum(len(s) for s in series)} steps of "
-        f"{what}; lookback {forecaster.config.lookback}, horizon {args.horizon}, {args.model} "
-        f"{args.cell}" + "".join(f"; {e}" for e in extras)
+        f"{what}; lookback {forecaster.config.lookback}, horizon {args.horizon}, "
+        f"{forecaster.config.model} {args.cell}" + "".join(f"; {e}" for e in extras)
     )
     if evaluation is not None:
         print(format_evaluation(evaluation))
@@ -245,9 +245,10 @@ def add_forecast_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--model",
-        choices=["seq2seq", "direct", "segment"],
-        default="seq2seq",
-        help="seq2seq: encoder-decoder; direct: encoder + one linear map to every step; "
+        choices=["auto", "seq2seq", "direct", "segment"],
+        default="auto",
+        help="auto: train seq2seq and segment, keep the better on the validation rows; "
+        "seq2seq: encoder-decoder; direct: encoder + one linear map to every step; "
         "segment: segment-recurrent (one recurrent step per segment of the window, every "
         "forecast segment decoded at once, each window normalised) (default: %(default)s)",
     )
@@ -265,9 +266,10 @@ def add_forecast_parser(sub: Any) -> None:
         "best baseline on the validation rows; model: always the network (default: auto)",
     )
     p.add_argument(
-        "--no-refit",
+        "--refit",
         action="store_true",
-        help="do not retrain the chosen network on the training + validation rows",
+        help="after choosing, retrain the network on the training + validation rows for as "
+        "many epochs as early stopping kept",
     )
     p.add_argument("--batch-size", type=int, help="default: 32")
     p.add_argument("--lr", type=float, help="learning rate (default: 0.003)")

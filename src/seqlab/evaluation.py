@@ -46,8 +46,13 @@ class Backtest:
     evaluations: list[Evaluation]
 
     def rmse_by_step(self) -> dict[str, list[float]]:
-        """RMSE per horizon step over every fold and column, per method."""
-        methods = self.evaluations[0].forecasts
+        """RMSE per horizon step over every fold and column, per method (those that every
+        fold has: the combination chosen on validation may differ from fold to fold)."""
+        methods = [
+            m
+            for m in self.evaluations[0].forecasts
+            if all(m in ev.forecasts for ev in self.evaluations)
+        ]
         out = {}
         for m in methods:
             err = np.concatenate(

@@ -38,7 +38,10 @@ class ForecastConfig:
     members from different initial weights and forecasts their mean (a deep ensemble: same
     training cost per member, much less variance from one seed to the next).
 
-    ``model="segment"`` is the segment-recurrent network (:class:`~seqlab.models.SegmentRNN`):
+    ``model="auto"`` (the default) trains the encoder–decoder and, when the data allow it (no
+    covariates, calendar or quantiles), the segment-recurrent network, and keeps the one with
+    the lower validation MASE. ``model="segment"`` is the segment-recurrent network
+    (:class:`~seqlab.models.SegmentRNN`):
     the window is cut into segments of ``segment`` steps (default: the seasonal period when
     it divides the lookback), one recurrent step per segment, every horizon segment decoded
     in parallel, each window normalised on its own; it reads the target columns only.
@@ -52,7 +55,7 @@ class ForecastConfig:
 
     lookback: int = 36
     horizon: int = 12
-    model: Literal["seq2seq", "direct", "segment"] = "seq2seq"
+    model: Literal["auto", "seq2seq", "direct", "segment"] = "auto"
     cell: Cell = "gru"
     hidden_size: int = 64
     num_layers: int = 2
@@ -80,7 +83,9 @@ class ForecastConfig:
     segment: int | None = None
     val_rows: int | None = None
     select: Literal["auto", "model"] = "auto"
-    refit: bool = True
+    refit: bool = False
+    lookback_trial_epochs: int | None = None
+    nonnegative: bool | Literal["auto"] = "auto"
 
     def __post_init__(self) -> None:
         for name in ("quantiles", "covariates", "calendar", "lookbacks"):  # lists from JSON
@@ -98,10 +103,21 @@ class ForecastConfig:
             )
         if self.weight_decay < 0:
             raise DataError(f"`weight_decay` must be >= 0, got {self.weight_decay!r}")
-        if self.model not in ("seq2seq", "direct", "segment"):
-            raise DataError(f"`model` must be 'seq2seq', 'direct' or 'segment', got {self.model!r}")
+        if self.model not in ("auto", "seq2seq", "direct", "segment"):
+            raise DataError(
+                f"`model` must be 'auto', 'seq2seq', 'direct' or 'segment', got {self.model!r}"
+            )
         if self.select not in ("auto", "model"):
             raise DataError(f"`select` must be 'auto' or 'model', got {self.select!r}")
+        if self.nonnegative not in (True, False, "auto"):
+            raise DataError(
+                f"`nonnegative` must be true, false or 'auto', got {self.nonnegative!r}"
+            )
+        trial = self.lookback_trial_epochs
+        if trial is not None and (
+            isinstance(trial, bool) or not isinstance(trial, int) or trial < 1
+        ):
+            raise DataError(f"`lookback_trial_epochs` must be a positive integer, got {trial!r}")
         if not isinstance(self.refit, bool):
             raise DataError(f"`refit` must be true or false, got {self.refit!r}")
         for name in ("val_rows", "test_rows"):
@@ -134,7 +150,7 @@ class ForecastConfig:
             return self.segment
         if period and period > 1 and lookback % period == 0 and lookback // period >= 2:
             return period
-        return max(w for w in range(1, lookback // 4 + 2) if lookback % w == 0)
+        return max(w for w in range(1, max(1, lookback // 4) + 1) if lookback % w == 0)
 
     def segment_config(self, targets: int, lookback: int, segment: int) -> SegmentConfig:
         """The segment-recurrent network for ``targets`` channels."""

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -72,6 +72,14 @@ class Forecaster:
         self.seasonality_p: float | None = None  # of the test behind deseasonalize="auto"
         # what forecasts: "model", a baseline, or "model + <baseline>"; chosen on validation
         self.selection: dict[str, Any] = {"chosen": MODEL, "scores": {}, "refit": False}
+        # the lookback(s) of the final network and its members' training histories
+        self.groups: list[tuple[int, list[History]]] = []
+        # validation loss of the best lookback alone and of the mean over every lookback
+        self.selection_lookbacks: dict[str, float] = {}
+        # validation MASE of each network tried by model="auto"
+        self.networks: dict[str, float] = {}
+        # per series, the lowest value each target may take (0 or -inf); see ``nonnegative``
+        self.floors: dict[str, F64] = {}
 
     # single-series views, kept for the common case
     def _single(self) -> Part:
@@ -131,6 +139,8 @@ class Forecaster:
         """Train on the training rows of every series; with ``lookbacks``, one model per
         lookback, keeping the best on the validation rows."""
         named = {"": series} if isinstance(series, Series) else dict(series)
+        if self.config.model == "auto":
+            return self._fit_auto(named)
         if not named or not all(isinstance(s, Series) for s in named.values()):
             raise TypeError(
                 "expected a seqlab Series or a mapping of names to Series (see seqlab.data.sources)"
@@ -147,14 +157,31 @@ class Forecaster:
         self.calendar = resolve_calendar(self.config.calendar, first.freq)
         season = self.period if self._deseasonalize(named) else None
         self.parts = {n: make_part(s, n, self.config, season) for n, s in named.items()}
+        self.floors = {n: self._floor(p) for n, p in self.parts.items()}
         if not self.config.lookbacks:
             self._fit_lookback(self.config.lookback)
+            self.groups = [(self.config.lookback, self.member_histories)]
         else:
             self._choose_lookback()
         self._select()
         if self.config.refit and self._uses_model():
             self._refit()
         return self
+
+    def _floor(self, part: Part) -> F64:
+        choice = self.config.nonnegative
+        train = part.target_values[: part.train_end]
+        keep = (train >= 0).all(axis=0) if choice == "auto" else np.full(train.shape[1], choice)
+        floor: F64 = np.where(keep, 0.0, -np.inf)
+        return floor
+
+    def _clip(self, name: str, forecasts: F64) -> F64:
+        floor = self.floors.get(name)
+        if floor is None or not np.isfinite(floor).any():
+            return forecasts
+        shaped = floor if forecasts.ndim == 3 else floor[:, None]  # (O,) or (O, 1) for quantiles
+        out: F64 = np.maximum(forecasts, shaped)
+        return out
 
     def _uses_model(self) -> bool:
         chosen: str = self.selection["chosen"]
@@ -164,30 +191,67 @@ class Forecaster:
         h, lb = self.config.horizon, self.config.lookback
         return np.arange(max(part.train_end, lb), part.test_start - h + 1)
 
+    def _fit_auto(self, named: dict[str, Series]) -> Forecaster:
+        """``model="auto"``: train the encoder–decoder and the segment-recurrent network,
+        keep the one whose own forecasts score the lowest validation MASE, then choose among
+        it, the baselines and their combination as usual."""
+        c = self.config
+        kinds: list[Literal["seq2seq", "segment"]] = ["seq2seq"]
+        if not (c.covariates or c.calendar or c.quantiles):
+            kinds.append("segment")
+        fitted, scores = {}, {}
+        for kind in kinds:
+            f = Forecaster(replace(c, model=kind, select="model", refit=False)).fit(named)
+            blocks = f._validation_blocks(baselines=False)
+            scores[kind] = choose(blocks)[1][MODEL] if blocks else 0.0
+            fitted[kind] = f
+            log.info("network %s: validation MASE %.4g", kind, scores[kind])
+        best = min(kinds, key=lambda k: scores[k])
+        self.__dict__.update(fitted[best].__dict__)
+        self.config = replace(self.config, select=c.select, refit=c.refit)
+        self.networks = {str(k): v for k, v in scores.items()}
+        self._select()
+        if self.config.refit and self._uses_model():
+            self._refit()
+        self.checkpoint = replace(self._require_fitted(), data=self._describe())
+        return self
+
+    def _validation_blocks(self, baselines: bool = True) -> list[ValidationBlock]:
+        """The network's (and the baselines') forecasts on every validation window."""
+        c, blocks = self.config, []
+        for name, part in self.parts.items():
+            origins = self._validation_origins(part)
+            if not len(origins):
+                continue
+            values = part.target_values[: part.test_start]
+            truth = values[origins[:, None] + np.arange(c.horizon)[None, :]]
+            forecasts = {MODEL: self.predict_windows(part.series, origins, name or None)}
+            if baselines:
+                forecasts.update(self._baselines(part, values, origins))
+            scale = mase_scale(values[: part.train_end], self.period)
+            blocks.append(ValidationBlock(truth, forecasts, scale))
+        return blocks
+
     def _select(self) -> None:
         """Score the network, the baselines and their combination on the validation windows
         (rows before each series' test part only) and keep the best; see
         :mod:`seqlab.forecasting.selection`."""
         c = self.config
         self.selection = {"chosen": MODEL, "scores": {}, "refit": False, "by": c.select}
-        usable = {n: p for n, p in self.parts.items() if len(self._validation_origins(p))}
-        if c.select == "model" or c.quantiles or not usable:
+        if self.networks:
+            self.selection["networks"] = self.networks
+        if c.select == "model" or c.quantiles:
             return
-        blocks = []
-        for name, part in usable.items():
-            origins = self._validation_origins(part)
-            values = part.target_values[: part.test_start]
-            truth = values[origins[:, None] + np.arange(c.horizon)[None, :]]
-            forecasts = {MODEL: self.predict_windows(part.series, origins, name or None)}
-            forecasts.update(self._baselines(part, values, origins))
-            scale = mase_scale(values[: part.train_end], self.period)
-            blocks.append(ValidationBlock(truth, forecasts, scale))
+        blocks = self._validation_blocks()
+        if not blocks:
+            return
         chosen, scores = choose(blocks)
         self.selection.update(chosen=chosen, scores=scores)
         log.info("chosen on validation: %s (MASE %.4g)", chosen, scores[chosen])
 
     def _baselines(self, part: Part, values: F64, origins: NDArray[np.int64]) -> dict[str, F64]:
-        return run_baselines(
+        name = next(n for n, p in self.parts.items() if p is part)
+        found = run_baselines(
             values,
             origins,
             self.config.horizon,
@@ -195,40 +259,37 @@ class Forecaster:
             train_end=part.train_end,
             period=self.period,
         )
+        return {method: self._clip(name, f) for method, f in found.items()}
 
     def _refit(self) -> None:
         """Retrain the chosen network on the training and validation rows, each member for
-        as many epochs as early stopping kept on validation."""
+        as many epochs as early stopping kept on validation (each lookback group on its own
+        windows)."""
         if not any(p.test_start > p.train_end for p in self.parts.values()):
             return
-        lookback = self.config.lookback
-        train, _ = self._datasets(lookback, refit=True)
-        epochs = [
-            max(
-                1,
-                (
-                    h.best_epoch
-                    if h.best_epoch is not None and h.best_epoch >= 0
-                    else len(h.epochs) - 1
-                )
-                + 1,
-            )
-            for h in self.member_histories
-        ]
-        members = self._train_members(lookback, train, None, epochs)
+        groups, all_epochs = [], []
+        for lookback, histories in self.groups:
+            train, _ = self._datasets(lookback, refit=True)
+            epochs = [_kept_epochs(h) for h in histories]
+            groups.append((lookback, self._train_members(lookback, train, None, epochs)))
+            all_epochs.extend(epochs)
         checkpoint = self._require_fitted()
-        self.selection["refit"] = True
-        self.selection["refit_epochs"] = epochs
-        self.checkpoint = replace(
-            checkpoint, model=self._combine_members(lookback, members), data=self._describe()
+        model = (
+            self._lookback_ensemble(groups)
+            if len(groups) > 1
+            else self._combine_members(groups[0][0], groups[0][1])
         )
+        self.selection["refit"] = True
+        self.selection["refit_epochs"] = all_epochs
+        self.checkpoint = replace(checkpoint, model=model, data=self._describe())
 
     def _choose_lookback(self) -> None:
         if not any(p.test_start > p.train_end for p in self.parts.values()):
             raise DataError("choosing among `lookbacks` needs validation rows (val_fraction > 0)")
         trials = []
+        trial = self.config.lookback_trial_epochs
         for lookback in self.config.lookbacks:
-            checkpoint, history = self._fit_lookback(lookback)
+            checkpoint, history = self._fit_lookback(lookback, trial)
             assert self.validation_loss is not None
             loss = self.validation_loss
             self.lookback_losses[lookback] = loss
@@ -236,14 +297,82 @@ class Forecaster:
             log.info("lookback %d: validation loss %.4g", lookback, loss)
         best = min(trials, key=lambda t: t[0])
         self.validation_loss, lookback, checkpoint, self.history, self.member_histories = best
+        self.groups = [(lookback, self.member_histories)]
         self.config = replace(self.config, lookback=lookback, lookbacks=())
         self.checkpoint = replace(checkpoint, data=self._describe())
+        if trial is None:
+            self._try_lookback_mean(trials)
+        elif trial < self.config.epochs:
+            self._continue_training(trial)
 
-    def _fit_lookback(self, lookback: int) -> tuple[Checkpoint, History]:
-        """Train the model (or ensemble) that reads ``lookback`` rows; score it on validation."""
+    def _continue_training(self, done: int) -> None:
+        """Train the chosen lookback's members on from their trial epochs to the end (early
+        stopping as usual); their histories cover both stretches."""
+        c, checkpoint = self.config, self._require_fitted()
+        train, val = self._datasets(c.lookback)
+        histories = []
+        for k, (member, before) in enumerate(
+            zip(_members(checkpoint.model), self.member_histories, strict=True)
+        ):
+            set_seed(c.seed + k + 1000)
+            tc = replace(self._train_config(c.seed + k + 1000, True), epochs=c.epochs - done)
+            after = Trainer(tc).fit(member, train, val)
+            histories.append(_join(before, after))
+        self.member_histories = histories
+        self.groups = [(c.lookback, histories)]
+        self.history = histories[0]
+        if val is not None:
+            trainer = Trainer(self._train_config(c.seed, True))
+            self.validation_loss = trainer.evaluate(checkpoint.model, val.batches(c.batch_size))
+        self.checkpoint = replace(checkpoint, history=self.history, data=self._describe())
+
+    def _try_lookback_mean(self, trials: list[Any]) -> None:
+        """Segment models: the mean of the models of every lookback replaces the best single
+        one when it scores lower on the same validation windows (those of the longest)."""
+        lookbacks = [t[1] for t in trials]
+        segments = {self.config.segment_length(lb, self.period) for lb in lookbacks}
+        if self.config.model != "segment" or len(segments) != 1:
+            return
+        c, longest = self.config, max(lookbacks)
+        _, val = self._datasets(longest)
+        if val is None:
+            return
+        trainer = Trainer(self._train_config(c.seed, True))
+        groups = [(t[1], _members(t[2].model)) for t in trials]
+        best = [g for g in groups if g[0] == c.lookback]
+        scores = {
+            name: trainer.evaluate(self._lookback_ensemble(g), val.batches(c.batch_size))
+            for name, g in (("best", best), ("mean", groups))
+        }
+        self.selection_lookbacks = {"lookback": c.lookback, **scores}
+        log.info("lookbacks: best alone %.4g, mean of all %.4g", scores["best"], scores["mean"])
+        if scores["mean"] < scores["best"]:
+            self.validation_loss = scores["mean"]
+            self.groups = [(t[1], t[4]) for t in trials]
+            self.config = replace(self.config, lookback=longest)
+            model = self._lookback_ensemble(groups)
+            self.checkpoint = replace(self._require_fitted(), model=model, data=self._describe())
+
+    def _lookback_ensemble(self, groups: list[tuple[int, list[nn.Module]]]) -> Ensemble:
+        """One ensemble over groups of segment members, each group with its own lookback;
+        it reads windows of the longest lookback."""
+        longest = max(lb for lb, _ in groups)
+        lookbacks = tuple(lb for lb, members in groups for _ in members)
+        config = EnsembleConfig(self._network_config(longest), len(lookbacks), lookbacks=lookbacks)
+        model = Ensemble(config)
+        trained = [m for _, members in groups for m in members]
+        for slot, member in zip(model.members, trained, strict=True):
+            slot.load_state_dict(member.state_dict())
+        return model
+
+    def _fit_lookback(
+        self, lookback: int, max_epochs: int | None = None
+    ) -> tuple[Checkpoint, History]:
+        """Train the model (or ensemble) that reads ``lookback`` rows (for at most
+        ``max_epochs``); score it on validation."""
         c = self.config
         train, val = self._datasets(lookback)
-        members = self._train_members(lookback, train, val)
+        members = self._train_members(lookback, train, val, max_epochs=max_epochs)
         model = self._combine_members(lookback, members)
         self.history = self.member_histories[0]
         self.validation_loss = (
@@ -272,9 +401,11 @@ class Forecaster:
         train: SequenceData,
         val: SequenceData | None,
         epochs: list[int] | None = None,
+        max_epochs: int | None = None,
     ) -> list[nn.Module]:
         """Train ``ensemble`` networks (each its own seed: initial weights and batch order);
-        with ``epochs``, member k trains for epochs[k] epochs without validation."""
+        with ``epochs``, member k trains for epochs[k] epochs without validation; with
+        ``max_epochs``, at most that many."""
         c, config = self.config, self._network_config(lookback)
         members: list[nn.Module] = []
         histories = []
@@ -287,6 +418,8 @@ class Forecaster:
             tc = self._train_config(c.seed + k, val is not None)
             if epochs is not None:
                 tc = replace(tc, epochs=epochs[k], patience=None)
+            elif max_epochs is not None:
+                tc = replace(tc, epochs=min(max_epochs, tc.epochs))
             histories.append(Trainer(tc).fit(net, train, val))
         if epochs is None:
             self.member_histories = histories
@@ -333,6 +466,8 @@ class Forecaster:
     def _describe(self) -> dict[str, Any]:
         return {
             "selection": self.selection,
+            "lookback_choice": self.selection_lookbacks,
+            "nonnegative": {n: np.isfinite(f).tolist() for n, f in self.floors.items()},
             "period": self.period,
             "seasonality_p": self.seasonality_p,
             "calendar": list(self.calendar),
@@ -374,7 +509,7 @@ class Forecaster:
             means = part.season_means[:, part.targets]
             season = means[seasons[origins[:, None] + np.arange(h)[None, :]]]
             out += season[..., None] if q else season
-        return out
+        return self._clip(next(n for n, p in self.parts.items() if p is part), out)
 
     def _point(self, pred: F64) -> F64:
         """The middle quantile of quantile forecasts, or the forecasts themselves."""
@@ -472,6 +607,9 @@ class Forecaster:
         forecaster.calendar = tuple(data.get("calendar", ()))
         forecaster.seasonality_p = data.get("seasonality_p")
         forecaster.selection = data.get("selection") or dict(forecaster.selection)
+        forecaster.selection_lookbacks = data.get("lookback_choice") or {}
+        flags = data.get("nonnegative") or {}
+        forecaster.floors = {n: np.where(f, 0.0, -np.inf) for n, f in flags.items()}
         for name, d in data["parts"].items():
             empty = Series(
                 np.zeros((0, len(d["columns"])), np.float32),
@@ -494,6 +632,26 @@ class Forecaster:
                 covariates,
             )
         return forecaster
+
+
+def _kept_epochs(history: History) -> int:
+    """How many epochs early stopping kept (all of them without it)."""
+    best = history.best_epoch
+    return 1 + (best if best is not None and best >= 0 else len(history.epochs) - 1)
+
+
+def _join(before: History, after: History) -> History:
+    """One history of training that went on from ``before`` with ``after``."""
+    offset = len(before.epochs)
+    epochs = [*before.epochs, *({**e, "epoch": e["epoch"] + offset} for e in after.epochs)]
+    best = after.best_epoch
+    if best is not None and best >= 0:
+        best += offset
+    return History(epochs, best)
+
+
+def _members(model: nn.Module) -> list[nn.Module]:
+    return list(model.members) if isinstance(model, Ensemble) else [model]
 
 
 def _stack(windows: list[tuple[F32, F32, F32 | None]]) -> SequenceData | None:

@@ -8,7 +8,7 @@ Q quantiles, K members.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -38,11 +38,14 @@ MEMBER_KINDS: dict[str, tuple[type[nn.Module], type[Any]]] = {
 @dataclass(frozen=True)
 class EnsembleConfig:
     """``size`` members, each a :class:`Seq2Seq` (``member_kind="seq2seq"``) or a
-    :class:`SegmentRNN` (``"segment_rnn"``) built from ``member``."""
+    :class:`SegmentRNN` (``"segment_rnn"``) built from ``member``. ``lookbacks`` (segment
+    members only) gives member k its own lookback: it reads the last ``lookbacks[k]`` steps of
+    windows that are ``member.lookback = max(lookbacks)`` long."""
 
     member: Seq2SeqConfig | SegmentConfig
     size: int = 5
     member_kind: str = ""
+    lookbacks: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         kind = self.member_kind or (
@@ -60,10 +63,31 @@ class EnsembleConfig:
             raise ConfigError(f"`member` must be a {config_cls.__name__}, got {got}")
         if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
             raise ConfigError(f"`size` must be a positive integer, got {self.size!r}")
+        object.__setattr__(self, "lookbacks", tuple(self.lookbacks))
+        if self.lookbacks:
+            self._check_lookbacks()
+
+    def _check_lookbacks(self) -> None:
+        member = self.member
+        if not isinstance(member, SegmentConfig):
+            raise ConfigError("per-member `lookbacks` need segment-recurrent members")
+        if len(self.lookbacks) != self.size or max(self.lookbacks) != member.lookback:
+            raise ConfigError(
+                f"`lookbacks` must give each of the {self.size} members a lookback, the longest "
+                f"equal to the member config's {member.lookback}, got {list(self.lookbacks)}"
+            )
+        for lb in self.lookbacks:
+            replace(member, lookback=lb)  # checks each against the segment length
+
+    def member_config(self, k: int) -> Seq2SeqConfig | SegmentConfig:
+        """The config of member k (its own lookback, if any)."""
+        if self.lookbacks and isinstance(self.member, SegmentConfig):
+            return replace(self.member, lookback=self.lookbacks[k])
+        return self.member
 
 
 class Ensemble(nn.Module):
-    """The mean forecast of ``size`` independently initialised :class:`Seq2Seq` members.
+    """The mean forecast of ``size`` independently initialised members.
 
     Training minimises the mean of the members' own losses, so each member learns on its
     own (no member's gradient depends on another's output); validation scores the ensemble's
@@ -78,7 +102,13 @@ class Ensemble(nn.Module):
             raise TypeError(f"expected an EnsembleConfig, got {type(config).__name__}")
         self.config = config
         model_cls = MEMBER_KINDS[config.member_kind][0]
-        self.members = nn.ModuleList(model_cls(config.member) for _ in range(config.size))
+        self.members = nn.ModuleList(model_cls(config.member_config(k)) for k in range(config.size))
+
+    def _windows(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Each member's input: the last ``lookbacks[k]`` steps, or the whole window."""
+        if not self.config.lookbacks:
+            return [x] * self.config.size
+        return [x[:, -lb:] for lb in self.config.lookbacks]
 
     def forward(
         self, x: torch.Tensor, state: State | None = None, future: torch.Tensor | None = None
@@ -86,14 +116,20 @@ class Ensemble(nn.Module):
         """(B, L, F) [+ future (B, H, Fc)] -> mean forecast (B, H, O[, Q]); no state."""
         if state is not None:
             raise ValueError("an ensemble forecasts from whole windows; it takes no state")
-        outs = [member(x, None, future)[0] for member in self.members]
+        outs = [
+            member(xk, None, future)[0]
+            for member, xk in zip(self.members, self._windows(x), strict=True)
+        ]
         return torch.stack(outs).mean(dim=0), None  # (K, B, H, O) -> (B, H, O)
 
     def training_loss(self, batch: Batch, state: State | None = None) -> tuple[torch.Tensor, None]:
         if state is not None:
             raise ValueError("an ensemble forecasts from whole windows; it takes no state")
         if self.training:
-            losses = [member.training_loss(batch)[0] for member in self.members]  # type: ignore[operator]
+            losses = [
+                member.training_loss(batch._replace(x=xk))[0]  # type: ignore[operator]
+                for member, xk in zip(self.members, self._windows(batch.x), strict=True)
+            ]
             return torch.stack(losses).mean(), None
         pred, _ = self(batch.x, None, batch.future)
         first = self.members[0]

@@ -219,7 +219,7 @@ class SegmentRNN(nn.Module):
     def forecast_loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
         """The training loss of a forecast (B, H, C) in original units (e.g. an ensemble's)."""
         check_same_shape(pred, batch.y)
-        _, scale = self._stats(batch.x)
+        _, scale = self._stats(batch.x[:, -self.config.lookback :])
         return self._loss((pred - batch.y) / scale)
 
     def _loss(self, err: torch.Tensor) -> torch.Tensor:
