@@ -51,9 +51,11 @@ bench-m4: $(STAMP)
 ETT_CSV ?= ../shared/data/ETTh1.csv
 bench-ett: $(STAMP)
 	$(BIN)/python benchmarks/ett.py --csv $(ETT_CSV) --freq h --features M --lookback 96 \
-		--model segment nlinear --out benchmarks/results/ett-h1-M
+		--model segment nlinear --segments 48 --epochs 20 --patience 5 --out benchmarks/results/ett-h1-M
 	$(BIN)/python benchmarks/ett.py --csv $(ETT_CSV) --freq h --features S --lookback 336 \
 		--model segment segment-linear nlinear --out benchmarks/results/ett-h1-S
+	$(BIN)/python benchmarks/ett.py --csv $(ETT_CSV) --freq h --features S --lookback 720 \
+		--horizons 96 --model segment gru --segments 48 --epochs 1 --out benchmarks/results/ett-speed
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
