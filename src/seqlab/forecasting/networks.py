@@ -1,0 +1,293 @@
+"""Training the networks of a :class:`~seqlab.forecasting.Forecaster`: windows of every
+series, ensembles of members, the choice among lookbacks (fully trained, or trials and then the
+best trained on; for segment models, the mean of every lookback when it validates better), and
+the optional refit on training + validation rows. A mixin: the Forecaster holds the state.
+
+Shape key: N windows, L lookback, H horizon, F input columns, O targets.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from torch import nn
+
+from seqlab._seed import set_seed
+from seqlab.checkpoint import Checkpoint
+from seqlab.config import Seq2SeqConfig, TrainConfig
+from seqlab.data.batches import SequenceData
+from seqlab.errors import DataError
+from seqlab.forecasting.config import ForecastConfig
+from seqlab.forecasting.parts import Part, features, windows
+from seqlab.models.ensemble import Ensemble, EnsembleConfig
+from seqlab.models.segment import SegmentConfig, SegmentRNN
+from seqlab.models.seq2seq import Seq2Seq
+from seqlab.training import History, Trainer
+
+__all__ = ["NetworkTraining"]
+
+log = logging.getLogger(__name__)
+F32 = NDArray[np.float32]
+
+
+class NetworkTraining:
+    """The network-training half of the Forecaster (see the module docstring)."""
+
+    config: ForecastConfig
+    parts: dict[str, Part]
+    period: int | None
+    calendar: tuple[str, ...]
+    checkpoint: Checkpoint | None
+    history: History | None
+    member_histories: list[History]
+    groups: list[tuple[int, list[History]]]
+    lookback_losses: dict[int, float]
+    validation_loss: float | None
+    selection: dict[str, Any]
+    selection_lookbacks: dict[str, float]
+
+    def _describe(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _require_fitted(self) -> Checkpoint:
+        raise NotImplementedError
+
+    def _datasets(
+        self, lookback: int, refit: bool = False
+    ) -> tuple[SequenceData, SequenceData | None]:
+        """Training and validation windows of every part: those whose forecast steps lie in
+        the training rows, and those whose forecast steps lie in the validation rows. With
+        ``refit``, training windows reach to the end of the validation rows and there is no
+        validation."""
+        h = self.config.horizon
+        stores: list[list[tuple[F32, F32, F32 | None]]] = [[], []]
+        for part in self.parts.values():
+            scaled, calendar, _ = features(part, part.series, self.period, self.calendar)
+            end = part.test_start if refit else part.train_end
+            bounds = ((0, end), (end, part.test_start))
+            for store, (first, last) in zip(stores, bounds, strict=True):
+                origins = np.arange(max(first, lookback), last - h + 1)
+                x, y, future = windows(scaled, calendar, origins, lookback, h, len(part.targets))
+                assert y is not None
+                store.append((x, y, future))
+        train, val = (_stack(store) for store in stores)
+        assert train is not None
+        return train, val
+
+    def _refit(self) -> None:
+        """Retrain the chosen network on the training and validation rows, each member for
+        as many epochs as early stopping kept on validation (each lookback group on its own
+        windows)."""
+        if not any(p.test_start > p.train_end for p in self.parts.values()):
+            return
+        groups, all_epochs = [], []
+        for lookback, histories in self.groups:
+            train, _ = self._datasets(lookback, refit=True)
+            epochs = [_kept_epochs(h) for h in histories]
+            groups.append((lookback, self._train_members(lookback, train, None, epochs)))
+            all_epochs.extend(epochs)
+        checkpoint = self._require_fitted()
+        model = (
+            self._lookback_ensemble(groups)
+            if len(groups) > 1
+            else self._combine_members(groups[0][0], groups[0][1])
+        )
+        self.selection["refit"] = True
+        self.selection["refit_epochs"] = all_epochs
+        self.checkpoint = replace(checkpoint, model=model, data=self._describe())
+
+    def _choose_lookback(self) -> None:
+        if not any(p.test_start > p.train_end for p in self.parts.values()):
+            raise DataError("choosing among `lookbacks` needs validation rows (val_fraction > 0)")
+        trials = []
+        trial = self.config.lookback_trial_epochs
+        for lookback in self.config.lookbacks:
+            checkpoint, history = self._fit_lookback(lookback, trial)
+            assert self.validation_loss is not None
+            loss = self.validation_loss
+            self.lookback_losses[lookback] = loss
+            trials.append((loss, lookback, checkpoint, history, self.member_histories))
+            log.info("lookback %d: validation loss %.4g", lookback, loss)
+        best = min(trials, key=lambda t: t[0])
+        self.validation_loss, lookback, checkpoint, self.history, self.member_histories = best
+        self.groups = [(lookback, self.member_histories)]
+        self.config = replace(self.config, lookback=lookback, lookbacks=())
+        self.checkpoint = replace(checkpoint, data=self._describe())
+        if trial is None:
+            self._try_lookback_mean(trials)
+        elif trial < self.config.epochs:
+            self._continue_training(trial)
+
+    def _continue_training(self, done: int) -> None:
+        """Train the chosen lookback's members on from their trial epochs to the end (early
+        stopping as usual); their histories cover both stretches."""
+        c, checkpoint = self.config, self._require_fitted()
+        train, val = self._datasets(c.lookback)
+        histories = []
+        for k, (member, before) in enumerate(
+            zip(_members(checkpoint.model), self.member_histories, strict=True)
+        ):
+            set_seed(c.seed + k + 1000)
+            tc = replace(self._train_config(c.seed + k + 1000, True), epochs=c.epochs - done)
+            after = Trainer(tc).fit(member, train, val)
+            histories.append(_join(before, after))
+        self.member_histories = histories
+        self.groups = [(c.lookback, histories)]
+        self.history = histories[0]
+        if val is not None:
+            trainer = Trainer(self._train_config(c.seed, True))
+            self.validation_loss = trainer.evaluate(checkpoint.model, val.batches(c.batch_size))
+        self.checkpoint = replace(checkpoint, history=self.history, data=self._describe())
+
+    def _try_lookback_mean(self, trials: list[Any]) -> None:
+        """Segment models: the mean of the models of every lookback replaces the best single
+        one when it scores lower on the same validation windows (those of the longest)."""
+        lookbacks = [t[1] for t in trials]
+        segments = {self.config.segment_length(lb, self.period) for lb in lookbacks}
+        if self.config.model != "segment" or len(segments) != 1:
+            return
+        c, longest = self.config, max(lookbacks)
+        _, val = self._datasets(longest)
+        if val is None:
+            return
+        trainer = Trainer(self._train_config(c.seed, True))
+        groups = [(t[1], _members(t[2].model)) for t in trials]
+        best = [g for g in groups if g[0] == c.lookback]
+        scores = {
+            name: trainer.evaluate(self._lookback_ensemble(g), val.batches(c.batch_size))
+            for name, g in (("best", best), ("mean", groups))
+        }
+        self.selection_lookbacks = {"lookback": c.lookback, **scores}
+        log.info("lookbacks: best alone %.4g, mean of all %.4g", scores["best"], scores["mean"])
+        if scores["mean"] < scores["best"]:
+            self.validation_loss = scores["mean"]
+            self.groups = [(t[1], t[4]) for t in trials]
+            self.config = replace(self.config, lookback=longest)
+            model = self._lookback_ensemble(groups)
+            self.checkpoint = replace(self._require_fitted(), model=model, data=self._describe())
+
+    def _lookback_ensemble(self, groups: list[tuple[int, list[nn.Module]]]) -> Ensemble:
+        """One ensemble over groups of segment members, each group with its own lookback;
+        it reads windows of the longest lookback."""
+        longest = max(lb for lb, _ in groups)
+        lookbacks = tuple(lb for lb, members in groups for _ in members)
+        config = EnsembleConfig(self._network_config(longest), len(lookbacks), lookbacks=lookbacks)
+        model = Ensemble(config)
+        trained = [m for _, members in groups for m in members]
+        for slot, member in zip(model.members, trained, strict=True):
+            slot.load_state_dict(member.state_dict())
+        return model
+
+    def _fit_lookback(
+        self, lookback: int, max_epochs: int | None = None
+    ) -> tuple[Checkpoint, History]:
+        """Train the model (or ensemble) that reads ``lookback`` rows (for at most
+        ``max_epochs``); score it on validation."""
+        c = self.config
+        train, val = self._datasets(lookback)
+        members = self._train_members(lookback, train, val, max_epochs=max_epochs)
+        model = self._combine_members(lookback, members)
+        self.history = self.member_histories[0]
+        self.validation_loss = (
+            Trainer(self._train_config(c.seed, True)).evaluate(model, val.batches(c.batch_size))
+            if val is not None
+            else None
+        )
+        self.checkpoint = Checkpoint(
+            model,
+            train_config=self._train_config(c.seed, val is not None),
+            history=self.history,
+            data=self._describe(),
+        )
+        return self.checkpoint, self.history
+
+    def _network_config(self, lookback: int) -> Seq2SeqConfig | SegmentConfig:
+        c, part = self.config, next(iter(self.parts.values()))
+        if c.model == "segment":
+            segment = c.segment_length(lookback, self.period)
+            return c.segment_config(len(part.targets), lookback, segment)
+        return c.model_config(len(part.targets), len(part.covariates), len(self.calendar), lookback)
+
+    def _train_members(
+        self,
+        lookback: int,
+        train: SequenceData,
+        val: SequenceData | None,
+        epochs: list[int] | None = None,
+        max_epochs: int | None = None,
+    ) -> list[nn.Module]:
+        """Train ``ensemble`` networks (each its own seed: initial weights and batch order);
+        with ``epochs``, member k trains for epochs[k] epochs without validation; with
+        ``max_epochs``, at most that many."""
+        c, config = self.config, self._network_config(lookback)
+        members: list[nn.Module] = []
+        histories = []
+        for k in range(c.ensemble):
+            set_seed(c.seed + k)
+            net: nn.Module = (
+                SegmentRNN(config) if isinstance(config, SegmentConfig) else Seq2Seq(config)
+            )
+            members.append(net)
+            tc = self._train_config(c.seed + k, val is not None)
+            if epochs is not None:
+                tc = replace(tc, epochs=epochs[k], patience=None)
+            elif max_epochs is not None:
+                tc = replace(tc, epochs=min(max_epochs, tc.epochs))
+            histories.append(Trainer(tc).fit(net, train, val))
+        if epochs is None:
+            self.member_histories = histories
+        return members
+
+    def _combine_members(self, lookback: int, members: list[nn.Module]) -> nn.Module:
+        if len(members) == 1:
+            return members[0]
+        model = Ensemble(EnsembleConfig(self._network_config(lookback), len(members)))
+        for slot, trained in zip(model.members, members, strict=True):
+            slot.load_state_dict(trained.state_dict())
+        return model
+
+    def _train_config(self, seed: int, validation: bool) -> TrainConfig:
+        c = self.config
+        return TrainConfig(
+            epochs=c.epochs,
+            batch_size=c.batch_size,
+            lr=c.lr,
+            weight_decay=c.weight_decay,
+            seed=seed,
+            progress=c.progress,
+            patience=c.patience if validation else None,
+            schedule="cosine",
+        )
+
+
+def _kept_epochs(history: History) -> int:
+    """How many epochs early stopping kept (all of them without it)."""
+    best = history.best_epoch
+    return 1 + (best if best is not None and best >= 0 else len(history.epochs) - 1)
+
+
+def _join(before: History, after: History) -> History:
+    """One history of training that went on from ``before`` with ``after``."""
+    offset = len(before.epochs)
+    epochs = [*before.epochs, *({**e, "epoch": e["epoch"] + offset} for e in after.epochs)]
+    best = after.best_epoch
+    if best is not None and best >= 0:
+        best += offset
+    return History(epochs, best)
+
+
+def _members(model: nn.Module) -> list[nn.Module]:
+    return list(model.members) if isinstance(model, Ensemble) else [model]
+
+
+def _stack(windows: list[tuple[F32, F32, F32 | None]]) -> SequenceData | None:
+    """One SequenceData from the windows of several series; None when there are none."""
+    if not sum(len(x) for x, _, _ in windows):
+        return None
+    xs, ys, fs = zip(*windows, strict=True)
+    future = None if fs[0] is None else np.concatenate(fs)
+    return SequenceData.from_arrays(np.concatenate(xs), np.concatenate(ys), future=future)
