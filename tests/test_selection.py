@@ -167,3 +167,20 @@ def test_lookback_trials_then_the_best_trains_on() -> None:
     assert len(f.history.epochs) == 3  # 1 trial epoch, then 2 more (no early stopping)
     assert [e["epoch"] for e in f.history.epochs] == [0.0, 1.0, 2.0]
     assert f.selection_lookbacks == {}  # no mean of lookbacks after trials
+
+
+def test_cli_forecast_past_the_end_only_with_the_segment_model(tmp_path: object) -> None:
+    import json
+    from pathlib import Path
+
+    from seqlab.cli import main
+
+    out = Path(str(tmp_path)) / "run"
+    args = ["forecast", "--data", "airline", "--model", "segment", "--test-rows", "0"]
+    args += ["--hidden-size", "8", "--epochs", "2", "--quiet", "--out", str(out)]
+    assert main(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test_windows"] == 0 and metrics["selection"]["chosen"]
+    rows = (out / "forecast.csv").read_text().strip().splitlines()
+    assert len(rows) == 1 + 12 and rows[1].split(",")[1].startswith("1961-01")
+    assert not (out / "backtest.csv").exists()
