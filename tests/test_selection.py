@@ -184,3 +184,20 @@ def test_cli_forecast_past_the_end_only_with_the_segment_model(tmp_path: object)
     rows = (out / "forecast.csv").read_text().strip().splitlines()
     assert len(rows) == 1 + 12 and rows[1].split(",")[1].startswith("1961-01")
     assert not (out / "backtest.csv").exists()
+
+
+def test_stream_refuses_a_forecast_checkpoint_instead_of_printing_scaled_numbers(
+    tmp_path: object,
+) -> None:
+    from pathlib import Path
+
+    from cli_run import seqlab
+    from seqlab import CheckpointError, Stream
+
+    path = Path(str(tmp_path)) / "f"
+    Forecaster(replace(TINY, select="model")).fit(_series()).save(path)
+    with pytest.raises(CheckpointError, match="forecast checkpoint"):
+        Stream.from_checkpoint(path)
+    done = seqlab("stream", "--checkpoint", str(path), stdin="1.0\n")
+    assert done.returncode == 2
+    assert "forecast checkpoint" in done.stderr and "Traceback" not in done.stderr

@@ -65,6 +65,14 @@ class Stream:
     def __init__(self, checkpoint: Checkpoint | torch.nn.Module) -> None:
         if isinstance(checkpoint, torch.nn.Module):  # a trained model without scalers
             checkpoint = Checkpoint(checkpoint)
+        if "forecast_config" in (checkpoint.data or {}):
+            # A Forecaster scales (and may deseasonalise) each series with its own training-row
+            # statistics, kept in its forecasting state, not in the model's scalers: a Stream
+            # would feed raw values to the network and print outputs in normalised units.
+            raise CheckpointError(
+                "this is a seqlab forecast checkpoint (per-series scaling); Stream cannot "
+                "apply it yet — use seqlab.Forecaster.load(path).predict(series) instead"
+            )
         self.checkpoint = checkpoint
         self.model = model = checkpoint.model.eval()
         config = checkpoint.config
