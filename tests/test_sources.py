@@ -237,3 +237,23 @@ def test_fuzz_sequence_csv_reader_raises_only_our_errors(blob: bytes, tmp_path: 
     except SeqlabError:
         return
     assert np.isfinite(seqs.x).all()
+
+
+@pytest.mark.parametrize("big", ["1e39", "-1e308"])
+def test_values_that_overflow_float32_are_refused_with_their_place(
+    tmp_path: Path, big: str
+) -> None:
+    from seqlab import DataError
+    from seqlab.cli import main
+    from seqlab.data.csvio import read_sequences_csv
+    from seqlab.data.sources import load_csv
+
+    path = tmp_path / "big.csv"
+    path.write_text(f"date,a,b\n2020-01-01,1,2\n2020-02-01,3,{big}\n2020-03-01,5,6\n")
+    with pytest.raises(DataError, match=r"too large for float32.*column 'b' at row 3 \(2020-02-01"):
+        load_csv(path)
+    assert main(["inspect", "--data", str(path)]) == 2
+    seq = tmp_path / "seq.csv"
+    seq.write_text(f"sequence,x\n0,1\n0,{big}\n")
+    with pytest.raises(DataError, match=r"row 3: column 'x' holds .*too large for float32"):
+        read_sequences_csv(seq, ["x"])

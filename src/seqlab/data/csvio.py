@@ -66,6 +66,10 @@ def _number(cell: str, column: str, row: int, path: Path) -> float:
         ) from None
     if not math.isfinite(value):
         raise DataError(f"{path}, row {row}: column {column!r} holds {cell!r} (NaN or infinite)")
+    if abs(value) > 3.4028234663852886e38:  # would become infinite as float32
+        raise DataError(
+            f"{path}, row {row}: column {column!r} holds {cell!r}, too large for float32"
+        )
     return value
 
 

@@ -335,6 +335,9 @@ def infer_freq(stamps: NDArray[np.datetime64]) -> str | None:
     return None if freq is None else str(freq)
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def _check_finite(
     values: NDArray[np.float64],
     names: Sequence[str],
@@ -350,6 +353,14 @@ def _check_finite(
         raise DataError(
             f"{where}: {int(bad.sum())} NaN or infinite value(s), first in column "
             f"{names[col]!r} at row {row + row_offset}{when}{hint}"
+        )
+    huge = np.abs(values) > FLOAT32_MAX  # finite here, infinite once cast to float32
+    if huge.any():
+        row, col = (int(i) for i in np.argwhere(huge)[0])
+        when = f" ({stamps[row]})" if stamps is not None else ""
+        raise DataError(
+            f"{where}: {int(huge.sum())} value(s) too large for float32 (|x| > 3.4e38), first "
+            f"in column {names[col]!r} at row {row + row_offset}{when}: {float(values[row, col]):g}"
         )
 
 
