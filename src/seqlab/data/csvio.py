@@ -19,6 +19,8 @@ from numpy.typing import NDArray
 from seqlab._io import atomic_write_bytes
 from seqlab.errors import DataError
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 __all__ = ["CsvSequences", "read_sequences_csv", "write_rows_csv"]
 
 
@@ -66,7 +68,7 @@ def _number(cell: str, column: str, row: int, path: Path) -> float:
         ) from None
     if not math.isfinite(value):
         raise DataError(f"{path}, row {row}: column {column!r} holds {cell!r} (NaN or infinite)")
-    if abs(value) > 3.4028234663852886e38:  # would become infinite as float32
+    if abs(value) > FLOAT32_MAX:  # would become infinite as float32
         raise DataError(
             f"{path}, row {row}: column {column!r} holds {cell!r}, too large for float32"
         )

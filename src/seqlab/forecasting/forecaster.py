@@ -358,9 +358,10 @@ class Forecaster(NetworkTraining):
             raw = self.predict_windows(part.series, origins, name or None)
             forecasts = {MODEL: self._point(raw)}
             forecasts.update(self._baselines(part, values, origins))
-            chosen = self.selection["chosen"]
-            if chosen not in forecasts:  # the combination
-                forecasts[chosen] = self._chosen(part, part.series, origins, forecasts[MODEL])
+            chosen: str = self.selection["chosen"]
+            if chosen not in forecasts:  # the combination, of forecasts already made here
+                baseline = forecasts[chosen.removeprefix(f"{MODEL} + ")]
+                forecasts[chosen] = combine(forecasts[MODEL], baseline)
             bands = raw if raw.ndim == 4 else None
             blocks.append(Block(name, origins, truth, forecasts, values[: part.train_end], bands))
         evaluation = evaluation_from_blocks(blocks, self.period, c.quantiles)

@@ -176,11 +176,7 @@ class NetworkTraining:
         longest = max(lb for lb, _ in groups)
         lookbacks = tuple(lb for lb, members in groups for _ in members)
         config = EnsembleConfig(self._network_config(longest), len(lookbacks), lookbacks=lookbacks)
-        model = Ensemble(config)
-        trained = [m for _, members in groups for m in members]
-        for slot, member in zip(model.members, trained, strict=True):
-            slot.load_state_dict(member.state_dict())
-        return model
+        return _filled(Ensemble(config), [m for _, members in groups for m in members])
 
     def _fit_lookback(
         self, lookback: int, max_epochs: int | None = None
@@ -245,10 +241,9 @@ class NetworkTraining:
     def _combine_members(self, lookback: int, members: list[nn.Module]) -> nn.Module:
         if len(members) == 1:
             return members[0]
-        model = Ensemble(EnsembleConfig(self._network_config(lookback), len(members)))
-        for slot, trained in zip(model.members, members, strict=True):
-            slot.load_state_dict(trained.state_dict())
-        return model
+        return _filled(
+            Ensemble(EnsembleConfig(self._network_config(lookback), len(members))), members
+        )
 
     def _train_config(self, seed: int, validation: bool) -> TrainConfig:
         c = self.config
@@ -278,6 +273,13 @@ def _join(before: History, after: History) -> History:
     if best is not None and best >= 0:
         best += offset
     return History(epochs, best)
+
+
+def _filled(model: Ensemble, trained: list[nn.Module]) -> Ensemble:
+    """``model`` with the weights of the ``trained`` networks, member by member."""
+    for slot, member in zip(model.members, trained, strict=True):
+        slot.load_state_dict(member.state_dict())
+    return model
 
 
 def _members(model: nn.Module) -> list[nn.Module]:

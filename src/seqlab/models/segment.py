@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 import torch
 from torch import nn
 
-from seqlab.config import Cell
+from seqlab.config import Cell, _choice, _fraction, _positive_int
 from seqlab.errors import ConfigError
 from seqlab.losses import check_same_shape
 from seqlab.models.backbone import check_input
@@ -36,11 +36,6 @@ SegmentNorm = Literal["window", "last", "none"]
 SegmentLoss = Literal["mae", "mse"]
 SegmentEncoder = Literal["recurrent", "linear"]
 EPS = 1e-5
-
-
-def _positive(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"`{name}` must be a positive integer, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -71,15 +66,14 @@ class SegmentConfig:
 
     def __post_init__(self) -> None:
         for name in ("lookback", "horizon", "segment", "channels", "hidden_size", "num_layers"):
-            _positive(name, getattr(self, name))
+            _positive_int(name, getattr(self, name))
         if self.lookback % self.segment:
             raise ConfigError(
                 f"`lookback` ({self.lookback}) must be a multiple of `segment` ({self.segment})"
             )
         if self.hidden_size < 2:
             raise ConfigError(f"`hidden_size` must be at least 2, got {self.hidden_size!r}")
-        if not isinstance(self.dropout, float | int) or not 0 <= self.dropout < 1:
-            raise ConfigError(f"`dropout` must lie in [0, 1), got {self.dropout!r}")
+        _fraction("dropout", self.dropout)
         for name, allowed in (
             ("cell", get_args(Cell)),
             ("decoder", get_args(SegmentDecoder)),
@@ -87,10 +81,7 @@ class SegmentConfig:
             ("loss", get_args(SegmentLoss)),
             ("encoder", get_args(SegmentEncoder)),
         ):
-            if getattr(self, name) not in allowed:
-                raise ConfigError(
-                    f"`{name}` must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
-                )
+            _choice(name, getattr(self, name), allowed)
 
     @property
     def out_segments(self) -> int:
