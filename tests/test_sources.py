@@ -257,3 +257,16 @@ def test_values_that_overflow_float32_are_refused_with_their_place(
     seq.write_text(f"sequence,x\n0,1\n0,{big}\n")
     with pytest.raises(DataError, match=r"row 3: column 'x' holds .*too large for float32"):
         read_sequences_csv(seq, ["x"])
+
+
+def test_offsets_across_a_daylight_saving_change_become_utc(tmp_path: Path) -> None:
+    from seqlab.data.sources import load_csv
+
+    path = tmp_path / "dst.csv"  # Europe/Paris, spring forward: +01:00 then +02:00
+    path.write_text(
+        "time,v\n2021-03-28T00:00:00+01:00,1\n2021-03-28T01:00:00+01:00,2\n"
+        "2021-03-28T03:00:00+02:00,3\n2021-03-28T04:00:00+02:00,4\n"
+    )
+    series = load_csv(path)
+    assert series.freq == "h"  # neither a gap nor a duplicate
+    assert str(series.timestamps[0]) == "2021-03-27T23:00:00.000000000"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from seqlab.data.csvio import FLOAT32_MAX
 from seqlab.errors import DataError
 
 __all__ = [
@@ -230,11 +231,21 @@ def _numeric_share(col: Any) -> float:
 
 
 def _date_share(col: Any) -> float:
+
+    return float(_to_datetime(col).notna().mean())
+
+
+def _to_datetime(col: Any) -> Any:
+    """Parse what can be parsed (NaT elsewhere); timestamps with different UTC offsets (a
+    daylight-saving change) are converted to UTC instead of making pandas raise."""
     import pandas as pd
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return float(pd.to_datetime(col, errors="coerce", format="mixed").notna().mean())
+        try:
+            return pd.to_datetime(col, errors="coerce", format="mixed")
+        except ValueError:  # "Mixed timezones detected"
+            return pd.to_datetime(col, errors="coerce", format="mixed", utc=True)
 
 
 def _numbers(col: Any, name: str, where: str, row_offset: int) -> NDArray[np.float64]:
@@ -258,9 +269,7 @@ def _numbers(col: Any, name: str, where: str, row_offset: int) -> NDArray[np.flo
 def _timestamps(col: Any, name: str, where: str, row_offset: int) -> NDArray[np.datetime64]:
     import pandas as pd
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(col, errors="coerce", format="mixed")
+    parsed = _to_datetime(col)
     bad = parsed.isna().to_numpy()
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
@@ -335,9 +344,6 @@ def infer_freq(stamps: NDArray[np.datetime64]) -> str | None:
     return None if freq is None else str(freq)
 
 
-FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
 def _check_finite(
     values: NDArray[np.float64],
     names: Sequence[str],
@@ -346,22 +352,21 @@ def _check_finite(
     row_offset: int = 0,
     hint: str = "; pass fill= (ffill, interpolate, zero, drop) to fill them",
 ) -> None:
-    bad = ~np.isfinite(values)
-    if bad.any():
-        row, col = (int(i) for i in np.argwhere(bad)[0])
-        when = f" ({stamps[row]})" if stamps is not None else ""
-        raise DataError(
-            f"{where}: {int(bad.sum())} NaN or infinite value(s), first in column "
-            f"{names[col]!r} at row {row + row_offset}{when}{hint}"
-        )
-    huge = np.abs(values) > FLOAT32_MAX  # finite here, infinite once cast to float32
-    if huge.any():
-        row, col = (int(i) for i in np.argwhere(huge)[0])
-        when = f" ({stamps[row]})" if stamps is not None else ""
-        raise DataError(
-            f"{where}: {int(huge.sum())} value(s) too large for float32 (|x| > 3.4e38), first "
-            f"in column {names[col]!r} at row {row + row_offset}{when}: {float(values[row, col]):g}"
-        )
+    checks: tuple[tuple[Callable[[], NDArray[np.bool_]], str, bool], ...] = (
+        (lambda: ~np.isfinite(values), "NaN or infinite value(s)", False),
+        # finite in float64 but infinite once cast to float32: name the value, no fill hint
+        (lambda: np.abs(values) > FLOAT32_MAX, "value(s) too large for float32", True),
+    )
+    for mask, what, overflow in checks:
+        bad = mask()
+        if bad.any():
+            row, col = (int(i) for i in np.argwhere(bad)[0])
+            when = f" ({stamps[row]})" if stamps is not None else ""
+            tail = f": {values[row, col]:g}" if overflow else hint
+            raise DataError(
+                f"{where}: {int(bad.sum())} {what}, first in column {names[col]!r} at row "
+                f"{row + row_offset}{when}{tail}"
+            )
 
 
 def _fill(values: NDArray[np.float64], fill: Fill) -> tuple[NDArray[np.float64], list[str]]:
