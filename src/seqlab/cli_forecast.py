@@ -151,9 +151,11 @@ def add_forecast_parser(sub: Any) -> None:
     p = sub.add_parser(
         "forecast",
         help="train, evaluate against baselines on the held-out tail, and forecast past the end",
-        description="Fits an encoder-decoder, compares it with naive, seasonal naive, drift, "
-        "climatology and linear-AR baselines on every test window, forecasts HORIZON steps past "
-        "the end of the data, and writes a run folder (checkpoint, metrics.json, forecast.csv, "
+        description="Fits a recurrent network (encoder-decoder or segment-recurrent, the better "
+        "on the validation rows), chooses on the validation rows among it, the naive, seasonal "
+        "naive, drift, climatology and linear-AR baselines and their combination, compares "
+        "them all on every test window, forecasts HORIZON steps past the end of the data with "
+        "the chosen one, and writes a run folder (checkpoint, metrics.json, forecast.csv, "
         "backtest.csv, plots). With no arguments: the built-in Niño SST data. A netCDF file "
         "with --box forecasts every cell of the box with one global model.",
     )

@@ -1,5 +1,7 @@
-"""``Forecaster``: seqlab's main job. Fit an encoder–decoder on a series, evaluate it on the
-held-out tail against every baseline, and forecast past the end of the data.
+"""``Forecaster``: seqlab's main job. Fit a recurrent network (encoder–decoder or
+segment-recurrent) on a series, choose on the validation rows among it, the baselines and
+their combination, evaluate them all on the held-out tail, and forecast past the end of the
+data with the chosen one.
 
 Rows are split in time order: training rows, then validation rows, then test rows. The
 scaler is fitted on the training rows only. A window's inputs may reach back into earlier
@@ -47,7 +49,8 @@ F32 = NDArray[np.float32]
 
 
 class Forecaster(NetworkTraining):
-    """Fit, evaluate, forecast, save and load an encoder–decoder forecaster.
+    """Fit, evaluate, forecast, save and load a recurrent-network forecaster (see
+    :class:`ForecastConfig` for the network, selection and refit settings).
 
     ``fit`` takes one Series, or a mapping of named Series (long format) that train one
     global model; each series keeps its own split, scaler and season means.
