@@ -20,8 +20,8 @@ demo: $(STAMP)
 	$(BIN)/seqlab scenarios all
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples benchmarks
-	$(BIN)/ruff format --check src tests examples benchmarks
+	$(BIN)/ruff check src tests examples benchmarks tools
+	$(BIN)/ruff format --check src tests examples benchmarks tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src

@@ -14,8 +14,8 @@ from cli_run import TINY_FORECAST, seqlab
 from seqlab import DataError
 from seqlab.data.sources import Series, load_csv
 from seqlab.forecasting import ForecastConfig, Forecaster, season_index
+from seqlab.forecasting.report import format_evaluation, write_forecast_run
 from seqlab.plots import plot_forecast
-from seqlab.reporting import format_evaluation, write_forecast_run
 
 SMALL = ForecastConfig(
     lookback=12, horizon=3, hidden_size=16, num_layers=1, epochs=15, patience=None
@@ -227,7 +227,7 @@ def test_quantile_forecasts_and_coverage(tmp_path: Path) -> None:
     ("window", "refit"), [("expanding", True), ("sliding", True), ("expanding", False)]
 )
 def test_rolling_origin_backtest(window: str, refit: bool) -> None:
-    from seqlab.evaluation import backtest
+    from seqlab.forecasting.backtest import backtest
 
     series = _seasonal(96)
     config = ForecastConfig(
@@ -249,7 +249,7 @@ def test_rolling_origin_backtest(window: str, refit: bool) -> None:
 
 
 def test_backtest_rejects_impossible_settings() -> None:
-    from seqlab.evaluation import backtest
+    from seqlab.forecasting.backtest import backtest
 
     with pytest.raises(DataError, match="too early for lookback 12"):
         backtest(_seasonal(40), SMALL, folds=5, stride=6)
@@ -260,7 +260,7 @@ def test_backtest_rejects_impossible_settings() -> None:
 def test_forecast_plot_draws_test_forecasts_ending_with_the_last_window(
     fitted: Forecaster,
 ) -> None:
-    from seqlab.reporting import _test_forecasts
+    from seqlab.forecasting.report import _test_forecasts
 
     ev = fitted.evaluate()
     picks = _test_forecasts(ev, horizon=3, count=4)

@@ -12,9 +12,15 @@ import xarray as xr
 
 from cli_run import TINY_FORECAST, seqlab
 from seqlab import DataError
-from seqlab.data.gridded import annual_means, cell_series, load_netcdf, select_box
 from seqlab.forecasting import ForecastConfig
-from seqlab.gridded import forecast_grid, write_grid_run
+from seqlab.forecasting.gridded import (
+    annual_means,
+    cell_series,
+    forecast_grid,
+    load_netcdf,
+    select_box,
+    write_grid_run,
+)
 
 LAT = np.array([10.0, 5.0, 0.0, -5.0, -10.0])  # descending, as many products store it
 LON = np.arange(0.0, 360.0, 30.0)  # 0..330 east

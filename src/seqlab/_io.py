@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import glob
 import os
 import shutil
+import sys
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_dir"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_dir",
+    "crash_point",
+    "dir_candidates",
+    "recover_dir",
+]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -52,29 +62,133 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
-def atomic_write_dir(path: str | Path, files: Mapping[str, bytes]) -> None:
-    """Write a directory of files so that ``path`` is always either the old or the new one.
+def crash_point(name: str) -> None:
+    """Fault injection for tests: end the process at once (exit 86, no cleanup, like a kill)
+    when ``SEQLAB_CRASH_AT`` names this point. ``NAME@N`` crashes at its N-th arrival."""
+    if _CRASH_AT is None:
+        return
+    point, _, nth = _CRASH_AT.partition("@")
+    if point != name:
+        return
+    _ARRIVALS[name] = _ARRIVALS.get(name, 0) + 1
+    if _ARRIVALS[name] >= int(nth or 1):
+        os._exit(86)
 
-    The files go into a temporary directory beside ``path``; it then replaces ``path``
-    by two renames (old out of the way, new in place) and the old copy is removed. The
-    old directory is never deleted before the new one is complete.
+
+_ARRIVALS: dict[str, int] = {}
+_CRASH_AT = os.environ.get("SEQLAB_CRASH_AT")  # read once: crash_point sits in hot loops
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False where
+    the system or file system cannot."""
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return bool(done == 0)
+
+
+def atomic_write_dir(path: str | Path, files: Mapping[str, bytes]) -> None:
+    """Write a directory of files so that a complete ``path`` exists at every instant.
+
+    The files go into ``.NAME.*.tmp`` beside ``path`` and are fsynced; the folder is then
+    renamed ``.NAME.*.new`` (complete from here on). Where the system can, the new folder and
+    ``path`` are exchanged in one atomic step; elsewhere ``path`` is renamed ``.NAME.*.old``
+    and the new one renamed into place. Only then is the old copy removed. A crash at any
+    point leaves either ``path`` complete, or complete ``.new``/``.old`` siblings that
+    :func:`dir_candidates` lists and :func:`recover_dir` puts back.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    tag = f"{path.name}:"
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; a folder gets the user's umask
         for name, data in files.items():
             _write_synced(tmp / name, data)
         _fsync_dir(tmp)
-        if path.exists():
-            old = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.old"
-            os.rename(path, old)
+        crash_point(tag + "written")
+        new = tmp.with_name(tmp.name[: -len(".tmp")] + ".new")
+        os.rename(tmp, new)
+        tmp = new
+        _fsync_dir(path.parent)
+        crash_point(tag + "complete")
+        if not path.exists():
             os.rename(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
+        elif _exchange(tmp, path):  # tmp now holds the old copy
+            _fsync_dir(path.parent)
+            crash_point(tag + "replaced")
         else:
+            old = tmp.with_name(tmp.name[: -len(".new")] + ".old")
+            os.rename(path, old)
+            crash_point(tag + "moved-old")
             os.rename(tmp, path)
-    except BaseException:
+            _fsync_dir(path.parent)
+            crash_point(tag + "replaced")
+            tmp = old
         shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        if tmp.exists() and tmp != path:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
     _fsync_dir(path.parent)
+
+
+SIBLING_KINDS = (".new", ".old", ".tmp")
+
+
+def dir_candidates(path: str | Path) -> list[Path]:
+    """``path`` (if present) and the siblings an interrupted :func:`atomic_write_dir` left
+    (``.NAME.*.new``, ``.old``, ``.tmp``), in that order."""
+    path = Path(path)
+    found = [path] if path.is_dir() else []
+    if path.parent.is_dir():
+        for suffix in SIBLING_KINDS:
+            found += sorted(path.parent.glob(f".{glob.escape(path.name)}.*{suffix}"))
+    return [p for p in found if p.is_dir()]
+
+
+def recover_dir(path: str | Path, newness: Callable[[Path], Any | None]) -> Path | None:
+    """Make ``path`` the newest complete copy among :func:`dir_candidates` and remove the
+    copies it supersedes.
+
+    ``newness(candidate)`` returns a sortable key (larger is newer) for a complete,
+    verified copy, or None for a corrupt one; ties go to ``path``, then ``.new``, then
+    ``.old``. A ``.tmp`` folder is partial by construction (never renamed ``.new``). The other
+    complete copies (older, or as new) and the ``.tmp`` folders are removed; an unverifiable
+    ``path``, ``.new`` or ``.old`` is left alone.
+    Returns ``path``, or None when no complete copy exists.
+    """
+    path = Path(path)
+    candidates = dir_candidates(path)
+    keys = [None if c.name.endswith(".tmp") else newness(c) for c in candidates]
+    valid = [
+        (k, -i, c) for i, (c, k) in enumerate(zip(candidates, keys, strict=True)) if k is not None
+    ]
+    if not valid:
+        for c in candidates:
+            if c.name.endswith(".tmp"):
+                shutil.rmtree(c, ignore_errors=True)
+        return None
+    best = max(valid, key=lambda t: (t[0], t[1]))[2]
+    superseded = [  # every other complete copy is older (or as new); .tmp ones are partial
+        c
+        for c, k in zip(candidates, keys, strict=True)
+        if c != best and (k is not None or c.name.endswith(".tmp"))
+    ]
+    if best != path:
+        if path.exists():  # older or unverifiable: moved aside before the newest moves in
+            aside = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.old")
+            os.rename(path, aside)
+            superseded = [aside if c == path else c for c in superseded]
+        os.rename(best, path)
+        _fsync_dir(path.parent)
+    for c in superseded:
+        shutil.rmtree(c, ignore_errors=True)
+    return path

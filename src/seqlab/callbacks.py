@@ -1,4 +1,4 @@
-"""Trainer callbacks, named by event: early stopping, progress bar.
+"""Trainer callbacks, named by event: early stopping, progress bar, scheduled sampling.
 
 A callback overrides any of ``on_fit_start``, ``on_epoch_start``, ``on_batch_end``,
 ``on_epoch_end`` and ``on_fit_end``; it stops training by setting ``trainer.should_stop = True``.
@@ -15,9 +15,10 @@ import torch
 from torch import nn
 
 if TYPE_CHECKING:
-    from seqlab.training import History, Trainer
+    from seqlab.history import History
+    from seqlab.training import Trainer
 
-__all__ = ["Callback", "EarlyStopping", "ProgressBar"]
+__all__ = ["Callback", "EarlyStopping", "ProgressBar", "ScheduledSampling"]
 
 log = logging.getLogger(__name__)
 
@@ -127,3 +128,29 @@ class ProgressBar(Callback):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+class ScheduledSampling(Callback):
+    """Move each model's teacher-forcing ratio linearly along the schedule it declares
+    (``teacher_forcing_schedule = (start, end)``, e.g. an encoder–decoder under
+    ``regime="scheduled_sampling"``: 1.0 -> 0, Bengio et al., 2015), at each epoch's start.
+
+    The Trainer adds it when any module of the model declares a schedule; models know
+    nothing of training.
+    """
+
+    def on_epoch_start(self, trainer: Trainer, model: nn.Module, epoch: int) -> None:
+        fraction = epoch / max(1, trainer.config.epochs - 1)
+        for module in model.modules():  # the model itself, or the members of an ensemble
+            schedule = getattr(module, "teacher_forcing_schedule", None)
+            if schedule is not None:
+                start, end = schedule
+                module.teacher_forcing_ratio = start + (end - start) * fraction
+
+
+def model_callbacks(model: nn.Module) -> list[Callback]:
+    """The callbacks that the training behaviour a model declares needs."""
+    declared = any(
+        getattr(m, "teacher_forcing_schedule", None) is not None for m in model.modules()
+    )
+    return [ScheduledSampling()] if declared else []

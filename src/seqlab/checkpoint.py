@@ -23,20 +23,29 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 from torch import nn
 
-from seqlab._io import atomic_write_dir
+from seqlab._io import atomic_write_dir, dir_candidates, recover_dir
 from seqlab._version import __version__
 from seqlab.config import ModelConfig, Seq2SeqConfig, TrainConfig, config_from_dict
 from seqlab.data.batches import as_float_tensor
 from seqlab.data.scaling import Scaler, scaler_from_dict
 from seqlab.errors import CheckpointError, ConfigError
+from seqlab.history import History
 from seqlab.models.ensemble import Ensemble, EnsembleConfig
 from seqlab.models.segment import SegmentConfig, SegmentRNN
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.sequence import SequenceModel
 from seqlab.models.state import State
-from seqlab.training import History
 
-__all__ = ["FORMAT_VERSION", "Checkpoint", "Prediction", "load", "load_checkpoint", "save"]
+__all__ = [
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "Prediction",
+    "load",
+    "load_checkpoint",
+    "newness",
+    "recover",
+    "save",
+]
 
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.safetensors"
@@ -158,7 +167,7 @@ def save(
         "format_version": FORMAT_VERSION,
         "seqlab_version": __version__,
         "torch_version": torch.__version__,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds"),
         "model": {"kind": kind, "config": asdict(model.config)},  # type: ignore[call-overload]
         "train_config": None if train_config is None else asdict(train_config),
         "scalers": {
@@ -212,8 +221,14 @@ def _build_model(meta: dict[str, Any], path: Path) -> nn.Module:
 
 
 def load_checkpoint(path: str | Path, *, device: str | torch.device = "cpu") -> Checkpoint:
-    """Load a checkpoint written by :func:`save`, verifying its integrity."""
+    """Load a checkpoint written by :func:`save`, verifying its integrity.
+
+    Where ``path`` is missing because a replacement was cut off (the system could not swap
+    the folders in one step), the newest complete copy beside it is read instead.
+    """
     path = Path(path)
+    if not path.exists():
+        path = _newest_copy(path)
     meta = read_meta(path)
     model = _build_model(meta, path)
     weights_path = path / WEIGHTS_FILE
@@ -253,6 +268,32 @@ def load_checkpoint(path: str | Path, *, device: str | torch.device = "cpu") -> 
         data=meta.get("data"),
         meta=meta,
     )
+
+
+def newness(path: Path) -> tuple[int, str] | None:
+    """How new a complete, hash-verified checkpoint is (epochs trained, time written), or
+    None when ``path`` is not one (used to pick among copies a crash left)."""
+    try:
+        meta = read_meta(path)
+        digest = hashlib.sha256((path / WEIGHTS_FILE).read_bytes()).hexdigest()
+    except (CheckpointError, OSError):
+        return None
+    if digest != (meta.get("weights") or {}).get("sha256"):
+        return None
+    history = meta.get("history") or {}
+    return len(history.get("epochs") or []), str(meta.get("created", ""))
+
+
+def _newest_copy(path: Path) -> Path:
+    copies = [c for c in dir_candidates(path) if not c.name.endswith(".tmp")]  # .tmp: partial
+    ranked = [(k, -i, c) for i, c in enumerate(copies) if (k := newness(c))]
+    return max(ranked)[2] if ranked else path
+
+
+def recover(path: str | Path) -> Path | None:
+    """Put the newest complete copy of the checkpoint folder ``path`` in place after a crash
+    (see :func:`seqlab._io.recover_dir`); None when there is none."""
+    return recover_dir(path, newness)
 
 
 def _diff(model: nn.Module, tensors: dict[str, torch.Tensor]) -> str:

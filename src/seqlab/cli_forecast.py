@@ -76,7 +76,7 @@ def _forecast_data(args: argparse.Namespace) -> Any:
 
 def _cmd_forecast(args: argparse.Namespace) -> int:
     from seqlab.forecasting import Forecaster
-    from seqlab.reporting import format_evaluation, write_forecast_run
+    from seqlab.forecasting.report import format_evaluation, write_forecast_run
 
     gridded = str(args.data).endswith((".nc", ".nc4", ".cdf")) or args.box or args.var
     if gridded:
@@ -121,9 +121,14 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
 
 
 def _forecast_grid(args: argparse.Namespace) -> int:
-    from seqlab.data.gridded import annual_means, load_netcdf, select_box
-    from seqlab.gridded import forecast_grid, write_grid_run
-    from seqlab.reporting import format_evaluation
+    from seqlab.forecasting.gridded import (
+        annual_means,
+        forecast_grid,
+        load_netcdf,
+        select_box,
+        write_grid_run,
+    )
+    from seqlab.forecasting.report import format_evaluation
 
     if not args.box:
         raise SeqlabError("gridded data needs --box LAT_MIN LAT_MAX LON_WEST LON_EAST")

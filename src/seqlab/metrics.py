@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "accuracy",
     "forecast_metrics",
+    "length_sweep",
     "mae",
     "mape",
     "mase",
@@ -111,3 +114,24 @@ def owa(smape_value: float, mase_value: float, smape_naive2: float, mase_naive2:
             f"OWA needs positive Naive2 scores, got sMAPE {smape_naive2!r}, MASE {mase_naive2!r}"
         )
     return 0.5 * (smape_value / smape_naive2 + mase_value / mase_naive2)
+
+
+Generator = Callable[
+    [int, int, np.random.Generator], tuple[NDArray[np.float32], NDArray[np.float32]]
+]
+Predict = Callable[[NDArray[np.float32]], NDArray[np.float32]]
+
+
+def length_sweep(
+    predict: Predict, generate: Generator, lengths: Sequence[int], n: int = 500, seed: int = 0
+) -> list[tuple[int, float]]:
+    """MSE of ``predict`` on ``n`` fresh sequences of each length: [(length, mse), ...].
+
+    ``generate(n, length, rng)`` returns inputs (n, length, F) and targets; the same seed
+    gives every model the same sequences.
+    """
+    out = []
+    for length in lengths:
+        x, y = generate(n, length, np.random.default_rng([seed, length]))
+        out.append((int(length), mse(y, predict(x))))
+    return out

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from numpy.typing import NDArray
 
 from seqlab._io import atomic_write_bytes
 from seqlab._seed import set_seed
-from seqlab.checkpoint import Checkpoint, save
+from seqlab.checkpoint import Checkpoint, recover, save
 from seqlab.config import DataConfig, ModelConfig, RunConfig, Seq2SeqConfig, run_config_from_dict
 from seqlab.data.batches import SequenceData
 from seqlab.data.csvio import CsvSequences, read_sequences_csv
@@ -167,12 +166,13 @@ def resume_run(run_dir: str | Path) -> tuple[Path, History]:
     config = replace(
         run_config_from_dict(raw, str(run_dir / RUN_FILE)), run_dir=str(run_dir.resolve())
     )
-    for stale in [*run_dir.glob(".*.tmp"), *run_dir.glob(".*.old")]:  # a write cut off by a kill
-        if stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
-        else:
-            stale.unlink(missing_ok=True)
-    if not (run_dir / "last").exists():  # killed before the first checkpoint: start over
+    # A kill while a checkpoint was being replaced leaves complete copies beside it: the
+    # newest complete, hash-verified one becomes last/ (best/) again; nothing newer is lost.
+    recover(run_dir / "best")
+    for partial in run_dir.glob(".*.tmp"):  # a file write cut off (folders: recover's job)
+        if partial.is_file():
+            partial.unlink()
+    if recover(run_dir / "last") is None:  # killed before the first checkpoint: start over
         return train_from_config(config, Path("/"), resume=False)
     return train_from_config(config, Path("/"), resume=True)
 

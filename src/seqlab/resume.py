@@ -21,6 +21,7 @@ from torch import nn
 
 from seqlab.callbacks import Callback
 from seqlab.errors import CheckpointError
+from seqlab.history import History
 
 if TYPE_CHECKING:
     from seqlab.training import Trainer
@@ -69,7 +70,6 @@ def training_state(trainer: Trainer, epoch: int) -> tuple[dict[str, Any], dict[s
 def restore_training_state(trainer: Trainer, model: nn.Module, path: str | Path) -> int:
     """Load weights and training state from a ``last/`` checkpoint; returns the next epoch."""
     from seqlab.checkpoint import load_checkpoint
-    from seqlab.training import History
 
     path = Path(path)
     saved = load_checkpoint(path)

@@ -9,17 +9,18 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import torch
 from torch import nn
 
-from seqlab.callbacks import Callback, EarlyStopping, ProgressBar
+from seqlab._io import crash_point
+from seqlab.callbacks import Callback, EarlyStopping, ProgressBar, model_callbacks
 from seqlab.config import TrainConfig
 from seqlab.data.batches import Batch, SequenceData, stream_batches
 from seqlab.errors import DataError, TrainingDiverged
+from seqlab.history import History
 from seqlab.models.state import State, detach_state
 
 __all__ = ["History", "Trainer", "resolve_device"]
@@ -31,29 +32,6 @@ class Trainable(Protocol):
     def training_loss(
         self, batch: Batch, state: State | None = None
     ) -> tuple[torch.Tensor, State]: ...
-
-
-@dataclass
-class History:
-    """One dict per epoch (``epoch``, ``loss``, ``lr``, maybe ``val_loss``)."""
-
-    epochs: list[dict[str, float]] = field(default_factory=list)
-    best_epoch: int | None = None
-
-    @property
-    def loss(self) -> list[float]:
-        return [e["loss"] for e in self.epochs]
-
-    @property
-    def val_loss(self) -> list[float]:
-        return [e["val_loss"] for e in self.epochs if "val_loss" in e]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"epochs": self.epochs, "best_epoch": self.best_epoch}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> History:
-        return cls(list(d.get("epochs", [])), d.get("best_epoch"))
 
 
 def resolve_device(name: str) -> torch.device:
@@ -182,8 +160,8 @@ class Trainer:
         if not hasattr(model, "training_loss"):
             raise TypeError(f"{type(model).__name__} has no training_loss(batch, state) method")
         torch.manual_seed(cfg.seed)  # dropout and anything else drawn during training
-        # A model may ask for callbacks of its own (e.g. scheduled sampling).
-        self._model_callbacks = list(getattr(model, "training_callbacks", list)())
+        # A model may declare training behaviour (e.g. a teacher-forcing schedule).
+        self._model_callbacks = model_callbacks(model)
         home = next(model.parameters()).device
         model.to(self.device)
         try:
@@ -263,6 +241,7 @@ class Trainer:
             if self.config.clip_grad_norm is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), self.config.clip_grad_norm)
             optimizer.step()
+            crash_point("batch")  # fault injection for the crash tests; a no-op otherwise
             state = detach_state(new_state) if stateful else None
             n = int(batch.x.shape[0])
             total, count, step = total + loss.item() * n, count + n, step + 1

@@ -38,7 +38,7 @@ from seqlab.forecasting.parts import (
 )
 from seqlab.forecasting.results import Block, Evaluation, evaluation_from_blocks
 from seqlab.forecasting.selection import MODEL, ValidationBlock, choose, combine, mase_scale
-from seqlab.training import History
+from seqlab.history import History
 
 __all__ = ["Forecaster"]
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from seqlab.callbacks import Callback
 from seqlab.config import Seq2SeqConfig
 from seqlab.errors import ConfigError
 from seqlab.losses import masked_mse, pinball
@@ -141,7 +140,3 @@ class Ensemble(nn.Module):
             levels = torch.tensor(quantiles, device=pred.device, dtype=pred.dtype)
             return pinball(pred, batch.y, levels), None
         return masked_mse(pred, batch.y, None), None
-
-    def training_callbacks(self) -> list[Callback]:
-        first = self.members[0]
-        return first.training_callbacks() if isinstance(first, Seq2Seq) else []

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from seqlab.callbacks import Callback
 from seqlab.config import Seq2SeqConfig
 from seqlab.losses import masked_mse, pinball
 from seqlab.models.backbone import RecurrentBackbone
@@ -20,9 +19,8 @@ from seqlab.models.state import State
 
 if TYPE_CHECKING:
     from seqlab.data.batches import Batch
-    from seqlab.training import Trainer
 
-__all__ = ["Decoder", "ScheduledSampling", "Seq2Seq"]
+__all__ = ["Decoder", "Seq2Seq"]
 
 
 class Decoder(nn.Module):
@@ -127,9 +125,13 @@ class Seq2Seq(nn.Module):
             if c.composite:
                 self.reconstructor = Decoder(c, c.input_size, 0)
         self.skip = nn.Linear(c.linear_skip, c.horizon) if c.linear_skip is not None else None
-        # The teacher-forcing ratio in use; ScheduledSampling lowers it during training.
+        # The teacher-forcing ratio in use. Under scheduled sampling the model declares the
+        # schedule (start, end) and the Trainer's ScheduledSampling callback follows it.
         self.teacher_forcing_ratio = {"teacher_forcing": 1.0, "free_running": 0.0}.get(
             c.regime, c.teacher_forcing_ratio
+        )
+        self.teacher_forcing_schedule: tuple[float, float] | None = (
+            (c.teacher_forcing_ratio, 0.0) if c.regime == "scheduled_sampling" else None
         )
 
     def _check_future(self, future: torch.Tensor | None, batch: int) -> torch.Tensor | None:
@@ -234,19 +236,3 @@ class Seq2Seq(nn.Module):
         if self.config.l2 > 0:
             loss = loss + self.config.l2 * self.recurrent_l2()
         return loss, enc
-
-    def training_callbacks(self) -> list[Callback]:
-        """Callbacks this model needs from the Trainer (scheduled sampling)."""
-        return [ScheduledSampling()] if self.config.regime == "scheduled_sampling" else []
-
-
-class ScheduledSampling(Callback):
-    """Lower the teacher-forcing ratio linearly from its configured start to 0 over training
-    (Bengio et al., 2015), updated at the start of each epoch."""
-
-    def on_epoch_start(self, trainer: Trainer, model: nn.Module, epoch: int) -> None:
-        for module in model.modules():  # the model itself, or the members of an ensemble
-            if isinstance(module, Seq2Seq):
-                start = module.config.teacher_forcing_ratio
-                epochs = trainer.config.epochs
-                module.teacher_forcing_ratio = start * (1.0 - epoch / max(1, epochs - 1))

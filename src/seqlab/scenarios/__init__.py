@@ -2,42 +2,45 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from seqlab.scenarios import (
-    bit_counter,
-    future_predictor,
-    real_forecasting,
-    series_predictor,
-    two_bit,
-)
 from seqlab.scenarios._common import Check, ScenarioResult
 
-__all__ = ["SCENARIOS", "Check", "ScenarioResult", "format_results", "run_scenarios"]
+__all__ = ["SCENARIOS", "Check", "ScenarioResult", "format_results", "run_scenarios", "scenario"]
 
 log = logging.getLogger(__name__)
 
-SCENARIOS: dict[str, Callable[[Path, int], ScenarioResult]] = {
-    future_predictor.NAME: future_predictor.run,
-    series_predictor.NAME: series_predictor.run,
-    two_bit.NAME: two_bit.run,
-    bit_counter.NAME: bit_counter.run,
-    real_forecasting.NAME: real_forecasting.run,
+# Scenario name -> the module that runs it (imported when run: the CLI lists the names
+# without importing PyTorch). Each module's NAME is its key here.
+SCENARIOS: dict[str, str] = {
+    "future-predictor": "seqlab.scenarios.future_predictor",
+    "series-predictor": "seqlab.scenarios.series_predictor",
+    "two-bit": "seqlab.scenarios.two_bit",
+    "bit-counter": "seqlab.scenarios.bit_counter",
+    "real-forecasting": "seqlab.scenarios.real_forecasting",
 }
+
+
+def scenario(name: str) -> Callable[[Path, int], ScenarioResult]:
+    """The ``run(workdir, seed)`` function of the named scenario."""
+    if name not in SCENARIOS:
+        raise ValueError(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
+    run: Callable[[Path, int], ScenarioResult] = importlib.import_module(SCENARIOS[name]).run
+    return run
 
 
 def run_scenarios(names: Sequence[str], out: Path, seed: int = 0) -> list[ScenarioResult]:
     """Run the named scenarios, writing their artifacts under ``out/NAME``."""
     results = []
     for name in names:
-        if name not in SCENARIOS:
-            raise ValueError(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
+        run = scenario(name)
         workdir = out / name
         workdir.mkdir(parents=True, exist_ok=True)
         log.info("running scenario %s", name)
-        results.append(SCENARIOS[name](workdir, seed))
+        results.append(run(workdir, seed))
     return results
 
 

@@ -22,8 +22,7 @@ from seqlab.data.batches import SequenceData
 from seqlab.data.csvio import write_rows_csv
 from seqlab.data.scaling import StandardScaler
 from seqlab.data.tasks import bit_sequences
-from seqlab.evaluation import length_sweep
-from seqlab.metrics import max_abs_error, mse
+from seqlab.metrics import length_sweep, max_abs_error, mse
 from seqlab.models.sequence import SequenceModel
 from seqlab.plots import plot_length_sweep, save_figure
 from seqlab.scenarios._common import ScenarioResult, fmt_seq

@@ -23,7 +23,7 @@ from seqlab.data.builtin import load_dataset
 from seqlab.data.csvio import write_rows_csv
 from seqlab.data.sources import Series, to_log
 from seqlab.forecasting import Evaluation, ForecastConfig, Forecaster
-from seqlab.reporting import write_forecast_run
+from seqlab.forecasting.report import write_forecast_run
 from seqlab.scenarios._common import ScenarioResult
 
 NAME = "real-forecasting"

@@ -1,40 +1,20 @@
-"""Evaluations beyond a single metric: error against sequence length, rolling-origin backtests."""
+"""Rolling-origin backtests: a model (re)trained at each of several forecast origins, scored
+against every baseline on every fold."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-from numpy.typing import NDArray
 
 from seqlab.data.sources import Series
 from seqlab.errors import DataError
-from seqlab.forecasting import Evaluation, ForecastConfig, Forecaster
-from seqlab.metrics import mse
+from seqlab.forecasting.config import ForecastConfig
+from seqlab.forecasting.forecaster import Forecaster
+from seqlab.forecasting.results import Evaluation
 
-__all__ = ["Backtest", "backtest", "length_sweep"]
-
-Generator = Callable[
-    [int, int, np.random.Generator], tuple[NDArray[np.float32], NDArray[np.float32]]
-]
-Predict = Callable[[NDArray[np.float32]], NDArray[np.float32]]
-
-
-def length_sweep(
-    predict: Predict, generate: Generator, lengths: Sequence[int], n: int = 500, seed: int = 0
-) -> list[tuple[int, float]]:
-    """MSE of ``predict`` on ``n`` fresh sequences of each length: [(length, mse), ...].
-
-    ``generate(n, length, rng)`` returns inputs (n, length, F) and targets; the same seed
-    gives every model the same sequences.
-    """
-    out = []
-    for length in lengths:
-        x, y = generate(n, length, np.random.default_rng([seed, length]))
-        out.append((int(length), mse(y, predict(x))))
-    return out
+__all__ = ["Backtest", "backtest"]
 
 
 @dataclass

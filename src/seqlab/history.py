@@ -1,0 +1,31 @@
+"""A training run's record: one dict of numbers per epoch (stored in checkpoints as JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["History"]
+
+
+@dataclass
+class History:
+    """One dict per epoch (``epoch``, ``loss``, ``lr``, maybe ``val_loss``)."""
+
+    epochs: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int | None = None
+
+    @property
+    def loss(self) -> list[float]:
+        return [e["loss"] for e in self.epochs]
+
+    @property
+    def val_loss(self) -> list[float]:
+        return [e["val_loss"] for e in self.epochs if "val_loss" in e]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"epochs": self.epochs, "best_epoch": self.best_epoch}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> History:
+        return cls(list(d.get("epochs", [])), d.get("best_epoch"))
