@@ -73,7 +73,7 @@ def test_missing_checkpoint(tmp_path: Path) -> None:
     [
         (
             '[data]\ntask = "bit-sum"\n[model]\nhidden_size = 0\n',
-            "`hidden_size` must be a positive integer, got 0",
+            "`hidden_size` must be an integer from 1 to 1,000,000, got 0",
         ),
         (
             '[data]\ntask = "bit-sum"\n[train]\nlr = -1\n',

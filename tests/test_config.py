@@ -11,8 +11,10 @@ from seqlab import ConfigError, ModelConfig, TrainConfig, load_run_config
     ("kwargs", "message"),
     [
         ({"cell": "rnn"}, "`cell` must be one of 'lstm', 'gru', got 'rnn'"),
-        ({"hidden_size": 0}, "`hidden_size` must be a positive integer, got 0"),
-        ({"num_layers": 1.5}, "`num_layers` must be a positive integer, got 1.5"),
+        ({"hidden_size": 0}, "`hidden_size` must be an integer from 1 to 1,000,000, got 0"),
+        ({"num_layers": 1.5}, "`num_layers` must be an integer from 1 to 256, got 1.5"),
+        ({"num_layers": 10**6}, "`num_layers` must be an integer from 1 to 256, got 1000000"),
+        ({"hidden_size": 10**9}, "`hidden_size` must be an integer from 1 to 1,000,000"),
         ({"dropout": 1.0}, "`dropout` must be a number in [0, 1), got 1.0"),
         ({"head": "first"}, "`head` must be one of 'per_step', 'last'"),
         ({"task": "classification"}, "`num_classes` is required"),

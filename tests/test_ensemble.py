@@ -76,7 +76,7 @@ def test_checkpoint_round_trip_and_refusals(tmp_path: Path) -> None:
         model(b.x, torch.zeros(1, 4, 8), b.future)
     with pytest.raises(CheckpointError, match="export one member at a time"):
         export_onnx(ckpt, tmp_path / "m.onnx")
-    with pytest.raises(ConfigError, match="`size` must be a positive integer, got 0"):
+    with pytest.raises(ConfigError, match="`size` must be an integer from 1 to 1,000, got 0"):
         EnsembleConfig(MEMBER, 0)
 
 

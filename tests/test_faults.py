@@ -1,20 +1,37 @@
-"""Fault injection: a process killed at each named point of a checkpoint replacement (a real
-process ended with ``os._exit`` where ``SEQLAB_CRASH_AT`` says, no timing), then recovery."""
+"""Fault injection (issue 17): a process killed at each named point of a checkpoint
+replacement (a real process ended with ``os._exit`` where ``SEQLAB_CRASH_AT`` says, no
+timing) and recovered; tampered checkpoints refused before anything large is allocated."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+from safetensors.torch import save as save_tensors
 
+from seqlab import (
+    CheckpointError,
+    ForecastConfig,
+    Forecaster,
+    Seq2Seq,
+    Seq2SeqConfig,
+    Series,
+    StandardScaler,
+    save,
+    set_seed,
+)
 from seqlab._io import atomic_write_dir, dir_candidates, recover_dir
 from seqlab.checkpoint import load_checkpoint
 from seqlab.cli import main
@@ -153,3 +170,123 @@ def test_resume_takes_a_complete_checkpoint_moved_aside_instead_of_starting_over
     history = load_checkpoint(run / "model").history
     assert history is not None and len(history.epochs) == trained + 1  # nothing retrained
     assert sorted(os.listdir(run)) == ["best", "last", "model", "run.json"]
+
+
+# ---------------------------------------------------------------------------------------
+# Tampered checkpoints: refused with CheckpointError before anything large is allocated.
+
+
+@pytest.fixture
+def saved(tmp_path: Path) -> Path:
+    set_seed(0)
+    model = Seq2Seq(Seq2SeqConfig(horizon=3, hidden_size=6, num_layers=1))
+    return save(tmp_path / "ckpt", model, x_scaler=StandardScaler().fit(np.ones((4, 1))))
+
+
+def _edit(saved: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    meta = json.loads((saved / "checkpoint.json").read_text())
+    change(meta)
+    (saved / "checkpoint.json").write_text(json.dumps(meta))
+
+
+def _set(path: str, value: object) -> Callable[[dict[str, Any]], None]:
+    def change(meta: dict[str, Any]) -> None:
+        *parents, key = path.split(".")
+        for p in parents:
+            meta = meta[p]
+        meta[key] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("model.config.hidden_size", 10**9, "`hidden_size` must be an integer from 1 to"),
+        ("model.config.hidden_size", 12, r"weights do not match the model config"),
+        ("model.config.num_layers", 10**6, "`num_layers` must be an integer from 1 to 256"),
+        ("model.config.num_layers", 3, r"missing \d+ tensor"),
+        ("model.config.horizon", 10**9, "`horizon` must be an integer from 1 to 100,000"),
+        ("model.config.hidden_size", "six", "`hidden_size` must be an integer"),
+        ("model.config", "zzz", "must be a table"),
+        ("model.kind", "transformer", "unknown or missing model kind 'transformer'"),
+        ("model", None, "unknown or missing model kind None"),
+        ("weights", None, "SHA-256 does not match"),
+        ("weights", "zzz", "`weights` must be a JSON object"),
+        ("scalers", "zzz", "`scalers` must be a JSON object"),
+        ("scalers.x", "zzz", "malformed field"),
+        ("scalers.x", {"kind": "standard", "offset": [0.0], "scale": [[1.0]]}, "malformed"),
+        ("history", {"epochs": 3}, "`history.epochs` must be a list"),
+        ("train_config", {"epochs": -1}, "malformed field.*`epochs`"),
+        ("data", [1, 2], "`data` must be a JSON object"),
+        ("format_version", -1, "invalid checkpoint format version -1"),
+        ("format_version", "1", "invalid checkpoint format version '1'"),
+        ("format_version", True, "invalid checkpoint format version True"),
+    ],
+)
+def test_a_tampered_field_is_a_checkpoint_error(
+    saved: Path, path: str, value: object, message: str
+) -> None:
+    _edit(saved, _set(path, value))
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(saved)
+
+
+def test_sizes_are_checked_before_the_model_is_built(
+    saved: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A config that describes a 10**5-wide model over small weights is refused from the
+    file's header: the full-size model is never allocated."""
+    _edit(saved, _set("model.config.hidden_size", 100_000))  # 1.6e11 weights if it were built
+    built: list[str] = []
+    original = Seq2Seq.__init__
+
+    def spy(self: Seq2Seq, config: Seq2SeqConfig) -> None:
+        built.append(str(torch.get_default_device()))
+        original(self, config)
+
+    monkeypatch.setattr(Seq2Seq, "__init__", spy)
+    with pytest.raises(CheckpointError, match=r"saved vs config: \S+ \(1, 6\) vs \(1, 100000\)"):
+        load_checkpoint(saved)
+    assert built == ["meta"]
+
+
+def test_non_finite_weights_are_refused(saved: Path) -> None:
+    tensors = load_file(saved / "model.safetensors")
+    name = sorted(tensors)[0]
+    tensors[name][0] = float("nan")
+    blob = save_tensors(tensors, metadata={"format": "pt"})
+    (saved / "model.safetensors").write_bytes(blob)
+    _edit(saved, _set("weights.sha256", hashlib.sha256(blob).hexdigest()))
+    with pytest.raises(CheckpointError, match=f"NaN or infinite weights \\({name}"):
+        load_checkpoint(saved)
+
+
+def test_a_header_that_lies_about_its_length_is_refused(saved: Path) -> None:
+    blob = (10**12).to_bytes(8, "little") + (saved / "model.safetensors").read_bytes()[8:]
+    (saved / "model.safetensors").write_bytes(blob)
+    _edit(saved, _set("weights.sha256", hashlib.sha256(blob).hexdigest()))
+    with pytest.raises(CheckpointError, match="not a valid safetensors file"):
+        load_checkpoint(saved)
+
+
+def test_the_cli_reports_a_tampered_checkpoint_in_one_line(
+    saved: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(saved, _set("scalers", "zzz"))
+    assert main(["info", "--checkpoint", str(saved)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("seqlab info: error:") and len(err.strip().splitlines()) == 1
+
+
+def test_a_tampered_forecaster_state_is_a_checkpoint_error(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    series = Series(rng.normal(size=(60, 1)).astype(np.float32), ("y",), None, None)
+    config = ForecastConfig(
+        lookback=8, horizon=2, hidden_size=4, epochs=1, model="seq2seq", select="model"
+    )
+    Forecaster(config).fit(series).save(tmp_path / "fc")
+    for path, value in [("data.parts", "zzz"), ("data.forecast_config.horizon", "two")]:
+        _edit(tmp_path / "fc", _set(path, value))
+        with pytest.raises(CheckpointError, match="forecasting state is malformed"):
+            Forecaster.load(tmp_path / "fc")

@@ -183,7 +183,7 @@ def test_mismatched_target_shapes_are_refused() -> None:
 
 
 def test_config_validation() -> None:
-    with pytest.raises(ConfigError, match="`horizon` must be a positive integer"):
+    with pytest.raises(ConfigError, match="`horizon` must be an integer from 1 to 100,000"):
         Seq2SeqConfig(horizon=0)
     with pytest.raises(ConfigError, match="cannot exceed `input_size`"):
         Seq2SeqConfig(horizon=2, input_size=1, output_size=2)

@@ -200,29 +200,87 @@ def read_meta(path: str | Path) -> dict[str, Any]:
     if not isinstance(meta, dict) or meta.get("format") != "seqlab-checkpoint":
         raise CheckpointError(f"{meta_path} is not a seqlab checkpoint description")
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise CheckpointError(f"{path} has an invalid checkpoint format version {version!r}")
+    if version > FORMAT_VERSION:
         raise CheckpointError(
             f"{path} has checkpoint format version {version!r}, newer than this seqlab "
             f"({__version__}) reads (<= {FORMAT_VERSION}); upgrade seqlab"
         )
+    for key, kind in _FIELDS.items():
+        if meta.get(key) is not None and not isinstance(meta[key], kind):
+            raise CheckpointError(
+                f"{meta_path}: `{key}` must be a JSON {_JSON_NAMES[kind]}, got {meta[key]!r:.80}"
+            )
     return meta
 
 
-def _build_model(meta: dict[str, Any], path: Path) -> nn.Module:
+# The top-level fields of checkpoint.json and their JSON types (null allowed but for model).
+_FIELDS: dict[str, type] = {
+    "model": dict,
+    "train_config": dict,
+    "scalers": dict,
+    "data": dict,
+    "history": dict,
+    "weights": dict,
+}
+_JSON_NAMES: dict[type, str] = {dict: "object", list: "array", str: "string"}
+
+
+def _model_config(meta: dict[str, Any], path: Path) -> tuple[type[nn.Module], Any]:
+    model = meta.get("model")
+    if not isinstance(model, dict) or model.get("kind") not in MODEL_KINDS:
+        kind = model.get("kind") if isinstance(model, dict) else None
+        raise CheckpointError(
+            f"{path}: unknown or missing model kind {kind!r}; known: {list(MODEL_KINDS)}"
+        )
+    model_cls, config_cls = MODEL_KINDS[model["kind"]]
     try:
-        kind, config_dict = meta["model"]["kind"], meta["model"]["config"]
-        model_cls, config_cls = MODEL_KINDS[kind]
-        config = config_from_dict(config_cls, config_dict, "model")
-    except (KeyError, TypeError) as exc:
-        raise CheckpointError(f"{path}: unknown or missing model description ({exc})") from None
-    except ConfigError as exc:
+        config = config_from_dict(config_cls, model.get("config") or {}, "model")
+    except (ConfigError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: invalid model config: {exc}") from None
+    return model_cls, config
+
+
+def _header(blob: bytes, where: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Tensor name -> (dtype, shape) from a safetensors header, read without any tensor."""
+    try:
+        n = int.from_bytes(blob[:8], "little")
+        if len(blob) < 8 or n > len(blob) - 8:
+            raise ValueError("the header is longer than the file")
+        header = json.loads(blob[8 : 8 + n])
+        return {
+            name: (str(entry["dtype"]), tuple(int(d) for d in entry["shape"]))
+            for name, entry in header.items()
+            if name != "__metadata__"
+        }
+    except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{where} is not a valid safetensors file: {exc}") from None
+
+
+def _checked_model(model_cls: type[nn.Module], config: Any, blob: bytes, path: Path) -> nn.Module:
+    """Build the model only once the saved tensors' shapes match what its config describes.
+
+    The config is first built on PyTorch's "meta" device (shapes, no memory), so a tampered
+    size is refused before anything is allocated; the real model is then as large as the
+    weights file."""
+    with torch.device("meta"):
+        skeleton = model_cls(config)
+    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    saved = _header(blob, path / WEIGHTS_FILE)
+    got = {k: shape for k, (_, shape) in saved.items()}
+    if got != expected:
+        raise CheckpointError(
+            f"{path}: the weights do not match the model config: {_diff(expected, got)}"
+        )
     return model_cls(config)
 
 
 def load_checkpoint(path: str | Path, *, device: str | torch.device = "cpu") -> Checkpoint:
     """Load a checkpoint written by :func:`save`, verifying its integrity.
 
+    Every field is checked before use and sizes are checked against the weights file's
+    header before a module is built; anything malformed raises :class:`CheckpointError`.
     Where ``path`` is missing because a replacement was cut off (the system could not swap
     the folders in one step), the newest complete copy beside it is read instead.
     """
@@ -230,44 +288,63 @@ def load_checkpoint(path: str | Path, *, device: str | torch.device = "cpu") -> 
     if not path.exists():
         path = _newest_copy(path)
     meta = read_meta(path)
-    model = _build_model(meta, path)
+    model_cls, config = _model_config(meta, path)
     weights_path = path / WEIGHTS_FILE
     try:
         blob = weights_path.read_bytes()
     except FileNotFoundError:
         raise CheckpointError(f"{path} is missing its weights file {WEIGHTS_FILE}") from None
-    expected = meta.get("weights", {}).get("sha256")
+    expected = (meta.get("weights") or {}).get("sha256")
     if expected != hashlib.sha256(blob).hexdigest():
         raise CheckpointError(
             f"{weights_path} is corrupt or truncated: its SHA-256 does not match {META_FILE}"
         )
+    model = _checked_model(model_cls, config, blob, path)
     try:
         tensors = load_safetensors(blob)
         model.load_state_dict(tensors, strict=True)
-    except SafetensorError as exc:
+    except (SafetensorError, RuntimeError) as exc:
         raise CheckpointError(f"{weights_path} is not a valid safetensors file: {exc}") from None
-    except RuntimeError:
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(v.isfinite().all())]
+    if bad:
         raise CheckpointError(
-            f"{path}: the weights do not match the model config: {_diff(model, tensors)}"
-        ) from None
+            f"{weights_path} holds NaN or infinite weights ({', '.join(bad[:3])})"
+        )
     model.to(device).eval()
+    try:
+        return _checkpoint(model, meta)
+    except (ConfigError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise CheckpointError(f"{path / META_FILE}: malformed field: {exc}") from None
+
+
+def _checkpoint(model: nn.Module, meta: dict[str, Any]) -> Checkpoint:
     scalers = meta.get("scalers") or {}
+
+    def scaler(key: str) -> Scaler | None:
+        return None if scalers.get(key) is None else scaler_from_dict(scalers[key])
+
+    history = meta.get("history")
     return Checkpoint(
         model=model,
-        x_scaler=None if scalers.get("x") is None else scaler_from_dict(scalers["x"]),
-        y_scaler=None if scalers.get("y") is None else scaler_from_dict(scalers["y"]),
-        future_scaler=(
-            None if scalers.get("future") is None else scaler_from_dict(scalers["future"])
-        ),
+        x_scaler=scaler("x"),
+        y_scaler=scaler("y"),
+        future_scaler=scaler("future"),
         train_config=(
             None
             if meta.get("train_config") is None
             else config_from_dict(TrainConfig, meta["train_config"], "train")
         ),
-        history=None if meta.get("history") is None else History.from_dict(meta["history"]),
+        history=None if history is None else _history(history),
         data=meta.get("data"),
         meta=meta,
     )
+
+
+def _history(d: dict[str, Any]) -> History:
+    epochs = d.get("epochs", [])
+    if not isinstance(epochs, list) or not all(isinstance(e, dict) for e in epochs):
+        raise ValueError(f"`history.epochs` must be a list of objects, got {epochs!r:.80}")
+    return History.from_dict(d)
 
 
 def newness(path: Path) -> tuple[int, str] | None:
@@ -296,10 +373,8 @@ def recover(path: str | Path) -> Path | None:
     return recover_dir(path, newness)
 
 
-def _diff(model: nn.Module, tensors: dict[str, torch.Tensor]) -> str:
-    """What differs between a model's parameters and saved tensors, in one line."""
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    got = {k: tuple(v.shape) for k, v in tensors.items()}
+def _diff(expected: dict[str, tuple[int, ...]], got: dict[str, tuple[int, ...]]) -> str:
+    """What differs between a model's parameter shapes and saved ones, in one line."""
     parts = []
     for label, names in (
         ("missing", expected.keys() - got.keys()),

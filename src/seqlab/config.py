@@ -41,9 +41,17 @@ __all__ = [
 ]
 
 
-def _positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"`{name}` must be a positive integer, got {value!r}")
+# Upper bounds keep a typo or a tampered checkpoint from building a model that cannot fit
+# or a loop that cannot end (num_layers 10**6 takes minutes to build, a horizon of 10**9
+# decodes for hours). Far above anything trained in practice.
+MAX_SIZE = 1_000_000
+MAX_LAYERS = 256
+MAX_HORIZON = 100_000
+
+
+def _positive_int(name: str, value: object, maximum: int = MAX_SIZE) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise ConfigError(f"`{name}` must be an integer from 1 to {maximum:,}, got {value!r}")
 
 
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
@@ -93,7 +101,7 @@ class ModelConfig:
         _choice("cell", self.cell, get_args(Cell))
         _positive_int("input_size", self.input_size)
         _positive_int("hidden_size", self.hidden_size)
-        _positive_int("num_layers", self.num_layers)
+        _positive_int("num_layers", self.num_layers, MAX_LAYERS)
         _fraction("dropout", self.dropout)
         _choice("head", self.head, get_args(Head))
         _positive_int("output_size", self.output_size)
@@ -247,7 +255,7 @@ class Seq2SeqConfig:
     quantiles: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        _positive_int("horizon", self.horizon)
+        _positive_int("horizon", self.horizon, MAX_HORIZON)
         if self.quantiles is not None:
             qs = tuple(self.quantiles)
             object.__setattr__(self, "quantiles", qs)
@@ -285,7 +293,7 @@ class Seq2SeqConfig:
                 f"`future_size` must be a non-negative integer, got {self.future_size!r}"
             )
         _positive_int("hidden_size", self.hidden_size)
-        _positive_int("num_layers", self.num_layers)
+        _positive_int("num_layers", self.num_layers, MAX_LAYERS)
         _fraction("dropout", self.dropout)
         _choice("mode", self.mode, get_args(Seq2SeqMode))
         _choice("decoder", self.decoder, get_args(DecoderInput))

@@ -25,7 +25,7 @@ from seqlab.checkpoint import Checkpoint, load_checkpoint, save
 from seqlab.data.calendar import future_stamps, resolve_calendar, season_index
 from seqlab.data.seasonality import seasonality_p_value
 from seqlab.data.sources import Series
-from seqlab.errors import DataError
+from seqlab.errors import CheckpointError, DataError, SeqlabError
 from seqlab.forecasting.config import PERIODS, ForecastConfig
 from seqlab.forecasting.networks import NetworkTraining
 from seqlab.forecasting.parts import (
@@ -389,6 +389,13 @@ class Forecaster(NetworkTraining):
         data = ckpt.data or {}
         if "forecast_config" not in data or "parts" not in data:
             raise DataError(f"{path} is a seqlab checkpoint but not a Forecaster's")
+        try:
+            return cls._restore(ckpt, data)
+        except (SeqlabError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise CheckpointError(f"{path}: the forecasting state is malformed: {exc}") from None
+
+    @classmethod
+    def _restore(cls, ckpt: Checkpoint, data: dict[str, Any]) -> Forecaster:
         forecaster = cls(ForecastConfig(**data["forecast_config"]))
         forecaster.checkpoint, forecaster.history, forecaster.period = (
             ckpt,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from seqlab.config import Seq2SeqConfig
+from seqlab.config import Seq2SeqConfig, _positive_int
 from seqlab.errors import ConfigError
 from seqlab.losses import masked_mse, pinball
 from seqlab.models.segment import SegmentConfig, SegmentRNN
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from seqlab.data.batches import Batch
 
 __all__ = ["Ensemble", "EnsembleConfig"]
+
+MAX_MEMBERS = 1000
 
 
 # member kind -> (model class, config class)
@@ -60,8 +62,7 @@ class EnsembleConfig:
         if not isinstance(self.member, config_cls):
             got = type(self.member).__name__
             raise ConfigError(f"`member` must be a {config_cls.__name__}, got {got}")
-        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
-            raise ConfigError(f"`size` must be a positive integer, got {self.size!r}")
+        _positive_int("size", self.size, MAX_MEMBERS)
         object.__setattr__(self, "lookbacks", tuple(self.lookbacks))
         if self.lookbacks:
             self._check_lookbacks()

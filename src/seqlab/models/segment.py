@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 import torch
 from torch import nn
 
-from seqlab.config import Cell, _choice, _fraction, _positive_int
+from seqlab.config import MAX_HORIZON, MAX_LAYERS, Cell, _choice, _fraction, _positive_int
 from seqlab.errors import ConfigError
 from seqlab.losses import check_same_shape
 from seqlab.models.backbone import check_input
@@ -65,8 +65,10 @@ class SegmentConfig:
     encoder: SegmentEncoder = "recurrent"
 
     def __post_init__(self) -> None:
-        for name in ("lookback", "horizon", "segment", "channels", "hidden_size", "num_layers"):
+        for name in ("lookback", "segment", "channels", "hidden_size"):
             _positive_int(name, getattr(self, name))
+        _positive_int("horizon", self.horizon, MAX_HORIZON)
+        _positive_int("num_layers", self.num_layers, MAX_LAYERS)
         if self.lookback % self.segment:
             raise ConfigError(
                 f"`lookback` ({self.lookback}) must be a multiple of `segment` ({self.segment})"
