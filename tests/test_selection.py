@@ -186,18 +186,29 @@ def test_cli_forecast_past_the_end_only_with_the_segment_model(tmp_path: object)
     assert not (out / "backtest.csv").exists()
 
 
-def test_stream_refuses_a_forecast_checkpoint_instead_of_printing_scaled_numbers(
-    tmp_path: object,
+def test_stream_and_predict_refuse_a_forecast_checkpoint_and_export_describes_its_scaling(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Issue 17: `seqlab stream` on a forecast checkpoint printed normalised numbers with
+    exit 0; stream and predict now refuse it alike, export writes the per-series scaling."""
+    import json
     from pathlib import Path
 
-    from cli_run import seqlab
     from seqlab import CheckpointError, Stream
+    from seqlab.cli import main
 
-    path = Path(str(tmp_path)) / "f"
-    Forecaster(replace(TINY, select="model")).fit(_series()).save(path)
+    folder = Path(str(tmp_path))
+    path = folder / "f"
+    Forecaster(replace(TINY, select="model", model="seq2seq")).fit(_series()).save(path)
     with pytest.raises(CheckpointError, match="forecast checkpoint"):
         Stream.from_checkpoint(path)
-    done = seqlab("stream", "--checkpoint", str(path), stdin="1.0\n")
-    assert done.returncode == 2
-    assert "forecast checkpoint" in done.stderr and "Traceback" not in done.stderr
+    (folder / "x.csv").write_text("x\n1.0\n2.0\n")
+    assert main(["predict", "--checkpoint", str(path), "--input", str(folder / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "seqlab predict cannot apply it" in err and "Forecaster.load(path).predict" in err
+    assert main(["export", "--checkpoint", str(path), "--output", str(folder / "m.onnx")]) == 0
+    sidecar = json.loads((folder / "m.onnx.json").read_text())
+    ((name, part),) = Forecaster.load(path).parts.items()
+    scaling = sidecar["scalers"]["per_series"][name]
+    assert scaling["offset"] == part.offset.tolist() and scaling["scale"] == part.scale.tolist()
+    assert sidecar["forecaster"]["selection"]["chosen"] == "model"

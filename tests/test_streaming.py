@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 import seqlab
 from seqlab import CheckpointError, DataError, ModelConfig, Seq2SeqConfig, SequenceModel
 from seqlab.checkpoint import Checkpoint
+from seqlab.cli_stream import serve
 from seqlab.data.scaling import StandardScaler
 from seqlab.data.tasks import bit_sequences
 from seqlab.models.seq2seq import Seq2Seq
@@ -259,12 +262,76 @@ def test_cli_stream_through_a_pipe_with_state_and_sigterm(counter: Path, tmp_pat
     assert os.listdir(tmp_path) == ["cli.state"]  # no temporary files left behind
 
 
-def test_cli_stream_bad_input_is_one_line(counter: Path) -> None:
+def _serve(stream: Stream, data: bytes, **kwargs: Any) -> tuple[list[str], list[str], int]:
+    out, err = io.StringIO(), io.StringIO()
+    skipped = serve(stream, io.BytesIO(data), out, err, **kwargs)
+    return out.getvalue().splitlines(), err.getvalue().splitlines(), skipped
+
+
+def test_a_stream_skips_bad_lines_reports_each_and_serves_the_rest(counter: Path) -> None:
+    good = b"series,x\na,1\nb,0\na,1\nb,1\na,1\n"
+    expected, _, _ = _serve(Stream.from_checkpoint(counter), good)
+    bad = (
+        b"series,x\na,1\n"
+        b"a,oops\n"  # 3: text
+        b"b,0\n"
+        b"a,nan\n"  # 5: NaN
+        b"a,1,2\n"  # 6: too many fields
+        b"a,\xff\xfe\n"  # 7: not UTF-8
+        b"b,1" + b"0" * 5000 + b"\n"  # 8: longer than the limit
+        b"\n"  # 9: blank, ignored
+        b"a,1\nb,1\na,inf\na,1\n"  # 12: infinity
+    )
+    lines, err, skipped = _serve(Stream.from_checkpoint(counter), bad, max_line_bytes=1000)
+    assert lines == expected  # the same answers as without the bad lines: no state changed
+    assert skipped == 6
+    assert err == [
+        "seqlab stream: skipped line 3: non-numeric input in 'a,oops'",
+        "seqlab stream: skipped line 5: NaN or infinite input in 'a,nan'",
+        "seqlab stream: skipped line 6: expected 2 fields, got 3",
+        "seqlab stream: skipped line 7: not UTF-8 text",
+        "seqlab stream: skipped line 8: longer than 1,000 bytes",
+        "seqlab stream: skipped line 12: NaN or infinite input in 'a,inf'",
+    ]
+
+
+def test_a_strict_stream_stops_at_the_first_bad_line(counter: Path) -> None:
+    with pytest.raises(DataError, match="line 3: non-numeric input"):
+        _serve(Stream.from_checkpoint(counter), b"series,x\na,1\na,oops\na,1\n", strict=True)
+    with pytest.raises(DataError, match="the header longer than 10 bytes"):
+        _serve(Stream.from_checkpoint(counter), b"series,x,y,z\na,1\n", max_line_bytes=10)
+
+
+def test_max_series_evicts_the_least_recently_used(counter: Path) -> None:
+    bounded = Stream.from_checkpoint(counter, max_series=2)
+    free = Stream.from_checkpoint(counter)
+    for sid, bit in [("a", 1), ("b", 1), ("a", 1), ("c", 0), ("a", 1), ("c", 1)]:
+        np.testing.assert_allclose(bounded.update(sid, [bit]), free.update(sid, [bit]), atol=1e-6)
+    assert sorted(bounded.series) == ["a", "c"] and bounded.evicted == 1  # b: used longest ago
+    many = bounded.update_many({"d": [1], "e": [1]})  # a batch larger than the room left
+    assert sorted(many) == ["d", "e"] and sorted(bounded.series) == ["d", "e"]
+    assert bounded.evicted == 3
+    np.testing.assert_allclose(
+        bounded.update("b", [1]), Stream.from_checkpoint(counter).update("b", [1]), atol=1e-6
+    )  # b starts again from zeros
+    with pytest.raises(ValueError, match="`max_series` must be a positive integer, got 0"):
+        Stream.from_checkpoint(counter, max_series=0)
+
+
+def test_cli_stream_exit_status_says_whether_lines_were_skipped(counter: Path) -> None:
     cmd = [sys.executable, "-m", "seqlab", "stream", "--checkpoint", str(counter)]
     done = subprocess.run(
-        cmd, input="series,x\na,oops\n", capture_output=True, text=True, check=False
+        cmd, input="series,x\na,1\na,oops\na,1\n", capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert len(done.stdout.strip().splitlines()) == 3  # header + the two good lines
+    assert done.stderr.splitlines() == [
+        "seqlab stream: skipped line 3: non-numeric input in 'a,oops'",
+        "seqlab stream: 1 bad line(s) skipped",
+    ]
+    done = subprocess.run(
+        [*cmd, "--strict"], input="series,x\na,oops\n", capture_output=True, text=True, check=False
     )
     assert done.returncode == 2
-    assert "line 2: non-numeric input" in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.strip() == "seqlab stream: error: line 2: non-numeric input in 'a,oops'"
     torch.manual_seed(0)  # keeps hypothesis' global RNG untouched by this module

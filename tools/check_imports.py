@@ -46,6 +46,7 @@ LAYERS: dict[str, int] = {
     "seqlab.scenarios": 6,
     "seqlab.cli": 7,
     "seqlab.cli_forecast": 7,
+    "seqlab.cli_stream": 7,
     "seqlab": 8,  # the package's own __init__ re-exports everything
 }
 LAYER_NAMES = [

@@ -93,6 +93,25 @@ class Checkpoint:
         assert isinstance(config, ModelConfig | Seq2SeqConfig | SegmentConfig)
         return config
 
+    @property
+    def forecaster_state(self) -> dict[str, Any] | None:
+        """A Forecaster's state (per-series scaling, split, selection) when this is a
+        ``seqlab forecast`` checkpoint, else None."""
+        data = self.data or {}
+        return data if "forecast_config" in data else None
+
+    def refuse_forecaster(self, what: str) -> None:
+        """Refuse, for ``what`` (stream, predict), a Forecaster's checkpoint: its network
+        reads each series scaled with that series' own statistics, windows of a fixed
+        lookback and calendar features, and its forecast may be a baseline or network +
+        baseline; feeding raw values to the network would print numbers in the wrong units."""
+        if self.forecaster_state is not None:
+            raise CheckpointError(
+                f"this is a seqlab forecast checkpoint (per-series scaling, chosen on "
+                f"validation); {what} cannot apply it — use "
+                "seqlab.Forecaster.load(path).predict(series) or `seqlab forecast` instead"
+            )
+
     @torch.no_grad()
     def predict(
         self,

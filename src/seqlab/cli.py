@@ -14,6 +14,7 @@ from pathlib import Path
 
 from seqlab._version import __version__
 from seqlab.cli_forecast import add_forecast_parser
+from seqlab.cli_stream import add_stream_parser
 from seqlab.config import RunConfig
 from seqlab.errors import SeqlabError
 
@@ -67,40 +68,6 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     else:
         print(f"wrote {len(rows)} rows to {args.output}")
     return 0
-
-
-class _Terminated(Exception):
-    """Raised by the SIGTERM handler to leave a blocking read."""
-
-
-def _cmd_stream(args: argparse.Namespace) -> int:
-    import signal
-
-    from seqlab.streaming import Stream, StreamCsv
-
-    stream = Stream.from_checkpoint(args.checkpoint)
-    state = Path(args.state) if args.state else None
-    if state is not None and state.exists():
-        stream.load_state(state)
-
-    def terminate(signum: int, frame: object) -> None:
-        raise _Terminated
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    code = 0
-    try:
-        rows = StreamCsv(stream, sys.stdin.readline(), id_col=args.id_col)
-        print(rows.header, flush=True)
-        while line := sys.stdin.readline():
-            if line.strip():
-                print(rows.feed(line), flush=True)
-    except _Terminated:
-        code = 143  # 128 + SIGTERM, after saving the state below
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        if state is not None:
-            stream.save_state(state)
-    return code
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -240,22 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_predict)
 
-    p = sub.add_parser(
-        "stream",
-        help="predict line by line from standard input, carrying each series' state",
-        description="Reads CSV rows from standard input (a header line first, naming the "
-        "input columns and optionally a series id column), feeds each row to its series and "
-        "writes one line of outputs per row to standard output, flushed at once.",
-    )
-    p.add_argument("--checkpoint", required=True, metavar="PATH", help="checkpoint directory")
-    p.add_argument(
-        "--state",
-        metavar="FILE",
-        help="load the streams' state from FILE if it exists; save it there atomically at "
-        "the end of input and on SIGTERM",
-    )
-    p.add_argument("--id-col", default="series", help="series id column (default: %(default)s)")
-    p.set_defaults(func=_cmd_stream)
+    add_stream_parser(sub)
 
     p = sub.add_parser(
         "export",

@@ -96,7 +96,7 @@ def export_onnx(checkpoint: Checkpoint, path: str | Path, opset: int = 17) -> Pa
             dynamo=False,
         )
         atomic_write_bytes(path, raw.read_bytes())
-    sidecar = {
+    sidecar: dict[str, Any] = {
         "inputs": inputs,
         "outputs": outputs,
         "state_shape": ["num_layers", "batch", "hidden_size"],
@@ -107,5 +107,28 @@ def export_onnx(checkpoint: Checkpoint, path: str | Path, opset: int = 17) -> Pa
         },
         "note": "inputs and outputs are scaled values: x_scaled = (x - offset) / scale",
     }
+    forecaster = checkpoint.forecaster_state
+    if forecaster is not None:  # a Forecaster's network: its scaling is per series
+        sidecar["scalers"] = {"per_series": _per_series_scaling(forecaster)}
+        sidecar["forecaster"] = {
+            "selection": forecaster.get("selection"),
+            "calendar": forecaster.get("calendar"),
+            "period": forecaster.get("period"),
+        }
+        sidecar["note"] = (
+            "the network of a seqlab forecast checkpoint: inputs are windows of each series "
+            "scaled with its own statistics, x_scaled = (x - season_mean - offset) / scale "
+            "(scalers.per_series; season means where present, indexed by season of the row), "
+            "followed by the calendar features (forecaster.calendar); outputs are unscaled "
+            "the same way. The forecast `seqlab forecast` gives is forecaster.selection's "
+            "method, which may be a baseline or the network combined with one."
+        )
     atomic_write_bytes(path.with_name(path.name + ".json"), json.dumps(sidecar, indent=2).encode())
     return path
+
+
+def _per_series_scaling(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {key: part.get(key) for key in ("columns", "offset", "scale", "season_means")}
+        for name, part in (state.get("parts") or {}).items()
+    }

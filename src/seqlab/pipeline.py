@@ -187,6 +187,7 @@ def predict_csv(checkpoint: Checkpoint, path: str | Path) -> tuple[list[str], li
     Sequence models give one row per step (per-step head) or per sequence (last head);
     an encoder–decoder reads each sequence as its input window and gives ``horizon`` rows.
     """
+    checkpoint.refuse_forecaster("seqlab predict")
     data = checkpoint.data or {}
     config = checkpoint.config
     if isinstance(config, SegmentConfig):

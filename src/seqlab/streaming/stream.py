@@ -26,17 +26,14 @@ from safetensors.numpy import save as save_arrays
 from safetensors.torch import save as save_tensors
 
 from seqlab._io import atomic_write_bytes
-from seqlab._state_table import StateTable
 from seqlab.checkpoint import Checkpoint, load_checkpoint
 from seqlab.config import ModelConfig, Seq2SeqConfig
 from seqlab.errors import CheckpointError, DataError
-from seqlab.models.backbone import RecurrentBackbone
-from seqlab.models.kernels import StepKernel
-from seqlab.models.seq2seq import Seq2Seq
-from seqlab.models.sequence import SequenceModel
 from seqlab.models.state import State
+from seqlab.streaming.outputs import OUTPUTS, Outputs
+from seqlab.streaming.table import StateTable
 
-__all__ = ["Stream", "StreamCsv", "model_fingerprint"]
+__all__ = ["SHORT_CHUNK", "SMALL_BATCH", "Stream", "model_fingerprint"]
 
 F32 = NDArray[np.float32]
 STATE_FORMAT = "seqlab-stream-state"
@@ -62,66 +59,51 @@ class Stream:
     class probabilities.
     """
 
-    def __init__(self, checkpoint: Checkpoint | torch.nn.Module) -> None:
+    def __init__(
+        self, checkpoint: Checkpoint | torch.nn.Module, *, max_series: int | None = None
+    ) -> None:
         if isinstance(checkpoint, torch.nn.Module):  # a trained model without scalers
             checkpoint = Checkpoint(checkpoint)
-        if "forecast_config" in (checkpoint.data or {}):
-            # A Forecaster scales (and may deseasonalise) each series with its own training-row
-            # statistics, kept in its forecasting state, not in the model's scalers: a Stream
-            # would feed raw values to the network and print outputs in normalised units.
-            raise CheckpointError(
-                "this is a seqlab forecast checkpoint (per-series scaling); Stream cannot "
-                "apply it yet — use seqlab.Forecaster.load(path).predict(series) instead"
-            )
+        checkpoint.refuse_forecaster("Stream")
         self.checkpoint = checkpoint
         self.model = model = checkpoint.model.eval()
+        kind = getattr(model, "kind", None)
+        if kind not in OUTPUTS:
+            raise TypeError(
+                f"a Stream steps {' and '.join(OUTPUTS)} models, got a {type(model).__name__}"
+                " (a model that forecasts from whole windows: use Forecaster.predict)"
+            )
         config = checkpoint.config
-        if not isinstance(config, ModelConfig | Seq2SeqConfig):
-            raise TypeError(
-                f"a Stream steps sequence models and encoder–decoders, got a "
-                f"{type(model).__name__} (it forecasts from whole windows; use Forecaster.predict)"
-            )
+        assert isinstance(config, ModelConfig | Seq2SeqConfig)
         self.config: ModelConfig | Seq2SeqConfig = config
-        self.seq2seq = isinstance(model, Seq2Seq)
-        if isinstance(model, Seq2Seq):
-            if (
-                model.config.instance_norm
-                or model.config.linear_skip is not None
-                or model.config.quantiles
-            ):
-                raise TypeError(
-                    "a Stream carries the encoder state across calls; models with instance_norm, "
-                    "linear_skip or quantiles are not supported by Stream"
-                )
-            self._backbone: RecurrentBackbone = model.encoder
-        elif isinstance(model, SequenceModel):
-            self._backbone = model.backbone
-            head = model.head.linear
-            self._head_w = head.weight.detach().cpu().numpy().T.copy()  # (D, O)
-            self._head_b = head.bias.detach().cpu().numpy().copy()
-        else:
-            raise TypeError(
-                f"a Stream needs a SequenceModel or Seq2Seq, got {type(model).__name__}"
-            )
-        rnn = self._backbone.rnn
+        if max_series is not None and (isinstance(max_series, bool) or max_series < 1):
+            raise ValueError(f"`max_series` must be a positive integer, got {max_series!r}")
+        self.max_series = max_series
+        self.evicted = 0  # series dropped to stay within max_series
+        self._x = _affine(checkpoint.x_scaler, config.input_size)
+        y = _affine(checkpoint.y_scaler, config.output_size)
         self._device = next(model.parameters()).device
-        self._kernel = StepKernel(rnn)  # NumPy copies of the weights
         self._numpy_path = self._device.type == "cpu"
-        self._x = _affine(checkpoint.x_scaler, self.config.input_size)
-        self._y = _affine(checkpoint.y_scaler, self.config.output_size)
-        if isinstance(model, SequenceModel) and model.config.task == "regression":
-            # fold the output scaler into the head: y = top @ W' + b' in original units
-            self._head_w_units = self._head_w * self._y[1]
-            self._head_b_units = self._head_b * self._y[1] + self._y[0]
+        self._outputs: Outputs = OUTPUTS[kind](model, self._x, y)
+        self._backbone, self._kernel = self._outputs.backbone, self._outputs.kernel
         self.fingerprint = model_fingerprint(model)
-        out = self.config.output_size if self.seq2seq else self.config.out_features  # type: ignore[union-attr]
+        rnn = self._backbone.rnn
         self._table = StateTable(
-            rnn.num_layers, rnn.hidden_size, self.config.cell == "lstm", self.config.input_size, out
+            rnn.num_layers,
+            rnn.hidden_size,
+            config.cell == "lstm",
+            config.input_size,
+            self._outputs.width,
         )
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path) -> Stream:
-        return cls(load_checkpoint(path))
+    def from_checkpoint(cls, path: str | Path, *, max_series: int | None = None) -> Stream:
+        return cls(load_checkpoint(path), max_series=max_series)
+
+    @property
+    def output_columns(self) -> list[str]:
+        """Names of one update's flattened result (CSV columns)."""
+        return self._outputs.columns(self.checkpoint.data or {})
 
     # -- series ------------------------------------------------------------------
     @property
@@ -177,12 +159,11 @@ class Stream:
         x = self._scaled(values)
         table = self._table
         row = table.index.get(series_id)
-        config = self.config
         if (
             row is None
             or not self._numpy_path
             or x.shape[1] > SHORT_CHUNK
-            or not isinstance(config, ModelConfig)
+            or not self._outputs.single_steps
         ):
             out: F32 = self._update([series_id], x, None)[0]
             return out
@@ -197,15 +178,9 @@ class Stream:
         if c is not None and table.c is not None:
             table.c[:, sl] = c
         table.last[row], table.seen[row] = x[0, -1], True
-        return self._outputs_one(row, tops[-1] if config.head == "last" else np.concatenate(tops))
-
-    def _outputs_one(self, row: int, top: F32) -> F32:
-        """Backbone outputs (T, D) of one series -> (T, O), or (O,) for a last-step head."""
-        config = self.config
-        assert isinstance(config, ModelConfig)
-        y = self._head(top)  # (T, D) -> (T, O)
-        self._table.output[row] = y[-1]
-        return y[0] if config.head == "last" else y
+        table.clock += 1
+        table.used[row] = table.clock
+        return self._outputs.one(table, row, np.concatenate(tops))
 
     def update_array(self, ids: Sequence[str], values: object) -> F32:
         """Feed (B, T, F) observations to the B series ``ids`` (one row each) in one call."""
@@ -233,11 +208,7 @@ class Stream:
         for b, xb in enumerate(xs):
             x[b, : len(xb)] = xb
         outs = self._update(ids, x, lengths)
-        return {i: self._trim(o, n) for i, o, n in zip(ids, outs, lengths, strict=True)}
-
-    def _trim(self, out: F32, n: int) -> F32:
-        per_step = isinstance(self.config, ModelConfig) and self.config.head == "per_step"
-        return out[:n] if per_step else out
+        return {i: self._outputs.trim(o, n) for i, o, n in zip(ids, outs, lengths, strict=True)}
 
     def _update(self, ids: list[str], x: F32, lengths: NDArray[np.int64] | None) -> F32:
         table = self._table
@@ -264,7 +235,18 @@ class Stream:
         last_step = time - 1 if lengths is None else lengths - 1
         table.last[rows] = x[np.arange(batch), last_step]
         table.seen[rows] = True
-        return self._outputs(rows, top_all, lengths)
+        out = self._outputs.outputs(table, rows, top_all, lengths)
+        self._evict(set(ids))
+        return out
+
+    def _evict(self, keep: set[str]) -> None:
+        """Drop the least recently used series beyond ``max_series`` (never those in use)."""
+        excess = 0 if self.max_series is None else len(self._table) - self.max_series
+        if excess > 0:
+            for series_id in self._table.least_recently_used(excess + len(keep)):
+                if excess and series_id not in keep:
+                    self._table.drop(series_id)
+                    self.evicted, excess = self.evicted + 1, excess - 1
 
     @torch.inference_mode()
     def _torch_steps(
@@ -281,32 +263,6 @@ class Stream:
             return out.cpu().numpy(), state[0].cpu().numpy(), state[1].cpu().numpy()
         return out.cpu().numpy(), state.cpu().numpy(), None
 
-    def _head(self, top: F32) -> F32:
-        """The per-step head on backbone outputs (..., D): class probabilities, or values in
-        original units (the output scaler is folded into the head's weights)."""
-        assert isinstance(self.config, ModelConfig)
-        if self.config.task == "classification":
-            logits: F32 = top @ self._head_w + self._head_b  # (..., D) -> (..., C)
-            e = np.exp(logits - logits.max(axis=-1, keepdims=True))
-            probs: F32 = e / e.sum(axis=-1, keepdims=True)
-            return probs
-        y: F32 = top @ self._head_w_units
-        y += self._head_b_units  # (..., D) -> (..., O)
-        return y
-
-    def _outputs(self, rows: NDArray[np.intp], top: F32, lengths: NDArray[np.int64] | None) -> F32:
-        """Backbone outputs (B, T, D) -> what ``update`` returns, per series."""
-        config = self.config
-        if isinstance(config, Seq2SeqConfig):
-            return self._decode(rows, config.horizon, None)
-        if config.head == "last":
-            last_step = top.shape[1] - 1 if lengths is None else lengths - 1
-            top = top[np.arange(top.shape[0]), last_step][:, None]  # (B, 1, D)
-        y = self._head(top)  # (B, T, D) -> (B, T, O)
-        last_step = y.shape[1] - 1 if lengths is None or config.head == "last" else lengths - 1
-        self._table.output[rows] = y[np.arange(y.shape[0]), last_step]
-        return y[:, 0] if config.head == "last" else y
-
     # -- forecasting ---------------------------------------------------------------
     def forecast(self, series_id: str, h: int, future: object | None = None) -> F32:
         """The next ``h`` steps (h, O) from the series' current state; the state is unchanged.
@@ -320,66 +276,8 @@ class Stream:
         row = self._table.index.get(series_id)
         if row is None or not self._table.seen[row]:
             raise KeyError(f"series {series_id!r} has no observations yet; call update() first")
-        rows = np.array([row])
-        config = self.config
-        if isinstance(config, Seq2SeqConfig):
-            out: F32 = self._decode(rows, h, future)[0]
-            return out
-        if (
-            config.head != "per_step"
-            or config.task != "regression"
-            or config.input_size != config.output_size
-        ):
-            raise TypeError(
-                "forecast() needs an encoder–decoder, or a per-step regression model whose "
-                "outputs are its next inputs (output_size == input_size)"
-            )
-        # The output at the last observed step is the one-step-ahead forecast; each further
-        # step feeds the previous forecast back in as the next input.
-        table = self._table
-        h_state, c_state = table.h[:, rows], None if table.c is None else table.c[:, rows]
-        y = table.output[rows]  # (1, O)
-        steps = [y]
-        for _ in range(h - 1):
-            top, h_state, c_state = self._kernel.step(
-                (y - self._x[0]) / self._x[1], h_state, c_state
-            )
-            y = self._head(top)  # (1, D) -> (1, O)
-            steps.append(y)
-        return np.concatenate(steps)
-
-    @torch.inference_mode()
-    def _decode(self, rows: NDArray[np.intp], h: int, future: object | None) -> F32:
-        """Encoder–decoder forecasts (B, h, O) from the encoder state of ``rows``."""
-        model = self.model
-        assert isinstance(model, Seq2Seq)
-        config = model.config
-        if config.mode == "direct" and h > config.horizon:
-            raise ValueError(
-                f"a direct model forecasts at most horizon={config.horizon} steps, got h={h}"
-            )
-        dev, table = self._device, self._table
-        th = torch.from_numpy(table.h[:, rows]).to(dev)
-        state: State = th if table.c is None else (th, torch.from_numpy(table.c[:, rows]).to(dev))
-        x_last = torch.from_numpy(table.last[rows][:, None]).to(dev)  # (B, 1, F)
-        fut = None
-        if config.future_size:
-            fut = torch.as_tensor(np.asarray(future, np.float32)).reshape(
-                len(rows), -1, config.future_size
-            )
-            if fut.shape[1] != h:
-                got = tuple(fut.shape[1:])
-                raise ValueError(
-                    f"expected `future` of shape ({h}, {config.future_size}), got {got}"
-                )
-            fut = fut.to(dev)
-        if config.mode == "direct":
-            y = model.decode(state, x_last, fut)[:, :h]
-        else:
-            assert model.decoder is not None
-            y = model.decoder(state, x_last[:, -1, : config.output_size], h, fut)
-        values: F32 = y.cpu().numpy() * self._y[1] + self._y[0]
-        return values
+        out: F32 = self._outputs.forecast(self._table, np.array([row]), h, future)[0]
+        return out
 
     # -- persistence ---------------------------------------------------------------
     def save_state(self, path: str | Path) -> None:
@@ -426,56 +324,3 @@ def _affine(scaler: Any, width: int) -> tuple[F32, F32]:
     if scaler is None:
         return np.zeros(width, np.float32), np.ones(width, np.float32)
     return scaler.offset_.astype(np.float32), scaler.scale_.astype(np.float32)
-
-
-class StreamCsv:
-    """CSV rows in, CSV rows out, for ``seqlab stream``: one output line per input row."""
-
-    def __init__(self, stream: Stream, header_line: str, id_col: str = "series") -> None:
-        header = [h.strip() for h in header_line.strip().split(",")]
-        if not header_line.strip():
-            raise DataError("standard input is empty: expected a CSV header line first")
-        self.stream = stream
-        self.id_index = header.index(id_col) if id_col in header else None
-        names = (stream.checkpoint.data or {}).get("inputs")
-        if not names:
-            names = [h for i, h in enumerate(header) if i != self.id_index]
-        missing = [n for n in names if n not in header]
-        if missing or len(names) != stream.config.input_size:
-            raise DataError(
-                f"the header must name the {stream.config.input_size} input column(s) "
-                f"{names}; got {header}"
-            )
-        self.columns = [header.index(n) for n in names]
-        self.width = len(header)
-        self.line = 1
-        config = stream.config
-        if isinstance(config, Seq2SeqConfig):
-            outs = [
-                f"y{k}_h{h + 1}" for h in range(config.horizon) for k in range(config.output_size)
-            ]
-        elif config.task == "classification":
-            outs = [f"prob_{k}" for k in range(config.out_features)]
-        else:
-            outs = list((stream.checkpoint.data or {}).get("targets") or [])
-            outs = (
-                outs
-                if len(outs) == config.output_size
-                else [f"y{k}" for k in range(config.output_size)]
-            )
-        self.header = ",".join([id_col, *outs])
-
-    def feed(self, line: str) -> str:
-        """Update the row's series with one step; return the output line."""
-        self.line += 1
-        cells = [c.strip() for c in line.strip().split(",")]
-        if len(cells) != self.width:
-            raise DataError(f"line {self.line}: expected {self.width} fields, got {len(cells)}")
-        try:
-            values = [float(cells[i]) for i in self.columns]
-        except ValueError:
-            raise DataError(f"line {self.line}: non-numeric input in {line.strip()!r}") from None
-        series_id = cells[self.id_index] if self.id_index is not None else "0"
-        out = self.stream.update(series_id, np.asarray(values, np.float32)[None, :])
-        flat = np.asarray(out).reshape(-1)
-        return ",".join([series_id, *(f"{v:.6g}" for v in flat)])

@@ -2,7 +2,9 @@
 
 A batched update gathers the rows it needs with one fancy index and scatters the new
 state back with another, so updating 1,000 series costs a few array operations rather
-than 1,000 Python-level ones. Shape key: L layers, N series, D hidden, F inputs, O outputs.
+than 1,000 Python-level ones. Each row remembers when it was last used, so a bounded table
+can evict the least recently used series. Shape key: L layers, N series, D hidden,
+F inputs, O outputs.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class StateTable:
         self.last = np.zeros((0, inputs), np.float32)
         self.output = np.zeros((0, outputs), np.float32)
         self.seen = np.zeros(0, bool)
+        self.used = np.zeros(0, np.int64)  # the clock value of each row's last use
+        self.clock = 0
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -47,6 +51,7 @@ class StateTable:
         self.c = None if self.c is None else grown(self.c, 1)
         self.last, self.output = grown(self.last, 0), grown(self.output, 0)
         self.seen = np.concatenate([self.seen, np.zeros(cap - self.seen.shape[0], bool)])
+        self.used = np.concatenate([self.used, np.zeros(cap - self.used.shape[0], np.int64)])
 
     def rows(self, ids: Sequence[str]) -> NDArray[np.intp]:
         """Row numbers of ``ids``, adding the ones not seen before (zero state)."""
@@ -57,7 +62,15 @@ class StateTable:
             for series_id in new:
                 index[series_id] = len(self.ids)
                 self.ids.append(series_id)
-        return np.fromiter((index[i] for i in ids), np.intp, len(ids))
+        rows = np.fromiter((index[i] for i in ids), np.intp, len(ids))
+        self.clock += 1
+        self.used[rows] = self.clock
+        return rows
+
+    def least_recently_used(self, n: int) -> list[str]:
+        """The ids of the ``n`` series used longest ago."""
+        order = np.argsort(self.used[: len(self.ids)], kind="stable")[:n]
+        return [self.ids[r] for r in order]
 
     def clear(self, row: int) -> None:
         self.h[:, row] = 0.0
@@ -73,10 +86,11 @@ class StateTable:
             self.h[:, row] = self.h[:, end]
             if self.c is not None:
                 self.c[:, row] = self.c[:, end]
-            self.last[row], self.output[row], self.seen[row] = (
+            self.last[row], self.output[row], self.seen[row], self.used[row] = (
                 self.last[end],
                 self.output[end],
                 self.seen[end],
+                self.used[end],
             )
             self.ids[row], self.index[moved] = moved, row
         self.ids.pop()
@@ -105,3 +119,4 @@ class StateTable:
         )
         self.c = None if self.c is None else arrays["c"].copy()
         self.seen = arrays["seen"].astype(bool)
+        self.used = np.zeros(len(ids), np.int64)
