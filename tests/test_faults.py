@@ -32,7 +32,7 @@ from seqlab import (
     save,
     set_seed,
 )
-from seqlab._io import atomic_write_dir, dir_candidates, recover_dir
+from seqlab._io import atomic_write_dir, dir_candidates, recover_dir, run_folder_lock
 from seqlab.checkpoint import load_checkpoint
 from seqlab.cli import main
 
@@ -99,6 +99,9 @@ def test_recovery_keeps_a_newer_copy_and_what_it_cannot_verify(tmp_path: Path) -
     assert recover_dir(tmp_path / "absent", _version) is None
 
 
+RUN_FOLDER = [".seqlab.lock", "best", "last", "model", "run.json"]  # the lock: see below
+
+
 def _config(tmp_path: Path, name: str) -> Path:
     path = tmp_path / f"{name}.toml"
     path.write_text(
@@ -138,7 +141,7 @@ def test_killed_mid_epoch_then_resumed_matches_an_uninterrupted_run(tmp_path: Pa
     assert not (tmp_path / "killed" / "model").exists()
     assert main(["train", "--resume", str(tmp_path / "killed")]) == 0
     _same_weights(tmp_path / "whole" / "model", tmp_path / "killed" / "model")
-    assert sorted(os.listdir(tmp_path / "killed")) == ["best", "last", "model", "run.json"]
+    assert sorted(os.listdir(tmp_path / "killed")) == RUN_FOLDER
 
 
 def test_killed_between_the_renames_of_last_then_resumed_loses_no_epoch(tmp_path: Path) -> None:
@@ -154,7 +157,7 @@ def test_killed_between_the_renames_of_last_then_resumed_loses_no_epoch(tmp_path
     history = load_checkpoint(run / "model").history
     assert history is not None and [e["epoch"] for e in history.epochs] == [0, 1, 2, 3]
     _same_weights(tmp_path / "whole" / "model", run / "model")
-    assert sorted(os.listdir(run)) == ["best", "last", "model", "run.json"]
+    assert sorted(os.listdir(run)) == RUN_FOLDER
 
 
 def test_resume_takes_a_complete_checkpoint_moved_aside_instead_of_starting_over(
@@ -169,7 +172,7 @@ def test_resume_takes_a_complete_checkpoint_moved_aside_instead_of_starting_over
     assert main(["train", "--resume", str(run)]) == 0
     history = load_checkpoint(run / "model").history
     assert history is not None and len(history.epochs) == trained + 1  # nothing retrained
-    assert sorted(os.listdir(run)) == ["best", "last", "model", "run.json"]
+    assert sorted(os.listdir(run)) == RUN_FOLDER
 
 
 # ---------------------------------------------------------------------------------------
@@ -290,3 +293,38 @@ def test_a_tampered_forecaster_state_is_a_checkpoint_error(tmp_path: Path) -> No
         _edit(tmp_path / "fc", _set(path, value))
         with pytest.raises(CheckpointError, match="forecasting state is malformed"):
             Forecaster.load(tmp_path / "fc")
+
+
+# ---------------------------------------------------------------------------------------
+# One writer per run folder; an unwritable one is found before training.
+
+
+def test_a_second_writer_of_a_run_folder_fails_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    forecast = ["forecast", "--data", "airline", "--epochs", "1", "--quiet", "--out", str(out)]
+    with run_folder_lock(out):  # another run writing it (the lock is per open file)
+        assert main(forecast) == 2
+        err = capsys.readouterr().err
+        assert f"is being written by another seqlab run (pid {os.getpid()})" in err
+        assert main(["train", "--quiet", "--config", str(_config(tmp_path, "run"))]) == 2
+        assert "being written by another seqlab run" in capsys.readouterr().err
+    assert sorted(os.listdir(out)) == [".seqlab.lock"]  # nothing was trained or written
+    assert main(["train", "--quiet", "--config", str(_config(tmp_path, "run"))]) == 0
+
+
+def test_a_crashed_run_leaves_no_stale_lock(tmp_path: Path) -> None:
+    _crash(tmp_path, "run", "batch@2")  # killed while holding the lock
+    with run_folder_lock(tmp_path / "run"):  # the system released it with the process
+        pass
+
+
+def test_an_unwritable_output_folder_is_an_error_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file.txt").write_text("not a folder")
+    out = tmp_path / "file.txt" / "run"
+    assert main(["forecast", "--data", "airline", "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"seqlab forecast: error: cannot write the run folder {out}")

@@ -10,9 +10,14 @@ import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; runs are not guarded there
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "atomic_write_bytes",
@@ -20,6 +25,7 @@ __all__ = [
     "crash_point",
     "dir_candidates",
     "recover_dir",
+    "run_folder_lock",
 ]
 
 
@@ -192,3 +198,42 @@ def recover_dir(path: str | Path, newness: Callable[[Path], Any | None]) -> Path
     for c in superseded:
         shutil.rmtree(c, ignore_errors=True)
     return path
+
+
+LOCK_FILE = ".seqlab.lock"
+
+
+class RunFolderBusy(OSError):
+    """Another process is writing the same run folder."""
+
+
+@contextlib.contextmanager
+def run_folder_lock(folder: str | Path) -> Iterator[Path]:
+    """Hold an exclusive lock on a run folder while a run writes it.
+
+    Creates ``folder`` (so an unwritable ``--out`` fails now, not after training) and locks
+    ``folder/.seqlab.lock`` (``flock``: released by the system however the process ends, so
+    a crashed run leaves no stale lock). A second writer fails at once with
+    :class:`RunFolderBusy` naming the holder's pid.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise OSError(f"cannot write the run folder {folder}: {exc.strerror or exc}") from None
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                raise RunFolderBusy(
+                    f"{folder} is being written by another seqlab run (pid {holder}); wait for "
+                    "it to finish or choose another output folder"
+                ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield folder
+    finally:
+        os.close(fd)  # releases the lock

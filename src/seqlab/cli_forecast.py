@@ -75,6 +75,7 @@ def _forecast_data(args: argparse.Namespace) -> Any:
 
 
 def _cmd_forecast(args: argparse.Namespace) -> int:
+    from seqlab._io import run_folder_lock
     from seqlab.forecasting import Forecaster
     from seqlab.forecasting.report import format_evaluation, write_forecast_run
 
@@ -84,9 +85,11 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     if args.annual:
         raise SeqlabError("--annual is for gridded netCDF data; give a .nc file")
     data = _forecast_data(args)
-    forecaster = Forecaster(_forecast_config(args)).fit(data)
-    evaluation = forecaster.evaluate() if args.test_rows != 0 else None
-    paths = write_forecast_run(forecaster, evaluation, args.out)
+    config = _forecast_config(args)
+    with run_folder_lock(args.out):  # an unwritable or busy --out fails before training
+        forecaster = Forecaster(config).fit(data)
+        evaluation = forecaster.evaluate() if args.test_rows != 0 else None
+        paths = write_forecast_run(forecaster, evaluation, args.out)
     series = list(data.values()) if isinstance(data, dict) else [data]
     what = f"{len(series)} series" if isinstance(data, dict) else ", ".join(forecaster.targets)
     covariates = forecaster.config.covariates
@@ -121,6 +124,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
 
 
 def _forecast_grid(args: argparse.Namespace) -> int:
+    from seqlab._io import run_folder_lock
     from seqlab.forecasting.gridded import (
         annual_means,
         forecast_grid,
@@ -139,8 +143,9 @@ def _forecast_grid(args: argparse.Namespace) -> int:
         full = annual_means(full)
     lat_lo, lat_hi, west, east = args.box
     box = select_box(full, (lat_lo, lat_hi), (west, east))
-    result = forecast_grid(box, _forecast_config(args))
-    paths = write_grid_run(full, result, args.out)
+    with run_folder_lock(args.out):
+        result = forecast_grid(box, _forecast_config(args))
+        paths = write_grid_run(full, result, args.out)
     print(
         f"data: {args.data}, variable {box.name}, {len(box.times)} steps; "
         f"{'; '.join(box.notes)}; {len(result.cells)} cells with data at every step, one "

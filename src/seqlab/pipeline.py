@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from seqlab._io import atomic_write_bytes
+from seqlab._io import atomic_write_bytes, run_folder_lock
 from seqlab._seed import set_seed
 from seqlab.checkpoint import Checkpoint, recover, save
 from seqlab.config import DataConfig, ModelConfig, RunConfig, Seq2SeqConfig, run_config_from_dict
@@ -101,9 +101,15 @@ def train_from_config(
 
     The folder gets ``run.json`` (the config, to resume from), ``last/`` (the resume state,
     every ``checkpoint_every`` epochs), ``best/`` (the best validation loss) and, at the end,
-    ``model/`` with the scalers. With ``resume`` training continues from ``last/``.
+    ``model/`` with the scalers. With ``resume`` training continues from ``last/``. The
+    folder is locked while the run writes it: a second run on it fails at once.
     """
     base = base if base is not None else Path.cwd()
+    with run_folder_lock(base / config.run_dir):
+        return _train(config, base, resume=resume)
+
+
+def _train(config: RunConfig, base: Path, *, resume: bool) -> tuple[Path, History]:
     run_dir = base / config.run_dir
     if config.data.csv is not None and not Path(config.data.csv).is_absolute():
         config = replace(
@@ -166,15 +172,15 @@ def resume_run(run_dir: str | Path) -> tuple[Path, History]:
     config = replace(
         run_config_from_dict(raw, str(run_dir / RUN_FILE)), run_dir=str(run_dir.resolve())
     )
-    # A kill while a checkpoint was being replaced leaves complete copies beside it: the
-    # newest complete, hash-verified one becomes last/ (best/) again; nothing newer is lost.
-    recover(run_dir / "best")
-    for partial in run_dir.glob(".*.tmp"):  # a file write cut off (folders: recover's job)
-        if partial.is_file():
-            partial.unlink()
-    if recover(run_dir / "last") is None:  # killed before the first checkpoint: start over
-        return train_from_config(config, Path("/"), resume=False)
-    return train_from_config(config, Path("/"), resume=True)
+    with run_folder_lock(run_dir):
+        # A kill while a checkpoint was being replaced leaves complete copies beside it: the
+        # newest complete, hash-verified one becomes last/ (best/) again; nothing is lost.
+        recover(run_dir / "best")
+        for partial in run_dir.glob(".*.tmp"):  # a file write cut off (folders: recover's)
+            if partial.is_file():
+                partial.unlink()
+        # killed before the first checkpoint: start over
+        return _train(config, Path("/"), resume=recover(run_dir / "last") is not None)
 
 
 def _valid(lengths: NDArray[np.int64], time: int) -> NDArray[np.bool_]:

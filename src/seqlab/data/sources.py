@@ -306,17 +306,17 @@ def _regular(
     freq = infer_freq(stamps)
     if freq is not None:
         return freq, stamps, values, []
-    step = pd.Series(index).diff().mode().iloc[0]
-    full = pd.date_range(index[0], index[-1], freq=step)
-    if len(full) <= len(index) or not index.isin(full).all():
+    full = _with_gaps(index)
+    if full is None:
         return None, stamps, values, [f"irregular timestamps: no single frequency fits {where}"]
+    step = infer_freq(full.to_numpy()) or full.freqstr
     missing = full.difference(index)
     if fill is None:
         shown = ", ".join(
             str(m.date() if m.time().isoformat() == "00:00:00" else m) for m in missing[:5]
         )
         raise DataError(
-            f"{where}: {len(missing)} missing timestamp(s) (gaps) in a series of step {step}, "
+            f"{where}: {len(missing)} missing timestamp(s) (gaps) in a series of frequency {step}, "
             f"first at {shown}; pass fill= (ffill, interpolate, zero, drop) to fill them"
         )
     frame = pd.DataFrame(values, index=index).reindex(full)
@@ -330,6 +330,38 @@ def _regular(
         frame.to_numpy(dtype=np.float64),
         [note],
     )
+
+
+def _with_gaps(index: Any) -> Any:
+    """The regular DatetimeIndex from the first to the last stamp that holds every stamp of
+    ``index`` plus missing ones (fewer than it holds), or None. The step is a frequency read
+    off a gap-free stretch, a calendar frequency anchored at the first stamp (months,
+    quarters, years and business days have no fixed length), or the most common difference;
+    the coarsest that fits wins."""
+    import pandas as pd
+
+    candidates: list[Any] = []
+    width = min(len(index), 7)
+    last = len(index) - width
+    for start in sorted({0, last // 4, last // 2, 3 * last // 4, last}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            freq = pd.infer_freq(index[start : start + width]) if width >= 3 else None
+        if freq is not None:
+            candidates.append(freq)
+    month = index[0].strftime("%b").upper()
+    candidates += ["MS", "ME", f"QS-{month}", f"QE-{month}", f"YS-{month}", f"YE-{month}", "B"]
+    candidates.append(pd.Series(index).diff().mode().iloc[0])
+    best = None
+    for freq in candidates:
+        try:
+            full = pd.date_range(index[0], index[-1], freq=freq)
+        except (ValueError, TypeError):
+            continue
+        fits = len(index) < len(full) < 2 * len(index) and index.isin(full).all()
+        if fits and (best is None or len(full) < len(best)):
+            best = full
+    return best
 
 
 def infer_freq(stamps: NDArray[np.datetime64]) -> str | None:
