@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cli_run import seqlab
+from cli_run import seqlab, seqlab_process
 from seqlab.data.csvio import read_sequences_csv, write_rows_csv
 
 
@@ -121,7 +121,7 @@ def test_train_on_a_builtin_task(tmp_path: Path) -> None:
 
 
 def test_help_lists_every_command() -> None:
-    done = seqlab("--help")
+    done = seqlab_process("--help")  # the real entry point, in a new process
     for command in ("scenarios", "train", "predict", "info"):
         assert command in done.stdout
 

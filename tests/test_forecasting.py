@@ -65,7 +65,14 @@ def test_evaluation_compares_every_baseline_on_the_same_windows(fitted: Forecast
     assert set(ev.metrics["model"]) == {"mse", "mae", "rmse", "mape", "smape", "mase"}
     text = format_evaluation(ev)
     assert "model (ours)" in text
-    assert ("beats the best baseline" in text) or ("LOSES to the best baseline" in text)
+    baselines = {
+        m: v["rmse"] for m, v in ev.metrics.items() if m not in ("model",) and "+" not in m
+    }
+    best = min(baselines, key=lambda m: baselines[m])
+    assert ev.best_baseline == best
+    beats = ev.metrics["model"]["rmse"] < baselines[best]
+    assert ("beats the best baseline" if beats else "LOSES to the best baseline") in text
+    assert f"({best})" in text
 
 
 def test_forecast_continues_the_timestamps_and_round_trips(
@@ -83,20 +90,20 @@ def test_forecast_continues_the_timestamps_and_round_trips(
 def test_run_folder_files(fitted: Forecaster, tmp_path: Path) -> None:
     paths = write_forecast_run(fitted, fitted.evaluate(), tmp_path / "run")
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
-        "backtest.csv",
         "error_by_step.png",
         "forecast.csv",
         "forecast.png",
         "loss.png",
         "metrics.json",
         "model",
+        "test_windows.csv",
     ]
     metrics = json.loads(paths["metrics"].read_text())
     assert metrics["test_windows"] == 27
     assert len(metrics["rmse_by_step"]["model"]) == 3
-    backtest = pd.read_csv(paths["backtest"])
-    assert len(backtest) == 27 * 3
-    assert list(backtest.columns[:6]) == ["series", "origin", "step", "time", "column", "truth"]
+    windows = pd.read_csv(paths["test_windows"])
+    assert len(windows) == 27 * 3
+    assert list(windows.columns[:6]) == ["series", "origin", "step", "time", "column", "truth"]
 
 
 def test_too_short_a_series_says_what_it_needs() -> None:
@@ -207,8 +214,11 @@ def test_quantile_forecasts_and_coverage(tmp_path: Path) -> None:
     np.testing.assert_array_equal(point, bands[..., 1])
     ev = forecaster.evaluate()
     assert ev.quantiles is not None and ev.quantiles.shape == (*ev.truth.shape, 3)
-    assert 0.0 <= ev.coverage["0.1-0.9"] <= 1.0
-    assert ev.coverage["nominal"] == pytest.approx(0.8)
+    inside = (ev.truth >= ev.quantiles[..., 0]) & (ev.truth <= ev.quantiles[..., 2])
+    assert ev.coverage["0.1-0.9"] == pytest.approx(inside.mean())  # what it reports is right
+    # (This undertrained toy model's band covers far less than 80%: pinball training alone
+    # does not calibrate; that is issue 15's conformal calibration.)
+    assert (np.diff(ev.quantiles, axis=-1) >= 0).all()  # crossing quantiles rearranged
     paths = write_forecast_run(forecaster, ev, tmp_path / "run")
     assert list(pd.read_csv(paths["forecast"]).columns) == [
         "series",
@@ -235,17 +245,31 @@ def test_rolling_origin_backtest(window: str, refit: bool) -> None:
     )
     result = backtest(series, config, folds=3, stride=4, window=window, refit=refit)  # type: ignore[arg-type]
     assert result.origins == [85, 89, 93]
-    for (start, stop), origin, ev in zip(
-        result.train_rows, result.origins, result.evaluations, strict=True
-    ):
-        assert stop == origin  # trained (or scaled) on rows before the origin only
-        assert start == (0 if window == "expanding" else origin - 85)
+    for origin, ev in zip(result.origins, result.evaluations, strict=True):
         np.testing.assert_allclose(
             ev.truth[-1, :, 0], series.values[origin : origin + 3, 0], rtol=1e-6
         )
     steps = result.rmse_by_step()
     assert set(steps) >= {"model", "naive", "climatology"}
     assert all(len(v) == 3 for v in steps.values())
+    # No look-ahead: changing every row from the first origin on changes the first fold's
+    # truth but none of its forecasts (the model and every baseline saw only earlier rows).
+    future = Series(series.values.copy(), series.columns, series.timestamps, series.freq)
+    future.values[85:] += 50.0
+    changed = backtest(future, config, folds=3, stride=4, window=window, refit=refit)  # type: ignore[arg-type]
+    first, again = result.evaluations[0], changed.evaluations[0]
+    assert not np.allclose(first.truth, again.truth)
+    for method, forecast in first.forecasts.items():
+        np.testing.assert_allclose(again.forecasts[method], forecast, rtol=1e-5, err_msg=method)
+    if window == "sliding":  # the last fold trains on rows 8..93 only: rows 0..7 do not matter
+        assert result.train_rows[-1] == (8, 93)
+        past = Series(series.values.copy(), series.columns, series.timestamps, series.freq)
+        past.values[:8] -= 50.0
+        late = backtest(past, config, folds=3, stride=4, window=window, refit=refit)  # type: ignore[arg-type]
+        for method, forecast in result.evaluations[-1].forecasts.items():
+            np.testing.assert_allclose(
+                late.evaluations[-1].forecasts[method], forecast, rtol=1e-5, err_msg=method
+            )
 
 
 def test_backtest_rejects_impossible_settings() -> None:

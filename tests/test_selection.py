@@ -183,7 +183,7 @@ def test_cli_forecast_past_the_end_only_with_the_segment_model(tmp_path: object)
     assert metrics["test_windows"] == 0 and metrics["selection"]["chosen"]
     rows = (out / "forecast.csv").read_text().strip().splitlines()
     assert len(rows) == 1 + 12 and rows[1].split(",")[1].startswith("1961-01")
-    assert not (out / "backtest.csv").exists()
+    assert not (out / "test_windows.csv").exists()
 
 
 def test_stream_and_predict_refuse_a_forecast_checkpoint_and_export_describes_its_scaling(

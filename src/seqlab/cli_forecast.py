@@ -166,7 +166,7 @@ def add_forecast_parser(sub: Any) -> None:
         "naive, drift, climatology and linear-AR baselines and their combination, compares "
         "them all on every test window, forecasts HORIZON steps past the end of the data with "
         "the chosen one, and writes a run folder (checkpoint, metrics.json, forecast.csv, "
-        "backtest.csv, plots). With no arguments: the built-in Niño SST data. A netCDF file "
+        "test_windows.csv, plots). With no arguments: the built-in Niño SST data. A netCDF file "
         "with --box forecasts every cell of the box with one global model.",
     )
     p.add_argument(

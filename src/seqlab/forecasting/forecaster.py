@@ -291,6 +291,8 @@ class Forecaster(NetworkTraining):
         pred = checkpoint.predict(x, future=future).values
         assert pred is not None
         q = pred.ndim == 4  # quantile outputs (N, H, O, Q)
+        if q:  # crossing quantiles rearranged (sorted): never worse in pinball loss
+            pred = np.sort(pred, axis=-1)  # (Chernozhukov, Fernández-Val & Galichon, 2010)
         scale, offset = part.scale[part.targets], part.offset[part.targets]
         if q:
             scale, offset = scale[:, None], offset[:, None]

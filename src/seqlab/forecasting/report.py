@@ -1,4 +1,4 @@
-"""A forecast run folder: checkpoint, metrics, forecast and backtest tables, plots, and the
+"""A forecast run folder: checkpoint, metrics, forecast and test-window tables, plots, and the
 table printed to the user. Every file is written atomically."""
 
 from __future__ import annotations
@@ -82,8 +82,8 @@ def write_forecast_run(
     paths["metrics"] = out / "metrics.json"
     atomic_write_bytes(paths["metrics"], json.dumps(metrics, indent=2).encode())
     paths["forecast"] = _write_forecast_csv(forecaster, out)
-    paths["backtest"] = out / "backtest.csv"
-    write_rows_csv(paths["backtest"], *_backtest_rows(forecaster, ev))
+    paths["test_windows"] = out / "test_windows.csv"
+    write_rows_csv(paths["test_windows"], *_test_window_rows(forecaster, ev))
     for name, fig in _figures(forecaster, ev).items():
         paths[name] = save_figure(fig, out / name)
     return paths
@@ -140,7 +140,9 @@ def _test_forecasts(ev: Evaluation, horizon: int, count: int = 4) -> list[tuple[
     return [(int(ev.origins[i]), ev.forecasts["model"][i]) for i in picks]
 
 
-def _backtest_rows(forecaster: Forecaster, ev: Evaluation) -> tuple[list[str], list[list[object]]]:
+def _test_window_rows(
+    forecaster: Forecaster, ev: Evaluation
+) -> tuple[list[str], list[list[object]]]:
     """One row per test window, horizon step and column: truth, ours, every baseline."""
     methods = list(ev.forecasts)
     header = ["series", "origin", "step", "time", "column", "truth", *methods]
