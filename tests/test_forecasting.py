@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from cli_run import TINY_FORECAST, seqlab
-from seqlab import DataError
+from seqlab import DataError, load_checkpoint, save
 from seqlab.data.sources import Series, load_csv
 from seqlab.forecasting import ForecastConfig, Forecaster, season_index
 from seqlab.forecasting.report import format_evaluation, write_forecast_run
@@ -85,6 +85,22 @@ def test_forecast_continues_the_timestamps_and_round_trips(
     loaded = Forecaster.load(fitted.save(tmp_path / "f"))
     again, _ = loaded.predict(_seasonal())
     np.testing.assert_allclose(again, forecast, rtol=1e-6)
+
+
+def test_save_and_load_write_and_read_the_same_fitted_state(
+    fitted: Forecaster, tmp_path: Path
+) -> None:
+    loaded = Forecaster.load(fitted.save(tmp_path / "f"))
+    assert loaded.fitted.to_dict() == fitted.fitted.to_dict()
+    assert loaded.fitted.to_dict()["parts"][""]["split"] == [103, 115, 144]
+    # a checkpoint read back saves to the same description (symmetric save/load)
+    again = save(tmp_path / "g", load_checkpoint(tmp_path / "f"))
+    first, second = (
+        json.loads((p / "checkpoint.json").read_text()) for p in (tmp_path / "f", again)
+    )
+    assert {k: v for k, v in first.items() if k != "created"} == {
+        k: v for k, v in second.items() if k != "created"
+    }
 
 
 def test_run_folder_files(fitted: Forecaster, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "seqlab.errors": 0,
     "seqlab._io": 0,
     "seqlab._lazy": 0,
+    "seqlab._checks": 0,
     "seqlab._seed": 0,
     "seqlab.config": 0,
     "seqlab.history": 0,

@@ -151,7 +151,7 @@ class Checkpoint:
 
 def save(
     path: str | Path,
-    model: nn.Module,
+    model: nn.Module | Checkpoint,
     *,
     x_scaler: Scaler | None = None,
     y_scaler: Scaler | None = None,
@@ -163,12 +163,26 @@ def save(
 ) -> Path:
     """Write a checkpoint directory at ``path`` atomically and return the path.
 
-    ``extra_files`` are written into the same directory in the same atomic step (the
-    trainer's resume state uses this).
+    ``model`` is a model (with the scalers, training config, history and data description
+    as keywords), or a :class:`Checkpoint` holding them all: ``save(path, ckpt)`` writes
+    exactly what ``load_checkpoint(path)`` returns. ``extra_files`` are written into the same
+    directory in the same atomic step (the trainer's resume state uses this).
 
     An existing seqlab checkpoint at ``path`` is replaced; any other existing file or
     directory is left alone and a ``CheckpointError`` is raised.
     """
+    if isinstance(model, Checkpoint):
+        given = (x_scaler, y_scaler, future_scaler, train_config, history, data)
+        if any(v is not None for v in given):
+            raise TypeError("save(path, checkpoint) takes everything from the checkpoint")
+        ckpt = model
+        model, x_scaler, y_scaler, future_scaler = (
+            ckpt.model,
+            ckpt.x_scaler,
+            ckpt.y_scaler,
+            ckpt.future_scaler,
+        )
+        train_config, history, data = ckpt.train_config, ckpt.history, ckpt.data
     path = Path(path)
     if path.exists() and not (path.is_dir() and (path / META_FILE).exists()):
         raise CheckpointError(

@@ -4,6 +4,7 @@ gridded forecasting. It only parses arguments and calls the library."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
 from typing import Any
 
 from seqlab.errors import SeqlabError
@@ -15,16 +16,15 @@ def _forecast_config(args: argparse.Namespace) -> Any:
     from seqlab.forecasting import ForecastConfig
 
     lookbacks = tuple(args.lookback)
-    # flags left unset take the ForecastConfig's own defaults
-    optional = {
-        name: getattr(args, name)
-        for name in ("segment", "select", "batch_size", "lr", "patience", "val_rows", "test_rows")
-        if getattr(args, name) is not None
-    }
-    if args.refit:
-        optional["refit"] = True
     return ForecastConfig(
-        **optional,
+        segment=args.segment,
+        select=args.select,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        patience=args.patience,
+        val_rows=args.val_rows,
+        test_rows=args.test_rows,
+        refit=args.refit,
         lookback=lookbacks[0],
         lookbacks=lookbacks if len(lookbacks) > 1 else (),
         horizon=args.horizon,
@@ -158,6 +158,10 @@ def _forecast_grid(args: argparse.Namespace) -> int:
 
 def add_forecast_parser(sub: Any) -> None:
     """Add the ``forecast`` command to the sub-command parsers of ``seqlab``."""
+    from seqlab.forecasting.config import ForecastConfig
+
+    # Every default is ForecastConfig's own, stated once there (that module needs no torch).
+    d = {f.name: f.default for f in fields(ForecastConfig)}
     p = sub.add_parser(
         "forecast",
         help="train, evaluate against baselines on the held-out tail, and forecast past the end",
@@ -194,16 +198,16 @@ def add_forecast_parser(sub: Any) -> None:
         help="fill gaps and missing values",
     )
     p.add_argument(
-        "--horizon", type=int, default=12, help="steps to forecast (default: %(default)s)"
+        "--horizon", type=int, default=d["horizon"], help="steps to forecast (default: %(default)s)"
     )
     p.add_argument(
         "--lookback",
         type=int,
         nargs="+",
-        default=[36],
+        default=[d["lookback"]],
         metavar="L",
         help="steps the model reads; with several, one model each and the best on the "
-        "validation rows is kept (default: 36)",
+        f"validation rows is kept (default: {d['lookback']})",
     )
     p.add_argument(
         "--covariates",
@@ -221,7 +225,7 @@ def add_forecast_parser(sub: Any) -> None:
     p.add_argument(
         "--ensemble",
         type=int,
-        default=1,
+        default=d["ensemble"],
         metavar="K",
         help="train K models from different initial weights and forecast their mean",
     )
@@ -258,7 +262,7 @@ def add_forecast_parser(sub: Any) -> None:
     p.add_argument(
         "--model",
         choices=["auto", "seq2seq", "direct", "segment"],
-        default="auto",
+        default=d["model"],
         help="auto: train seq2seq and segment, keep the better on the validation rows; "
         "seq2seq: encoder-decoder; direct: encoder + one linear map to every step; "
         "segment: segment-recurrent (one recurrent step per segment of the window, every "
@@ -274,8 +278,10 @@ def add_forecast_parser(sub: Any) -> None:
     p.add_argument(
         "--select",
         choices=["auto", "model"],
+        default=d["select"],
         help="auto: forecast with the best of the network, each baseline and the network + "
-        "best baseline on the validation rows; model: always the network (default: auto)",
+        "best baseline on the validation rows; model: always the network "
+        "(default: %(default)s)",
     )
     p.add_argument(
         "--refit",
@@ -283,30 +289,38 @@ def add_forecast_parser(sub: Any) -> None:
         help="after choosing, retrain the network on the training + validation rows for as "
         "many epochs as early stopping kept",
     )
-    p.add_argument("--batch-size", type=int, help="default: 32")
-    p.add_argument("--lr", type=float, help="learning rate (default: 0.003)")
-    p.add_argument("--patience", type=int, help="early-stopping patience (default: 15)")
+    val, test = f"{d['val_fraction']:.0%}%", f"{d['test_fraction']:.0%}%"  # % doubled for argparse
+    p.add_argument("--batch-size", type=int, default=d["batch_size"], help="default: %(default)s")
+    p.add_argument("--lr", type=float, default=d["lr"], help="learning rate (default: %(default)s)")
     p.add_argument(
-        "--val-rows", type=int, help="validation rows per series (default: 10%% of the rest)"
+        "--patience",
+        type=int,
+        default=d["patience"],
+        help="early-stopping patience (default: %(default)s)",
+    )
+    p.add_argument(
+        "--val-rows", type=int, help=f"validation rows per series (default: {val} of the rest)"
     )
     p.add_argument(
         "--test-rows",
         type=int,
-        help="test rows per series; 0: none, forecast past the end only (default: 20%%)",
+        help=f"test rows per series; 0: none, forecast past the end only (default: {test})",
     )
-    p.add_argument("--cell", choices=["lstm", "gru"], default="gru", help="default: %(default)s")
-    p.add_argument("--hidden-size", type=int, default=64, help="default: %(default)s")
-    p.add_argument("--num-layers", type=int, default=2, help="default: %(default)s")
+    p.add_argument(
+        "--cell", choices=["lstm", "gru"], default=d["cell"], help="default: %(default)s"
+    )
+    p.add_argument("--hidden-size", type=int, default=d["hidden_size"], help="default: %(default)s")
+    p.add_argument("--num-layers", type=int, default=d["num_layers"], help="default: %(default)s")
     p.add_argument(
         "--epochs",
         type=int,
-        default=80,
+        default=d["epochs"],
         help="at most; early stopping on validation (default: %(default)s)",
     )
     p.add_argument(
-        "--test-start", help="first date of the test part (default: the last 20%% of rows)"
+        "--test-start", help=f"first date of the test part (default: the last {test} of rows)"
     )
-    p.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    p.add_argument("--seed", type=int, default=d["seed"], help="default: %(default)s")
     p.add_argument("--out", default="runs/forecast", help="run folder (default: %(default)s)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_forecast)

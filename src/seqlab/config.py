@@ -7,13 +7,20 @@ and a checkpoint rebuilds the model with ``ModelConfig(**d)``.
 from __future__ import annotations
 
 import difflib
-import math
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
 
+from seqlab._checks import (
+    MAX_HORIZON,
+    MAX_LAYERS,
+    _choice,
+    _fraction,
+    _positive_float,
+    _positive_int,
+)
 from seqlab.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -32,6 +39,7 @@ __all__ = [
     "Head",
     "ModelConfig",
     "RunConfig",
+    "SegmentConfig",
     "Seq2SeqConfig",
     "Task",
     "TrainConfig",
@@ -39,43 +47,6 @@ __all__ = [
     "load_run_config",
     "run_config_from_dict",
 ]
-
-
-# Upper bounds keep a typo or a tampered checkpoint from building a model that cannot fit
-# or a loop that cannot end (num_layers 10**6 takes minutes to build, a horizon of 10**9
-# decodes for hours). Far above anything trained in practice.
-MAX_SIZE = 1_000_000
-MAX_LAYERS = 256
-MAX_HORIZON = 100_000
-
-
-def _positive_int(name: str, value: object, maximum: int = MAX_SIZE) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
-        raise ConfigError(f"`{name}` must be an integer from 1 to {maximum:,}, got {value!r}")
-
-
-def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(f"`{name}` must be one of {', '.join(map(repr, allowed))}, got {value!r}")
-
-
-def _fraction(name: str, value: object, *, closed_right: bool = False) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if ok:
-        v = float(value)  # type: ignore[arg-type]
-        ok = 0.0 <= v <= 1.0 if closed_right else 0.0 <= v < 1.0
-    if not ok:
-        right = "1]" if closed_right else "1)"
-        raise ConfigError(f"`{name}` must be a number in [0, {right}, got {value!r}")
-
-
-def _positive_float(name: str, value: object, *, allow_zero: bool = False) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and not (value >= 0 if allow_zero else value > 0):  # type: ignore[operator]
-        ok = False
-    if not ok:
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise ConfigError(f"`{name}` must be {kind} finite number, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -326,6 +297,64 @@ class RunConfig:
 
 
 C = TypeVar("C")
+
+
+SegmentDecoder = Literal["parallel", "recurrent"]
+SegmentNorm = Literal["window", "last", "none"]
+SegmentLoss = Literal["mae", "mse"]
+SegmentEncoder = Literal["recurrent", "linear"]
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """A :class:`~seqlab.models.SegmentRNN`: reads ``lookback`` steps of ``channels``
+    series, forecasts ``horizon`` steps of each.
+
+    ``segment`` (w) must divide ``lookback``. ``norm="window"`` centres each window on the
+    mean of its last segment and divides by its mean absolute deviation from that centre;
+    ``"last"`` only subtracts the last value (SegRNN's choice); both are undone on the
+    forecast. ``loss`` is taken on the normalised values, so every series weighs the same
+    whatever its scale. ``encoder="linear"`` replaces the recurrence over the segments by one
+    linear map of all segment embeddings to the state (an ablation: what the recurrence adds).
+    """
+
+    lookback: int
+    horizon: int
+    segment: int = 24
+    channels: int = 1
+    cell: Cell = "gru"
+    hidden_size: int = 128
+    num_layers: int = 1
+    dropout: float = 0.1
+    decoder: SegmentDecoder = "parallel"
+    norm: SegmentNorm = "window"
+    loss: SegmentLoss = "mae"
+    encoder: SegmentEncoder = "recurrent"
+
+    def __post_init__(self) -> None:
+        for name in ("lookback", "segment", "channels", "hidden_size"):
+            _positive_int(name, getattr(self, name))
+        _positive_int("horizon", self.horizon, MAX_HORIZON)
+        _positive_int("num_layers", self.num_layers, MAX_LAYERS)
+        if self.lookback % self.segment:
+            raise ConfigError(
+                f"`lookback` ({self.lookback}) must be a multiple of `segment` ({self.segment})"
+            )
+        if self.hidden_size < 2:
+            raise ConfigError(f"`hidden_size` must be at least 2, got {self.hidden_size!r}")
+        _fraction("dropout", self.dropout)
+        for name, allowed in (
+            ("cell", get_args(Cell)),
+            ("decoder", get_args(SegmentDecoder)),
+            ("norm", get_args(SegmentNorm)),
+            ("loss", get_args(SegmentLoss)),
+            ("encoder", get_args(SegmentEncoder)),
+        ):
+            _choice(name, getattr(self, name), allowed)
+
+    @property
+    def out_segments(self) -> int:
+        return -(-self.horizon // self.segment)
 
 
 def config_from_dict(cls: type[C], values: Mapping[str, Any], section: str = "") -> C:

@@ -1,14 +1,15 @@
 """What to forecast and how: :class:`ForecastConfig`, and the seasonal period of each
-frequency."""
+frequency. The one place where a ForecastConfig is mapped to the configs of the networks
+(:meth:`ForecastConfig.model_config`, :meth:`~ForecastConfig.segment_config`) and of their
+training (:meth:`~ForecastConfig.train_config`); the CLI takes its defaults from here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
 
-from seqlab.config import Cell, Seq2SeqConfig
+from seqlab.config import Cell, SegmentConfig, Seq2SeqConfig, TrainConfig
 from seqlab.errors import ConfigError, DataError
-from seqlab.models.segment import SegmentConfig
 
 __all__ = ["PERIODS", "ForecastConfig"]
 
@@ -191,4 +192,17 @@ class ForecastConfig:
             quantiles=self.quantiles,
             instance_norm=self.instance_norm,
             linear_skip=lookback if self.linear_skip else None,
+        )
+
+    def train_config(self, seed: int, validation: bool) -> TrainConfig:
+        """How each network is trained (early stopping only with validation rows)."""
+        return TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            seed=seed,
+            progress=self.progress,
+            patience=self.patience if validation else None,
+            schedule="cosine",
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,7 +30,6 @@ from seqlab.forecasting.config import PERIODS, ForecastConfig
 from seqlab.forecasting.networks import NetworkTraining
 from seqlab.forecasting.parts import (
     Part,
-    column_roles,
     features,
     make_part,
     split_rows,
@@ -38,6 +37,7 @@ from seqlab.forecasting.parts import (
 )
 from seqlab.forecasting.results import Block, Evaluation, evaluation_from_blocks
 from seqlab.forecasting.selection import MODEL, ValidationBlock, choose, combine, mase_scale
+from seqlab.forecasting.state import FittedState
 from seqlab.history import History
 
 __all__ = ["Forecaster"]
@@ -253,17 +253,34 @@ class Forecaster(NetworkTraining):
         )
         return self.seasonality_p < SEASONALITY_LEVEL
 
+    @property
+    def fitted(self) -> FittedState:
+        """Everything fitting learnt besides the network's weights, as one frozen object
+        (what :meth:`save` writes and :meth:`load` reads)."""
+        return FittedState(
+            config=self.config,
+            parts=dict(self.parts),
+            period=self.period,
+            calendar=self.calendar,
+            seasonality_p=self.seasonality_p,
+            selection=dict(self.selection),
+            lookback_choice=dict(self.selection_lookbacks),
+            lookback_losses=dict(self.lookback_losses),
+            networks=dict(self.networks),
+            validation_loss=self.validation_loss,
+            floors=dict(self.floors),
+        )
+
+    def _adopt(self, state: FittedState) -> None:
+        self.config, self.parts, self.period = state.config, dict(state.parts), state.period
+        self.calendar, self.seasonality_p = state.calendar, state.seasonality_p
+        self.selection = dict(state.selection) or dict(self.selection)
+        self.selection_lookbacks = dict(state.lookback_choice)
+        self.lookback_losses, self.networks = dict(state.lookback_losses), dict(state.networks)
+        self.validation_loss, self.floors = state.validation_loss, dict(state.floors)
+
     def _describe(self) -> dict[str, Any]:
-        return {
-            "selection": self.selection,
-            "lookback_choice": self.selection_lookbacks,
-            "nonnegative": {n: np.isfinite(f).tolist() for n, f in self.floors.items()},
-            "period": self.period,
-            "seasonality_p": self.seasonality_p,
-            "calendar": list(self.calendar),
-            "forecast_config": asdict(self.config),
-            "parts": {name: p.to_dict() for name, p in self.parts.items()},
-        }
+        return self.fitted.to_dict()
 
     def _require_fitted(self) -> Checkpoint:
         if not self.parts or self.checkpoint is None:
@@ -375,14 +392,9 @@ class Forecaster(NetworkTraining):
 
     # -- persistence ---------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        ckpt = self._require_fitted()
-        return save(
-            path,
-            ckpt.model,
-            train_config=ckpt.train_config,
-            history=ckpt.history,
-            data=self._describe(),
-        )
+        """Write the network and the fitted state (:meth:`_describe`) that :meth:`load`
+        reads back."""
+        return save(path, replace(self._require_fitted(), data=self._describe()))
 
     @classmethod
     def load(cls, path: str | Path) -> Forecaster:
@@ -398,37 +410,8 @@ class Forecaster(NetworkTraining):
 
     @classmethod
     def _restore(cls, ckpt: Checkpoint, data: dict[str, Any]) -> Forecaster:
-        forecaster = cls(ForecastConfig(**data["forecast_config"]))
-        forecaster.checkpoint, forecaster.history, forecaster.period = (
-            ckpt,
-            ckpt.history,
-            data.get("period"),
-        )
-        forecaster.calendar = tuple(data.get("calendar", ()))
-        forecaster.seasonality_p = data.get("seasonality_p")
-        forecaster.selection = data.get("selection") or dict(forecaster.selection)
-        forecaster.selection_lookbacks = data.get("lookback_choice") or {}
-        flags = data.get("nonnegative") or {}
-        forecaster.floors = {n: np.where(f, 0.0, -np.inf) for n, f in flags.items()}
-        for name, d in data["parts"].items():
-            empty = Series(
-                np.zeros((0, len(d["columns"])), np.float32),
-                tuple(d["columns"]),
-                None,
-                d.get("freq"),
-            )
-            means = (
-                None if d.get("season_means") is None else np.asarray(d["season_means"], np.float64)
-            )
-            targets, covariates = column_roles(empty.columns, forecaster.config.covariates)
-            forecaster.parts[name] = Part(
-                empty,
-                d["split"][0],
-                d["split"][1],
-                np.asarray(d["offset"], np.float64),
-                np.asarray(d["scale"], np.float64),
-                means,
-                targets,
-                covariates,
-            )
+        state = FittedState.from_dict(data)
+        forecaster = cls(state.config)
+        forecaster._adopt(state)
+        forecaster.checkpoint, forecaster.history = ckpt, ckpt.history
         return forecaster

@@ -18,7 +18,7 @@ from torch import nn
 
 from seqlab._seed import set_seed
 from seqlab.checkpoint import Checkpoint
-from seqlab.config import Seq2SeqConfig, TrainConfig
+from seqlab.config import Seq2SeqConfig
 from seqlab.data.batches import SequenceData
 from seqlab.errors import DataError
 from seqlab.forecasting.config import ForecastConfig
@@ -132,14 +132,14 @@ class NetworkTraining:
             zip(_members(checkpoint.model), self.member_histories, strict=True)
         ):
             set_seed(c.seed + k + 1000)
-            tc = replace(self._train_config(c.seed + k + 1000, True), epochs=c.epochs - done)
+            tc = replace(self.config.train_config(c.seed + k + 1000, True), epochs=c.epochs - done)
             after = Trainer(tc).fit(member, train, val)
             histories.append(_join(before, after))
         self.member_histories = histories
         self.groups = [(c.lookback, histories)]
         self.history = histories[0]
         if val is not None:
-            trainer = Trainer(self._train_config(c.seed, True))
+            trainer = Trainer(self.config.train_config(c.seed, True))
             self.validation_loss = trainer.evaluate(checkpoint.model, val.batches(c.batch_size))
         self.checkpoint = replace(checkpoint, history=self.history, data=self._describe())
 
@@ -154,7 +154,7 @@ class NetworkTraining:
         _, val = self._datasets(longest)
         if val is None:
             return
-        trainer = Trainer(self._train_config(c.seed, True))
+        trainer = Trainer(self.config.train_config(c.seed, True))
         groups = [(t[1], _members(t[2].model)) for t in trials]
         best = [g for g in groups if g[0] == c.lookback]
         scores = {
@@ -189,13 +189,15 @@ class NetworkTraining:
         model = self._combine_members(lookback, members)
         self.history = self.member_histories[0]
         self.validation_loss = (
-            Trainer(self._train_config(c.seed, True)).evaluate(model, val.batches(c.batch_size))
+            Trainer(self.config.train_config(c.seed, True)).evaluate(
+                model, val.batches(c.batch_size)
+            )
             if val is not None
             else None
         )
         self.checkpoint = Checkpoint(
             model,
-            train_config=self._train_config(c.seed, val is not None),
+            train_config=self.config.train_config(c.seed, val is not None),
             history=self.history,
             data=self._describe(),
         )
@@ -228,7 +230,7 @@ class NetworkTraining:
                 SegmentRNN(config) if isinstance(config, SegmentConfig) else Seq2Seq(config)
             )
             members.append(net)
-            tc = self._train_config(c.seed + k, val is not None)
+            tc = self.config.train_config(c.seed + k, val is not None)
             if epochs is not None:
                 tc = replace(tc, epochs=epochs[k], patience=None)
             elif max_epochs is not None:
@@ -243,19 +245,6 @@ class NetworkTraining:
             return members[0]
         return _filled(
             Ensemble(EnsembleConfig(self._network_config(lookback), len(members))), members
-        )
-
-    def _train_config(self, seed: int, validation: bool) -> TrainConfig:
-        c = self.config
-        return TrainConfig(
-            epochs=c.epochs,
-            batch_size=c.batch_size,
-            lr=c.lr,
-            weight_decay=c.weight_decay,
-            seed=seed,
-            progress=c.progress,
-            patience=c.patience if validation else None,
-            schedule="cosine",
         )
 
 

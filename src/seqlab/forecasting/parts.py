@@ -35,13 +35,14 @@ class Part:
     season_means: F64 | None  # (period, F) training-row means per season
     targets: list[int]  # column positions of the targets
     covariates: list[int]  # and of the past covariates
+    rows: int | None = None  # the series' length when fitted (None: len(series))
 
     def to_dict(self) -> dict[str, Any]:
         s = self.series
         return {
             "columns": list(s.columns),
             "freq": s.freq,
-            "split": [self.train_end, self.test_start, len(s)],
+            "split": [self.train_end, self.test_start, self.rows or len(s)],
             "offset": self.offset.tolist(),
             "scale": self.scale.tolist(),
             "season_means": None if self.season_means is None else self.season_means.tolist(),

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from seqlab.config import Seq2SeqConfig, _positive_int
+from seqlab._checks import _positive_int
+from seqlab.config import Seq2SeqConfig
 from seqlab.errors import ConfigError
 from seqlab.losses import masked_mse, pinball
 from seqlab.models.segment import SegmentConfig, SegmentRNN

@@ -14,14 +14,12 @@ segments, m = ceil(H / w) output segments, D hidden size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-from seqlab.config import MAX_HORIZON, MAX_LAYERS, Cell, _choice, _fraction, _positive_int
-from seqlab.errors import ConfigError
+from seqlab.config import SegmentConfig
 from seqlab.losses import check_same_shape
 from seqlab.models.backbone import check_input
 from seqlab.models.state import State
@@ -31,63 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SegmentConfig", "SegmentRNN"]
 
-SegmentDecoder = Literal["parallel", "recurrent"]
-SegmentNorm = Literal["window", "last", "none"]
-SegmentLoss = Literal["mae", "mse"]
-SegmentEncoder = Literal["recurrent", "linear"]
 EPS = 1e-5
-
-
-@dataclass(frozen=True)
-class SegmentConfig:
-    """A :class:`SegmentRNN`: reads ``lookback`` steps of ``channels`` series, forecasts
-    ``horizon`` steps of each.
-
-    ``segment`` (w) must divide ``lookback``. ``norm="window"`` centres each window on the
-    mean of its last segment and divides by its mean absolute deviation from that centre;
-    ``"last"`` only subtracts the last value (SegRNN's choice); both are undone on the
-    forecast. ``loss`` is taken on the normalised values, so every series weighs the same
-    whatever its scale. ``encoder="linear"`` replaces the recurrence over the segments by one
-    linear map of all segment embeddings to the state (an ablation: what the recurrence adds).
-    """
-
-    lookback: int
-    horizon: int
-    segment: int = 24
-    channels: int = 1
-    cell: Cell = "gru"
-    hidden_size: int = 128
-    num_layers: int = 1
-    dropout: float = 0.1
-    decoder: SegmentDecoder = "parallel"
-    norm: SegmentNorm = "window"
-    loss: SegmentLoss = "mae"
-    encoder: SegmentEncoder = "recurrent"
-
-    def __post_init__(self) -> None:
-        for name in ("lookback", "segment", "channels", "hidden_size"):
-            _positive_int(name, getattr(self, name))
-        _positive_int("horizon", self.horizon, MAX_HORIZON)
-        _positive_int("num_layers", self.num_layers, MAX_LAYERS)
-        if self.lookback % self.segment:
-            raise ConfigError(
-                f"`lookback` ({self.lookback}) must be a multiple of `segment` ({self.segment})"
-            )
-        if self.hidden_size < 2:
-            raise ConfigError(f"`hidden_size` must be at least 2, got {self.hidden_size!r}")
-        _fraction("dropout", self.dropout)
-        for name, allowed in (
-            ("cell", get_args(Cell)),
-            ("decoder", get_args(SegmentDecoder)),
-            ("norm", get_args(SegmentNorm)),
-            ("loss", get_args(SegmentLoss)),
-            ("encoder", get_args(SegmentEncoder)),
-        ):
-            _choice(name, getattr(self, name), allowed)
-
-    @property
-    def out_segments(self) -> int:
-        return -(-self.horizon // self.segment)
 
 
 class SegmentRNN(nn.Module):

@@ -87,15 +87,8 @@ def run(workdir: Path, seed: int = 0) -> ScenarioResult:
     result = ScenarioResult(NAME, TITLE)
     train_pairs, test_pairs = split_pairs(seed)
     trained = train_model(BASE, train_pairs, seed)
-    path = save(
-        workdir / "future_predictor_model",
-        trained.model,
-        x_scaler=trained.x_scaler,
-        y_scaler=trained.y_scaler,
-        train_config=trained.train_config,
-        history=trained.history,
-        data={"source": NAME, "lookback": 4, "horizon": 4},
-    )
+    trained.data = {"source": NAME, "lookback": 4, "horizon": 4}
+    path = save(workdir / "future_predictor_model", trained)
     result.artifacts["checkpoint"] = path
     ckpt = load_checkpoint(path)
     x_test, y_test = future_predictor(test_pairs)

@@ -98,15 +98,8 @@ def run(workdir: Path, seed: int = 0) -> ScenarioResult:
         TrainConfig(epochs=60, batch_size=64, lr=1e-2, schedule="cosine", progress=False),
         seed,
     )
-    ckpt = save(
-        workdir / "series_predictor_model",
-        ours.model,
-        x_scaler=ours.x_scaler,
-        y_scaler=ours.y_scaler,
-        train_config=ours.train_config,
-        history=ours.history,
-        data={"inputs": ["x"], "targets": ["y"], "sequence_col": "sequence", "source": NAME},
-    )
+    ours.data = {"inputs": ["x"], "targets": ["y"], "sequence_col": "sequence", "source": NAME}
+    ckpt = save(workdir / "series_predictor_model", ours)
     result.artifacts["checkpoint"] = ckpt
     reloaded = _predict_in_new_process(ckpt, workdir)
     for (x, y), p in zip(SERIES_PREDICTOR_TESTS, reloaded, strict=True):

@@ -1,0 +1,100 @@
+"""What a fitted :class:`~seqlab.forecasting.Forecaster` knows besides its network's weights:
+one frozen object, written to the checkpoint by ``save`` and read back by ``load`` through
+the same two functions, so nothing is saved that is not loaded or the other way round."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from seqlab.data.sources import Series
+from seqlab.forecasting.config import ForecastConfig
+from seqlab.forecasting.parts import Part, column_roles
+
+__all__ = ["FittedState"]
+
+F64 = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class FittedState:
+    """The fitted Forecaster: its config, each series' split and preprocessing (``parts``),
+    the seasonal period and calendar features in use, the seasonality test, what forecasts
+    and why (``selection``: chosen on validation), the lookbacks and networks tried with
+    their validation scores, and each series' lower bounds (``floors``: 0 or -inf)."""
+
+    config: ForecastConfig
+    parts: Mapping[str, Part]
+    period: int | None = None
+    calendar: tuple[str, ...] = ()
+    seasonality_p: float | None = None
+    selection: Mapping[str, Any] = field(default_factory=dict)
+    lookback_choice: Mapping[str, float] = field(default_factory=dict)
+    lookback_losses: Mapping[int, float] = field(default_factory=dict)
+    networks: Mapping[str, float] = field(default_factory=dict)
+    validation_loss: float | None = None
+    floors: Mapping[str, F64] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form stored as the checkpoint's ``data``."""
+        return {
+            "forecast_config": asdict(self.config),
+            "parts": {name: p.to_dict() for name, p in self.parts.items()},
+            "period": self.period,
+            "calendar": list(self.calendar),
+            "seasonality_p": self.seasonality_p,
+            "selection": dict(self.selection),
+            "lookback_choice": dict(self.lookback_choice),
+            "lookback_losses": {str(k): v for k, v in self.lookback_losses.items()},
+            "networks": dict(self.networks),
+            "validation_loss": self.validation_loss,
+            "nonnegative": {n: np.isfinite(f).tolist() for n, f in self.floors.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FittedState:
+        """Read :meth:`to_dict`'s form back (KeyError, TypeError or ValueError when it is
+        malformed; the loader turns them into a CheckpointError)."""
+        config = ForecastConfig(**data["forecast_config"])
+        return cls(
+            config=config,
+            parts={name: _part(d, config) for name, d in data["parts"].items()},
+            period=data.get("period"),
+            calendar=tuple(data.get("calendar", ())),
+            seasonality_p=data.get("seasonality_p"),
+            selection=dict(data.get("selection") or {}),
+            lookback_choice=dict(data.get("lookback_choice") or {}),
+            lookback_losses={
+                int(k): float(v) for k, v in (data.get("lookback_losses") or {}).items()
+            },
+            networks=dict(data.get("networks") or {}),
+            validation_loss=data.get("validation_loss"),
+            floors={
+                n: np.where(np.asarray(f, bool), 0.0, -np.inf)
+                for n, f in (data.get("nonnegative") or {}).items()
+            },
+        )
+
+
+def _part(d: Mapping[str, Any], config: ForecastConfig) -> Part:
+    """A series' preprocessing without its rows (pass them to ``predict``)."""
+    columns = tuple(d["columns"])
+    empty = Series(np.zeros((0, len(columns)), np.float32), columns, None, d.get("freq"))
+    means = d.get("season_means")
+    targets, covariates = column_roles(columns, config.covariates)
+    train_end, test_start, rows = (int(v) for v in d["split"])
+    return Part(
+        empty,
+        train_end,
+        test_start,
+        np.asarray(d["offset"], np.float64),
+        np.asarray(d["scale"], np.float64),
+        None if means is None else np.asarray(means, np.float64),
+        targets,
+        covariates,
+        rows,
+    )
