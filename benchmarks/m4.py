@@ -37,6 +37,8 @@ from seqlab import ForecastConfig, Forecaster
 from seqlab._io import atomic_write_bytes
 from seqlab.baselines import naive2
 from seqlab.data.sources import Series
+from seqlab.forecasting.intervals import interval_scores
+from seqlab.forecasting.selection import mase_scale
 from seqlab.metrics import mase, owa, smape
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "m4"
@@ -76,6 +78,30 @@ def score(
     return {"smape": float(np.mean(s)), "mase": float(np.mean(m))}
 
 
+def score_intervals(
+    forecaster: Forecaster,
+    named: dict[str, Series],
+    train: dict[str, np.ndarray],
+    test: dict[str, np.ndarray],
+    m: int,
+    levels: list[float],
+) -> dict[str, Any]:
+    """Coverage (overall, per step), width and MSIS of the calibrated intervals on the test
+    year, MSIS scaled as M4 did (the in-sample seasonal-naive MAE of the whole training
+    series); series too short for the network (Naive2 fallback) are left out and counted."""
+    keys = [k for k in test if k in named and len(train[k]) >= forecaster.config.lookback]
+    found = np.stack([forecaster.predict_intervals(name=k)[:, 0] for k in keys])  # (N, H, K, 2)
+    truth = np.stack([test[k] for k in keys])[..., None]  # (N, H, 1)
+    scale = np.array([mase_scale(train[k][:, None], m)[0] for k in keys])[:, None, None]
+    out: dict[str, Any] = {}
+    for j, level in enumerate(sorted(set(levels))):
+        low, high = found[:, :, j, 0][..., None], found[:, :, j, 1][..., None]
+        out[f"{100 * level:g}"] = interval_scores(truth, low, high, level, scale)
+    out["series_scored"] = len(keys)
+    out["calibration"] = {k: v for k, v in forecaster.intervals.items() if k != "radii"}
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--train", type=Path, default=SHARED / "Hourly-train.csv")
@@ -99,6 +125,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--select", default="auto", choices=["auto", "model"])
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--intervals",
+        type=float,
+        nargs="+",
+        metavar="LEVEL",
+        help="also score conformal prediction intervals at these levels (coverage, MSIS)",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     h, m = args.horizon, args.season
@@ -127,6 +160,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         select=args.select,
         deseasonalize=False,
         seed=args.seed,
+        intervals=tuple(args.intervals or ()),
     )
     start = time.perf_counter()
     named = {k: Series(v[:, None].astype(np.float32), ("value",)) for k, v in fits.items()}
@@ -144,6 +178,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         else:
             ours[k] = network[k] = n2[k]
             fallback += 1
+    if args.intervals:
+        intervals_scores = score_intervals(forecaster, named, train, test, m, args.intervals)
     sn = {k: np.resize(v[-m:], h) if m > 1 else np.full(h, v[-1]) for k, v in train.items()}
     methods = {"model": ours, "network": network, "naive2": n2, "snaive": sn}
     results: dict[str, Any] = {name: score(f, train, test, m) for name, f in methods.items()}
@@ -163,6 +199,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         members=args.ensemble,
         selection=forecaster.selection,
         naive2_fallback_series=fallback,
+        intervals=intervals_scores if args.intervals else None,
         config={k: v for k, v in vars(args).items() if k not in ("train", "test", "out")},
     )
     args.out.mkdir(parents=True, exist_ok=True)
@@ -179,6 +216,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(
         f"chosen: lookback {chosen_lb}, {forecaster.selection['chosen']}; fit {fit_seconds:.0f} s"
     )
+    for level in sorted(set(args.intervals or ())):
+        found = results["intervals"][f"{100 * level:g}"]
+        print(f"{level:.0%} interval: coverage {found['coverage']:.3f}, MSIS {found['msis']:.3f}")
     print(f"OWA {results['model']['owa']:.3f}")
     return results
 

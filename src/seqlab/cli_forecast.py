@@ -37,6 +37,7 @@ def _forecast_config(args: argparse.Namespace) -> Any:
         seed=args.seed,
         progress=not args.quiet,
         quantiles=tuple(args.quantiles) if args.quantiles else None,
+        intervals=tuple(args.intervals or ()),
         covariates=tuple(args.covariates or ()),
         calendar=tuple(args.calendar or ("auto",)) if args.calendar is not None else (),
         linear_skip=args.linear_skip,
@@ -191,6 +192,15 @@ def add_forecast_parser(sub: Any) -> None:
         nargs="+",
         metavar="Q",
         help="quantile outputs (pinball loss), e.g. 0.1 0.5 0.9; needs --model direct",
+    )
+    p.add_argument(
+        "--intervals",
+        type=float,
+        nargs="+",
+        metavar="LEVEL",
+        help="prediction intervals at these coverage levels, e.g. 0.8 0.95, for any model, "
+        "calibrated on the validation windows (split conformal); the test windows report "
+        "their coverage, width and MSIS",
     )
     p.add_argument(
         "--fill",

@@ -52,7 +52,11 @@ class ForecastConfig:
     and the mean of the network and the best baseline on the validation windows (never the
     test rows) and forecasts with the best (see :mod:`seqlab.forecasting.selection`);
     ``"model"`` always uses the network. ``refit`` then retrains the network on the training
-    *and* validation rows for as many epochs as early stopping kept."""
+    *and* validation rows for as many epochs as early stopping kept.
+
+    ``intervals`` (e.g. 0.8, 0.95) adds prediction intervals at those coverage levels to
+    whatever forecasts, calibrated on the validation windows by split conformal prediction
+    (see :mod:`seqlab.forecasting.intervals`)."""
 
     lookback: int = 36
     horizon: int = 12
@@ -87,14 +91,21 @@ class ForecastConfig:
     refit: bool = False
     lookback_trial_epochs: int | None = None
     nonnegative: bool | Literal["auto"] = "auto"
+    intervals: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("quantiles", "covariates", "calendar", "lookbacks"):  # lists from JSON
+        for name in ("quantiles", "covariates", "calendar", "lookbacks", "intervals"):  # JSON lists
             value = getattr(self, name)
             if isinstance(value, str):
                 raise DataError(f"`{name}` must be a sequence, got the string {value!r}")
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
+        levels = self.intervals
+        if not all(isinstance(v, float | int) and not isinstance(v, bool) for v in levels) or any(
+            not 0 < v < 1 for v in levels
+        ):
+            raise DataError(f"`intervals` must be coverage levels in (0, 1), got {levels!r}")
+        object.__setattr__(self, "intervals", tuple(sorted(set(map(float, levels)))))
         for value in self.lookbacks:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise DataError(f"`lookbacks` must hold positive integers, got {value!r}")

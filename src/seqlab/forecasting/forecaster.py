@@ -26,6 +26,7 @@ from seqlab.data.calendar import future_stamps, resolve_calendar, season_index
 from seqlab.data.seasonality import seasonality_p_value
 from seqlab.data.sources import Series
 from seqlab.errors import CheckpointError, DataError, SeqlabError
+from seqlab.forecasting.calibration import IntervalCalibration
 from seqlab.forecasting.config import PERIODS, ForecastConfig
 from seqlab.forecasting.networks import NetworkTraining
 from seqlab.forecasting.parts import (
@@ -35,7 +36,7 @@ from seqlab.forecasting.parts import (
     split_rows,
     windows,
 )
-from seqlab.forecasting.results import Block, Evaluation, evaluation_from_blocks
+from seqlab.forecasting.results import Block, Evaluation, add_intervals, evaluation_from_blocks
 from seqlab.forecasting.selection import MODEL, ValidationBlock, choose, combine, mase_scale
 from seqlab.forecasting.state import FittedState
 from seqlab.history import History
@@ -48,7 +49,7 @@ F64 = NDArray[np.float64]
 F32 = NDArray[np.float32]
 
 
-class Forecaster(NetworkTraining):
+class Forecaster(NetworkTraining, IntervalCalibration):
     """Fit, evaluate, forecast, save and load a recurrent-network forecaster (see
     :class:`ForecastConfig` for the network, selection and refit settings).
 
@@ -77,6 +78,10 @@ class Forecaster(NetworkTraining):
         self.networks: dict[str, float] = {}
         # per series, the lowest value each target may take (0 or -inf); see ``nonnegative``
         self.floors: dict[str, F64] = {}
+        # per series, the MASE scale of each target (its training rows' seasonal-naive MAE)
+        self.scales: dict[str, F64] = {}
+        # the conformal calibration of ``intervals``: method, windows, radius per level/step
+        self.intervals: dict[str, Any] = {}
 
     # single-series views, kept for the common case
     def _single(self) -> Part:
@@ -139,6 +144,7 @@ class Forecaster(NetworkTraining):
         else:
             self._choose_lookback()
         self._select()
+        self._calibrate()
         if self.config.refit and self._uses_model():
             self._refit()
         return self
@@ -186,6 +192,7 @@ class Forecaster(NetworkTraining):
         self.config = replace(self.config, select=c.select, refit=c.refit)
         self.networks = {str(k): v for k, v in scores.items()}
         self._select()
+        self._calibrate()
         if self.config.refit and self._uses_model():
             self._refit()
         self.checkpoint = replace(self._require_fitted(), data=self._describe())
@@ -269,6 +276,8 @@ class Forecaster(NetworkTraining):
             networks=dict(self.networks),
             validation_loss=self.validation_loss,
             floors=dict(self.floors),
+            scales=dict(self.scales),
+            intervals=dict(self.intervals),
         )
 
     def _adopt(self, state: FittedState) -> None:
@@ -278,6 +287,7 @@ class Forecaster(NetworkTraining):
         self.selection_lookbacks = dict(state.lookback_choice)
         self.lookback_losses, self.networks = dict(state.lookback_losses), dict(state.networks)
         self.validation_loss, self.floors = state.validation_loss, dict(state.floors)
+        self.scales, self.intervals = dict(state.scales), dict(state.intervals)
 
     def _describe(self) -> dict[str, Any]:
         return self.fitted.to_dict()
@@ -370,7 +380,7 @@ class Forecaster(NetworkTraining):
         c = self.config
         if all(len(p.series) - p.test_start < c.horizon for p in self.parts.values()):
             raise DataError("no test rows to evaluate on (test_rows=0); use predict()")
-        blocks = []
+        blocks, intervals = [], {}
         for name, part in self.parts.items():
             values = part.target_values
             origins = np.arange(part.test_start, len(values) - c.horizon + 1)
@@ -384,10 +394,16 @@ class Forecaster(NetworkTraining):
             if chosen not in forecasts:  # the combination, of forecasts already made here
                 baseline = forecasts[chosen.removeprefix(f"{MODEL} + ")]
                 forecasts[chosen] = combine(forecasts[MODEL], baseline)
-            bands = raw if raw.ndim == 4 else None
-            blocks.append(Block(name, origins, truth, forecasts, values[: part.train_end], bands))
+            quantile_bands = raw if raw.ndim == 4 else None
+            blocks.append(
+                Block(name, origins, truth, forecasts, values[: part.train_end], quantile_bands)
+            )
+            if self.intervals:
+                intervals[name] = self._bands(name, part, part.series, origins)
         evaluation = evaluation_from_blocks(blocks, self.period, c.quantiles)
         evaluation.selected = self.selection["chosen"]
+        if self.intervals:
+            add_intervals(evaluation, blocks, intervals, self.scales, c.intervals)
         return evaluation
 
     # -- persistence ---------------------------------------------------------------

@@ -51,6 +51,13 @@ def format_evaluation(ev: Evaluation) -> str:
             f"quantile band {band}: covers {ev.coverage[band]:.1%} of the test values "
             f"(nominal {ev.coverage['nominal']:.0%})"
         )
+    for key, found in ev.intervals.items():
+        by_step = found["coverage_by_step"]
+        lines.append(
+            f"{key}% interval: covers {found['coverage']:.1%} of the test values (by step "
+            f"{min(by_step):.0%}..{max(by_step):.0%}), mean width {found['width']:.3g} and "
+            f"MSIS {found['msis']:.3g} in MASE units"
+        )
     return "\n".join(lines)
 
 
@@ -77,6 +84,7 @@ def write_forecast_run(
         "test_windows": len(ev.origins),
         "series": {name or "series": p.to_dict()["split"] for name, p in parts.items()},
         "coverage": ev.coverage,
+        "intervals": {"calibration": _calibration(forecaster), "test": ev.intervals},
         "selection": forecaster.selection,
     }
     paths["metrics"] = out / "metrics.json"
@@ -89,22 +97,34 @@ def write_forecast_run(
     return paths
 
 
+def _calibration(forecaster: Forecaster) -> dict[str, Any]:
+    found = forecaster.intervals
+    return {k: found[k] for k in ("method", "windows", "radii") if k in found}
+
+
 def _write_forecast_csv(forecaster: Forecaster, out: Path) -> Path:
     rows: list[list[object]] = []
     columns: tuple[str, ...] = ()
     qs = forecaster.config.quantiles or ()
+    levels = forecaster.config.intervals if forecaster.intervals else ()
     for name, part in forecaster.parts.items():
         forecast, stamps = forecaster.predict(name=name or None)
         bands = forecaster.predict_quantiles(name=name or None) if qs else None
+        intervals = forecaster.predict_intervals(name=name or None) if levels else None
         columns = part.target_names
         n = len(part.series)
         when = [str(t)[:19] for t in stamps] if stamps is not None else range(n, n + len(forecast))
         for k, (w, row) in enumerate(zip(when, forecast, strict=True)):
             extra = [] if bands is None else [float(v) for v in bands[k].reshape(-1)]
+            if intervals is not None:  # (F, K, 2) -> per column, per level: low, high
+                extra += [float(v) for v in intervals[k].reshape(-1)]
             rows.append([name, w, *map(float, row), *extra])
     quantile_columns = [f"{c}_q{q:g}" for c in columns for q in qs]
+    interval_columns = [
+        f"{c}_{side}{100 * lv:g}" for c in columns for lv in levels for side in ("lo", "hi")
+    ]
     path = out / "forecast.csv"
-    write_rows_csv(path, ["series", "time", *columns, *quantile_columns], rows)
+    write_rows_csv(path, ["series", "time", *columns, *quantile_columns, *interval_columns], rows)
     return path
 
 

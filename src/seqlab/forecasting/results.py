@@ -5,14 +5,17 @@ Shape key: N windows, H horizon, F target columns, Q quantiles.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from seqlab.forecasting.intervals import interval_scores, label
 from seqlab.metrics import forecast_metrics
 
-__all__ = ["Block", "Evaluation", "evaluation_from_blocks"]
+__all__ = ["Block", "Evaluation", "add_intervals", "evaluation_from_blocks"]
 
 F64 = NDArray[np.float64]
 
@@ -31,6 +34,10 @@ class Evaluation:
     quantiles: F64 | None = None  # (N, H, F, Q) with ``quantiles``
     coverage: dict[str, float] = field(default_factory=dict)
     selected: str = "model"  # what the Forecaster forecasts with, chosen on validation
+    # per interval level ("80"): coverage (overall, per step), mean width and MSIS on the
+    # test windows, and the bands themselves (lower, upper), each (N, H, F)
+    intervals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    interval_bands: dict[str, tuple[F64, F64]] = field(default_factory=dict)
 
     @property
     def best_baseline(self) -> str:
@@ -99,3 +106,24 @@ def evaluation_from_blocks(
         ev.rmse_by_column_step[m] = by_cs.T.tolist()
         ev.rmse_by_step[m] = by_cs.mean(axis=1).tolist()
     return ev
+
+
+def add_intervals(
+    ev: Evaluation,
+    blocks: Sequence[Block],
+    bands: Mapping[str, Mapping[str, tuple[F64, F64]]],
+    scales: Mapping[str, F64],
+    levels: Sequence[float],
+) -> None:
+    """Score the calibrated bands of every series' test windows, pooled (in the order of
+    ``blocks``): each window is measured in its own series' scale."""
+    named = [b for b in blocks if b.name in bands]
+    scale = np.concatenate(
+        [np.broadcast_to(scales[b.name], (len(b.origins), 1, b.truth.shape[2])) for b in named]
+    )
+    for level in levels:
+        key = label(level)
+        lower = np.concatenate([bands[b.name][key][0] for b in named])
+        upper = np.concatenate([bands[b.name][key][1] for b in named])
+        ev.interval_bands[key] = (lower, upper)
+        ev.intervals[key] = interval_scores(ev.truth, lower, upper, level, scale)

@@ -25,7 +25,8 @@ class FittedState:
     """The fitted Forecaster: its config, each series' split and preprocessing (``parts``),
     the seasonal period and calendar features in use, the seasonality test, what forecasts
     and why (``selection``: chosen on validation), the lookbacks and networks tried with
-    their validation scores, and each series' lower bounds (``floors``: 0 or -inf)."""
+    their validation scores, each series' lower bounds (``floors``: 0 or -inf) and MASE
+    scales, and the conformal calibration of the prediction intervals."""
 
     config: ForecastConfig
     parts: Mapping[str, Part]
@@ -38,6 +39,8 @@ class FittedState:
     networks: Mapping[str, float] = field(default_factory=dict)
     validation_loss: float | None = None
     floors: Mapping[str, F64] = field(default_factory=dict)
+    scales: Mapping[str, F64] = field(default_factory=dict)
+    intervals: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form stored as the checkpoint's ``data``."""
@@ -53,6 +56,8 @@ class FittedState:
             "networks": dict(self.networks),
             "validation_loss": self.validation_loss,
             "nonnegative": {n: np.isfinite(f).tolist() for n, f in self.floors.items()},
+            "scales": {n: np.asarray(v).tolist() for n, v in self.scales.items()},
+            "intervals": dict(self.intervals),
         }
 
     @classmethod
@@ -77,6 +82,8 @@ class FittedState:
                 n: np.where(np.asarray(f, bool), 0.0, -np.inf)
                 for n, f in (data.get("nonnegative") or {}).items()
             },
+            scales={n: np.asarray(v, np.float64) for n, v in (data.get("scales") or {}).items()},
+            intervals=dict(data.get("intervals") or {}),
         )
 
 

@@ -1,0 +1,155 @@
+"""Split-conformal prediction intervals: the finite-sample quantile, the scores, and the
+Forecaster's calibrated bands (issue 15 item 1)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cli_run import seqlab
+from seqlab import DataError, ForecastConfig, Forecaster, Series
+from seqlab.forecasting.intervals import (
+    bands,
+    calibrate,
+    interval_scores,
+    quantile_pair,
+    scores,
+)
+
+
+def test_the_radius_is_the_finite_sample_conformal_quantile() -> None:
+    score = np.arange(1.0, 10.0)[:, None] * np.array([[1.0, 2.0]])  # n = 9 windows, 2 steps
+    radii = calibrate(score, [0.8, 0.95])
+    assert radii["80"] == [8.0, 16.0]  # ceil((9 + 1) * 0.8) = 8th smallest
+    assert radii["95"] == [math.inf, math.inf]  # ceil(9.5) = 10 > 9: no finite radius
+
+
+def test_split_conformal_covers_at_least_the_level_on_exchangeable_errors() -> None:
+    """Averaged over many draws, coverage lies in [level, level + 1 / (n + 1)]."""
+    rng = np.random.default_rng(0)
+    n, trials, level = 19, 4000, 0.8
+    calibration = np.abs(rng.standard_t(3, size=(trials, n, 1)))
+    test = np.abs(rng.standard_t(3, size=(trials, 1)))
+    radius = np.array([calibrate(c, [level])["80"][0] for c in calibration])
+    covered = (test[:, 0] <= radius).mean()
+    assert level - 0.015 <= covered <= level + 1 / (n + 1) + 0.015
+
+
+def test_scores_bands_and_msis_by_hand() -> None:
+    truth = np.array([[[10.0], [12.0]]])  # (N=1, H=2, F=1)
+    point = np.array([[[11.0], [11.0]]])
+    scale = np.array([2.0])
+    assert scores(truth, point, point, scale).tolist() == [[0.5, 0.5]]
+    low, high = bands(point, point, [0.25, 1.0], scale)
+    assert low.ravel().tolist() == [10.5, 9.0] and high.ravel().tolist() == [11.5, 13.0]
+    found = interval_scores(truth, low, high, 0.8, scale)
+    assert found["coverage"] == 0.5 and found["coverage_by_step"] == [0.0, 1.0]
+    # step 1: width 1 + 2/0.2 * (10.5 - 10) = 6; step 2: width 4; scaled by 2, averaged
+    assert found["msis"] == pytest.approx((6 / 2 + 4 / 2) / 2)
+    assert found["width"] == pytest.approx((1 / 2 + 4 / 2) / 2)
+    assert quantile_pair(0.8, (0.1, 0.5, 0.9)) == (0, 2)
+    assert quantile_pair(0.95, (0.1, 0.5, 0.9)) is None
+
+
+def _series(n: int = 400, seed: int = 0) -> Series:
+    rng = np.random.default_rng(seed)
+    noise = np.zeros(n)
+    for t in range(1, n):  # AR(1) noise: stationary, so validation and test are alike
+        noise[t] = 0.5 * noise[t - 1] + rng.normal(0, 1.0)
+    values = 20 + 5 * np.sin(2 * np.pi * np.arange(n) / 12) + noise
+    return Series(values[:, None].astype(np.float32), ("y",), None, None)
+
+
+SMALL = ForecastConfig(
+    lookback=24,
+    horizon=4,
+    period=12,
+    hidden_size=8,
+    num_layers=1,
+    epochs=4,
+    patience=None,
+    model="seq2seq",
+    val_fraction=0.4,
+    test_fraction=0.3,
+    intervals=(0.8, 0.95),
+)
+
+
+def test_forecaster_bands_cover_about_their_level_and_survive_save_and_load(
+    tmp_path: Path,
+) -> None:
+    series = _series(1200)
+    forecaster = Forecaster(SMALL).fit(series)
+    assert forecaster.intervals["method"] == "split conformal"
+    assert forecaster.intervals["windows"] > 300
+    ev = forecaster.evaluate()
+    for key, level in (("80", 0.8), ("95", 0.95)):
+        found = ev.intervals[key]
+        # stationary data: near nominal (overlapping windows make the calibration noisy)
+        assert abs(found["coverage"] - level) < 0.07, found
+        lower, upper = ev.interval_bands[key]
+        chosen = ev.forecasts[ev.selected]
+        assert (lower <= chosen).all() and (chosen <= upper).all()
+    assert ev.intervals["95"]["width"] > ev.intervals["80"]["width"]
+    bands_now = forecaster.predict_intervals()
+    assert bands_now.shape == (4, 1, 2, 2)
+    loaded = Forecaster.load(forecaster.save(tmp_path / "f"))
+    np.testing.assert_allclose(loaded.predict_intervals(series), bands_now, rtol=1e-6)
+
+
+def test_quantile_models_get_conformalised_quantile_regression() -> None:
+    config = ForecastConfig(
+        lookback=24,
+        horizon=4,
+        period=12,
+        hidden_size=8,
+        num_layers=1,
+        epochs=3,
+        patience=None,
+        model="direct",
+        quantiles=(0.1, 0.5, 0.9),
+        val_fraction=0.4,
+        intervals=(0.8,),
+    )
+    forecaster = Forecaster(config).fit(_series())
+    assert forecaster.intervals["method"] == "conformalised quantile regression"
+    q = forecaster.predict_quantiles()  # (H, F, Q)
+    band = forecaster.predict_intervals()[:, :, 0]  # (H, F, 2)
+    radius = np.asarray(forecaster.intervals["radii"]["80"])[:, None]
+    scale = forecaster.scales[""]
+    np.testing.assert_allclose(band[..., 0], q[..., 0] - radius * scale, rtol=1e-6)
+    np.testing.assert_allclose(band[..., 1], q[..., 2] + radius * scale, rtol=1e-6)
+
+
+def test_too_few_validation_windows_for_a_level_is_a_clear_error() -> None:
+    config = ForecastConfig(
+        lookback=24, horizon=4, hidden_size=4, num_layers=1, epochs=1, model="seq2seq",
+        val_rows=10, intervals=(0.99,),
+    )  # fmt: skip
+    with pytest.raises(DataError, match="a 99% interval needs at least 99 validation windows"):
+        Forecaster(config).fit(_series())
+    with pytest.raises(DataError, match=r"`intervals` must be coverage levels in \(0, 1\)"):
+        ForecastConfig(intervals=(80,))
+
+
+def test_cli_intervals_columns_and_report(tmp_path: Path) -> None:
+    path = tmp_path / "y.csv"
+    s = _series(300)
+    path.write_text("y\n" + "\n".join(f"{v:.4f}" for v in s.values[:, 0]) + "\n")
+    out = tmp_path / "run"
+    done = seqlab(
+        "forecast", "--data", str(path), "--horizon", "4", "--lookback", "24", "--intervals",
+        "0.8", "--hidden-size", "4", "--epochs", "2", "--model", "seq2seq", "--quiet",
+        "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "80% interval: covers" in done.stdout
+    header = (out / "forecast.csv").read_text().splitlines()[0]
+    assert header == "series,time,y,y_lo80,y_hi80"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["intervals"]["calibration"]["method"] == "split conformal"
+    assert 0.0 < metrics["intervals"]["test"]["80"]["coverage"] <= 1.0
