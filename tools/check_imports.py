@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "seqlab.baselines": 1,
     "seqlab.losses": 2,
     "seqlab.models": 2,
+    "seqlab.inspect": 2,
     "seqlab.checkpoint": 3,
     "seqlab.export": 3,
     "seqlab.callbacks": 4,

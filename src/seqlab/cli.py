@@ -70,6 +70,40 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_inspect_gates(args: argparse.Namespace) -> int:
+    from seqlab.checkpoint import load_checkpoint
+    from seqlab.data.csvio import read_sequences_csv
+    from seqlab.errors import DataError
+    from seqlab.inspect import gates
+    from seqlab.plots import plot_gates, save_figure
+
+    checkpoint = load_checkpoint(args.checkpoint)
+    checkpoint.refuse_forecaster("seqlab inspect-gates")
+    data = checkpoint.data or {}
+    width = getattr(checkpoint.config, "input_size", None)
+    inputs = data.get("inputs") or (["x"] if width == 1 else None)
+    if inputs is None:
+        raise DataError("the checkpoint does not name its input columns (data={'inputs': [...]})")
+    seq_col = data.get("sequence_col", "sequence")
+    seqs = read_sequences_csv(args.input, inputs, None, seq_col)
+    ids = [str(i) for i in seqs.ids]
+    wanted = args.sequence if args.sequence is not None else ids[0]
+    if wanted not in ids:
+        raise DataError(f"no sequence {wanted!r} in {args.input}; it holds {ids[:5]}...")
+    n = ids.index(wanted)
+    length = int(seqs.lengths[n])
+    x = seqs.x[n : n + 1, :length]
+    if checkpoint.x_scaler is not None:
+        x = checkpoint.x_scaler.transform(x)
+    found = gates(checkpoint.model, x)
+    title = f"{args.checkpoint}: gates over sequence {wanted!r}"
+    path = save_figure(
+        plot_gates(found, seqs.x[n, :length], layer=args.layer, title=title), args.output
+    )
+    print(f"wrote {path} ({found.cell_type}: {', '.join(found.names())}; {length} steps)")
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from seqlab.checkpoint import load_checkpoint
     from seqlab.export import export_onnx
@@ -220,6 +254,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_export)
 
     add_forecast_parser(sub)
+
+    p = sub.add_parser(
+        "inspect-gates",
+        help="draw the gate activity of a recurrent model over one sequence",
+        description="Recomputes the LSTM (input, forget, cell, output) or GRU (reset, update, "
+        "new) gates of a checkpoint's recurrent layers over one sequence of a long-format CSV "
+        "file (as seqlab predict reads it) and draws a heat map per gate.",
+    )
+    p.add_argument("--checkpoint", required=True, metavar="PATH", help="checkpoint directory")
+    p.add_argument("--input", required=True, metavar="FILE.csv", help="the sequences")
+    p.add_argument("--sequence", help="the sequence id to draw (default: the first)")
+    p.add_argument("--layer", type=int, default=-1, help="layer, 0-based (default: the last)")
+    p.add_argument("--output", default="gates.png", help="PNG file (default: %(default)s)")
+    p.set_defaults(func=_cmd_inspect_gates)
 
     p = sub.add_parser("datasets", help="list the built-in data sets with source and licence")
     p.set_defaults(func=_cmd_datasets)

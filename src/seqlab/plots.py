@@ -7,9 +7,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
     from matplotlib.figure import Figure
+    from numpy.typing import NDArray
 
-__all__ = ["plot_error_by_step", "plot_forecast", "plot_length_sweep", "plot_loss", "save_figure"]
+    from seqlab.inspect import Gates
+
+__all__ = [
+    "plot_error_by_step",
+    "plot_forecast",
+    "plot_gates",
+    "plot_length_sweep",
+    "plot_loss",
+    "save_figure",
+]
 
 
 def plot_length_sweep(
@@ -143,4 +154,45 @@ def plot_error_by_step(rmse_by_step: Mapping[str, Sequence[float]]) -> Figure:
     ax.set_title("Test error by horizon step")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
+    return fig
+
+
+def plot_gates(
+    found: Gates,
+    inputs: NDArray[np.float32],
+    *,
+    sequence: int = 0,
+    layer: int = -1,
+    title: str = "Gate activity",
+) -> Figure:
+    """The inputs (T, F) of one sequence above a heat map per gate of one layer: hidden
+    units (rows) over time steps (columns), sigmoid gates on 0..1, tanh ones on -1..1."""
+    from matplotlib.figure import Figure
+
+    names = found.names()
+    fig = Figure(figsize=(8, 1.6 + 1.5 * len(names)), layout="constrained")
+    axes = fig.subplots(len(names) + 1, 1, sharex=True)
+    steps = inputs.shape[0]
+    from matplotlib.ticker import MaxNLocator
+
+    axes[0].step(range(steps), inputs, where="mid")
+    axes[0].set_ylabel("sequence")
+    axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0].set_title(title)
+    layers = found.h.shape[0]
+    shown = layer % layers
+    for ax, name in zip(axes[1:], names, strict=True):
+        values = getattr(found, name)[shown, sequence].numpy().T  # (D, T)
+        signed = name in ("cell", "new")  # tanh: -1..1
+        image = ax.imshow(
+            values,
+            aspect="auto",
+            interpolation="nearest",
+            cmap="RdBu_r" if signed else "viridis",
+            vmin=-1.0 if signed else 0.0,
+            vmax=1.0,
+        )
+        ax.set_ylabel(f"{name} gate\nunit" if name not in ("cell", "new") else f"{name}\nunit")
+        fig.colorbar(image, ax=ax, pad=0.01)
+    axes[-1].set_xlabel(f"time step (layer {shown + 1} of {layers})")
     return fig

@@ -22,9 +22,10 @@ from seqlab.data.batches import SequenceData
 from seqlab.data.csvio import write_rows_csv
 from seqlab.data.scaling import StandardScaler
 from seqlab.data.tasks import bit_sequences
+from seqlab.inspect import gates
 from seqlab.metrics import length_sweep, max_abs_error, mse
 from seqlab.models.sequence import SequenceModel
-from seqlab.plots import plot_length_sweep, save_figure
+from seqlab.plots import plot_gates, plot_length_sweep, save_figure
 from seqlab.scenarios._common import ScenarioResult, fmt_seq
 from seqlab.training import Trainer
 
@@ -103,6 +104,16 @@ def _continuation(ckpt: Checkpoint, result: ScenarioResult) -> None:
     result.check("continuation outputs, max abs error", worst, "<= 0.1", worst <= 0.1, ".3f")
 
 
+def _gates(ckpt: Checkpoint, path: Path) -> Path:
+    """The running-sum LSTM's gates over one bit sequence (the forget gate keeps the count)."""
+    bits = np.array([1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 0, 1, 1, 0], np.float32)
+    x = bits[None, :, None]
+    if ckpt.x_scaler is not None:
+        x = ckpt.x_scaler.transform(x)
+    title = "Bit counter (running sum, per step): LSTM gates over one sequence of bits"
+    return save_figure(plot_gates(gates(ckpt.model, x), bits[:, None], title=title), path)
+
+
 def run(workdir: Path, seed: int = 0) -> ScenarioResult:
     start = time.perf_counter()
     result = ScenarioResult(NAME, TITLE)
@@ -144,6 +155,8 @@ def run(workdir: Path, seed: int = 0) -> ScenarioResult:
     png = workdir / "bit_counter_length_sweep.png"
     save_figure(fig, png)
     result.artifacts["sweep_png"] = png
-    _continuation(models["per-step, lengths 1..40 (ours)"][1], result)
+    running = models["per-step, lengths 1..40 (ours)"][1]
+    result.artifacts["gates_png"] = _gates(running, workdir / "bit_counter_gates.png")
+    _continuation(running, result)
     result.seconds = time.perf_counter() - start
     return result
