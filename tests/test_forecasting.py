@@ -112,6 +112,7 @@ def test_run_folder_files(fitted: Forecaster, tmp_path: Path) -> None:
         "loss.png",
         "metrics.json",
         "model",
+        "report.html",
         "test_windows.csv",
     ]
     metrics = json.loads(paths["metrics"].read_text())

@@ -104,6 +104,13 @@ def _cmd_inspect_gates(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from seqlab.forecasting.html import write_report
+
+    print(f"wrote {write_report(args.run_dir)}")
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from seqlab.checkpoint import load_checkpoint
     from seqlab.export import export_onnx
@@ -256,6 +263,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_forecast_parser(sub)
 
     p = sub.add_parser(
+        "report",
+        help="rebuild report.html of a forecast run folder",
+        description="Writes RUN_DIR/report.html (one self-contained page) from the files the "
+        "run saved; nothing is trained.",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by seqlab forecast")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser(
         "inspect-gates",
         help="draw the gate activity of a recurrent model over one sequence",
         description="Recomputes the LSTM (input, forget, cell, output) or GRU (reset, update, "
@@ -304,7 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # recorded by the commands that write a run folder
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -90,7 +90,8 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     with run_folder_lock(args.out):  # an unwritable or busy --out fails before training
         forecaster = Forecaster(config).fit(data)
         evaluation = forecaster.evaluate() if args.test_rows != 0 else None
-        paths = write_forecast_run(forecaster, evaluation, args.out)
+        run = {"data": str(args.data), "command": " ".join(["seqlab", *args.argv])}
+        paths = write_forecast_run(forecaster, evaluation, args.out, run)
     series = list(data.values()) if isinstance(data, dict) else [data]
     what = f"{len(series)} series" if isinstance(data, dict) else ", ".join(forecaster.targets)
     covariates = forecaster.config.covariates

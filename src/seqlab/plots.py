@@ -153,7 +153,7 @@ def plot_error_by_step(rmse_by_step: Mapping[str, Sequence[float]]) -> Figure:
     ax.set_ylabel("RMSE (original units)")
     ax.set_title("Test error by horizon step")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the data
     return fig
 
 

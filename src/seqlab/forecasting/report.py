@@ -4,6 +4,7 @@ table printed to the user. Every file is written atomically."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from numpy.typing import NDArray
 from seqlab._io import atomic_write_bytes
 from seqlab.data.csvio import write_rows_csv
 from seqlab.forecasting import Evaluation, Forecaster
+from seqlab.forecasting.html import write_report
 from seqlab.plots import plot_error_by_step, plot_forecast, plot_loss, save_figure
 
 F64 = NDArray[np.float64]
@@ -62,20 +64,26 @@ def format_evaluation(ev: Evaluation) -> str:
 
 
 def write_forecast_run(
-    forecaster: Forecaster, ev: Evaluation | None, out: str | Path
+    forecaster: Forecaster,
+    ev: Evaluation | None,
+    out: str | Path,
+    run: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write the run folder; returns what went where. ``ev`` is None when there are no test
-    rows (``test_rows=0``): then only the model, the forecast and the selection are written."""
+    rows (``test_rows=0``): then only the model, the forecast and the selection are written.
+    ``run`` (e.g. the data and the command) is recorded in metrics.json for the report."""
     out = Path(out)
     paths = {"checkpoint": forecaster.save(out / "model")}
     parts = forecaster.parts
     if ev is None:
         paths["metrics"] = out / "metrics.json"
-        info = {"selection": forecaster.selection, "test_windows": 0}
+        info = {"run": dict(run or {}), "selection": forecaster.selection, "test_windows": 0}
         atomic_write_bytes(paths["metrics"], json.dumps(info, indent=2).encode())
         paths["forecast"] = _write_forecast_csv(forecaster, out)
+        paths["report"] = write_report(out)
         return paths
     metrics: dict[str, Any] = {
+        "run": dict(run or {}),
         "metrics": ev.metrics,
         "rmse_by_step": ev.rmse_by_step,
         "rmse_by_column_step": ev.rmse_by_column_step,
@@ -94,6 +102,7 @@ def write_forecast_run(
     write_rows_csv(paths["test_windows"], *_test_window_rows(forecaster, ev))
     for name, fig in _figures(forecaster, ev).items():
         paths[name] = save_figure(fig, out / name)
+    paths["report"] = write_report(out)
     return paths
 
 
