@@ -246,8 +246,8 @@ def test_quantile_forecasts_and_coverage(tmp_path: Path) -> None:
         "y_q0.9",
     ]
     assert "quantile band 0.1-0.9: covers" in format_evaluation(ev)
-    with pytest.raises(Exception, match="need mode='direct'"):
-        ForecastConfig(quantiles=(0.1, 0.9))
+    with pytest.raises(DataError, match="need the direct head"):
+        ForecastConfig(model="seq2seq", quantiles=(0.1, 0.9))
 
 
 @pytest.mark.parametrize(

@@ -49,9 +49,20 @@ def _forecast_config(args: argparse.Namespace) -> Any:
 
 def _forecast_data(args: argparse.Namespace) -> Any:
     """A Series or a dict of them, from a built-in data set or a CSV file."""
+    from pathlib import Path
+
     from seqlab.data.builtin import DATASETS, load_dataset
     from seqlab.data.sources import load_csv, load_long_csv, select_columns, to_log
 
+    if args.data not in DATASETS and not Path(args.data).exists():
+        import difflib
+
+        close = difflib.get_close_matches(str(args.data), list(DATASETS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise SeqlabError(
+            f"no data file or built-in data set named {args.data!r}{hint} "
+            f"(built-in: {', '.join(DATASETS)}; see seqlab datasets)"
+        )
     covariates = list(args.covariates or [])
     columns = None
     if args.target:

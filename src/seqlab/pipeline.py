@@ -56,6 +56,9 @@ def _load_training_data(
         data.inputs,
         data.targets,
         data.sequence_col,
+        classes=getattr(model, "num_classes", None)
+        if getattr(model, "task", "") == "classification"
+        else None,
     )
     assert seqs.y is not None
     y: NDArray[Any] = seqs.y

@@ -80,8 +80,10 @@ def read_sequences_csv(
     inputs: Sequence[str],
     targets: Sequence[str] | None = None,
     sequence_col: str | None = "sequence",
+    classes: int | None = None,
 ) -> CsvSequences:
-    """Read ``inputs`` (and ``targets``) columns, grouping rows by ``sequence_col``."""
+    """Read ``inputs`` (and ``targets``) columns, grouping rows by ``sequence_col``. With
+    ``classes``, every target is a class label: an integer in 0..classes-1."""
     path = Path(path)
     header, rows = _read_rows(path)
     in_idx = [_column(header, c, path) for c in inputs]
@@ -94,6 +96,13 @@ def read_sequences_csv(
         key = row[seq_idx].strip() if seq_idx is not None else "0"
         xs = [_number(row[j], header[j], i, path) for j in in_idx]
         ys = [_number(row[j], header[j], i, path) for j in out_idx]
+        if classes is not None:
+            for j, v in zip(out_idx, ys, strict=True):
+                if not (v.is_integer() and 0 <= v < classes):
+                    raise DataError(
+                        f"{path}, row {i}: column {header[j]!r} holds {row[j].strip()!r}; class "
+                        f"labels must be integers from 0 to {classes - 1} (num_classes={classes})"
+                    )
         groups.setdefault(key, []).append((xs, ys))
     ids = list(groups)
     lengths = np.array([len(groups[k]) for k in ids], dtype=np.int64)

@@ -138,6 +138,11 @@ class ForecastConfig:
                 isinstance(value, bool) or not isinstance(value, int) or value < 0
             ):
                 raise DataError(f"`{name}` must be a non-negative integer, got {value!r}")
+        if self.quantiles and self.model == "seq2seq":
+            raise DataError(
+                "`quantiles` need the direct head (--model direct, or auto), got --model seq2seq: "
+                "a decoder would have to choose which quantile to feed back"
+            )
         if self.model == "segment":
             if self.covariates or self.calendar:
                 raise DataError(
@@ -199,7 +204,7 @@ class ForecastConfig:
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
             dropout=self.dropout,
-            mode="direct" if self.model == "direct" else "seq2seq",
+            mode="direct" if self.model == "direct" or self.quantiles else "seq2seq",
             quantiles=self.quantiles,
             instance_norm=self.instance_norm,
             linear_skip=lookback if self.linear_skip else None,

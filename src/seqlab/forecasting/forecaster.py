@@ -177,7 +177,10 @@ class Forecaster(NetworkTraining, IntervalCalibration):
         keep the one whose own forecasts score the lowest validation MASE, then choose among
         it, the baselines and their combination as usual."""
         c = self.config
-        kinds: list[Literal["seq2seq", "segment"]] = ["seq2seq"]
+        # quantile outputs need the direct head; the segment model reads targets only
+        kinds: list[Literal["seq2seq", "direct", "segment"]] = [
+            "direct" if c.quantiles else "seq2seq"
+        ]
         if not (c.covariates or c.calendar or c.quantiles):
             kinds.append("segment")
         fitted, scores = {}, {}
@@ -207,7 +210,9 @@ class Forecaster(NetworkTraining, IntervalCalibration):
                 continue
             values = part.target_values[: part.test_start]
             truth = values[origins[:, None] + np.arange(c.horizon)[None, :]]
-            forecasts = {MODEL: self.predict_windows(part.series, origins, name or None)}
+            forecasts = {
+                MODEL: self._point(self.predict_windows(part.series, origins, name or None))
+            }
             if baselines:
                 forecasts.update(self._baselines(part, values, origins))
             scale = mase_scale(values[: part.train_end], self.period)

@@ -66,7 +66,19 @@ def split_rows(series: Series, name: str, config: ForecastConfig) -> tuple[int, 
     elif c.test_start is not None:
         if series.timestamps is None:
             raise DataError("`test_start` needs a series with timestamps")
-        test_start = int(np.searchsorted(series.timestamps, np.datetime64(c.test_start)))
+        try:
+            when = np.datetime64(c.test_start)
+        except ValueError:
+            raise DataError(f"`test_start` {c.test_start!r} is not a date") from None
+        first, last = series.timestamps[0], series.timestamps[-1]
+        if not first < when <= last:
+            where = f"series {name!r}" if name else "the series"
+            raise DataError(
+                f"`test_start` {c.test_start} lies outside {where}, which runs from "
+                f"{str(first)[:10]} to {str(last)[:10]}; the test part must start after the "
+                "first timestamp and no later than the last"
+            )
+        test_start = int(np.searchsorted(series.timestamps, when))
     else:
         test_start = length - round(length * c.test_fraction)
     val = c.val_rows if c.val_rows is not None else round(test_start * c.val_fraction)

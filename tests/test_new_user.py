@@ -1,0 +1,58 @@
+"""Sharp edges a new user meets first (issue 16): a misspelt data set, a test start outside
+the data, quantiles without the flag they need, class labels that are not classes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cli_run import seqlab
+from seqlab import DataError, ForecastConfig, Forecaster, load_dataset
+
+
+def test_a_misspelt_data_set_gets_the_closest_name() -> None:
+    done = seqlab("forecast", "--data", "airlin", "--quiet")
+    assert done.returncode == 2
+    assert "no data file or built-in data set named 'airlin'; did you mean 'airline'?" in (
+        done.stderr
+    )
+
+
+def test_a_test_start_outside_the_data_says_where_the_data_runs() -> None:
+    config = ForecastConfig(test_start="1990-01", epochs=1)
+    with pytest.raises(DataError, match="runs from 1949-01-01 to 1960-12-01"):
+        Forecaster(config).fit(load_dataset("airline"))
+    with pytest.raises(DataError, match="`test_start` 'soon' is not a date"):
+        Forecaster(ForecastConfig(test_start="soon", epochs=1)).fit(load_dataset("airline"))
+
+
+def test_quantiles_name_the_flag_and_auto_picks_the_direct_head() -> None:
+    with pytest.raises(DataError, match=r"need the direct head \(--model direct, or auto\)"):
+        ForecastConfig(model="seq2seq", quantiles=(0.1, 0.5, 0.9))
+    config = ForecastConfig(
+        quantiles=(0.1, 0.5, 0.9), lookback=24, horizon=6, hidden_size=4, num_layers=1, epochs=1
+    )
+    assert config.model_config().mode == "direct"
+    forecaster = Forecaster(config).fit(load_dataset("airline"))
+    assert forecaster.predict_quantiles().shape == (6, 1, 3)
+    assert forecaster.networks.keys() == {"direct"}
+
+
+@pytest.mark.parametrize(("label", "shown"), [("3", "'3'"), ("0.5", "'0.5'"), ("-1", "'-1'")])
+def test_class_labels_outside_the_classes_name_the_row(
+    tmp_path: Path, label: str, shown: str
+) -> None:
+    rows = ["sequence,x,y", "a,0,0", "a,1,1", f"a,1,{label}", "b,0,2"]
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "run.toml").write_text(
+        '[data]\ncsv = "train.csv"\ninputs = ["x"]\ntargets = ["y"]\n'
+        '[model]\ntask = "classification"\nnum_classes = 3\nhidden_size = 4\n'
+        "[train]\nepochs = 1\nprogress = false\n"
+        f'[output]\nrun_dir = "{tmp_path / "run"}"\n'
+    )
+    done = seqlab("train", "--config", str(tmp_path / "run.toml"))
+    assert done.returncode == 2
+    assert f"row 4: column 'y' holds {shown}; class labels must be integers from 0 to 2" in (
+        done.stderr
+    )
