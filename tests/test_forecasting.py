@@ -92,6 +92,12 @@ def test_save_and_load_write_and_read_the_same_fitted_state(
 ) -> None:
     loaded = Forecaster.load(fitted.save(tmp_path / "f"))
     assert loaded.fitted.to_dict() == fitted.fitted.to_dict()
+    # the series' rows travel too: a loaded Forecaster forecasts as the saved one did
+    before, stamps = fitted.predict()
+    after, stamps_after = loaded.predict()
+    np.testing.assert_array_equal(after, before)
+    assert stamps is not None and stamps_after is not None
+    assert (stamps_after == stamps).all()
     assert loaded.fitted.to_dict()["parts"][""]["split"] == [103, 115, 144]
     # a checkpoint read back saves to the same description (symmetric save/load)
     again = save(tmp_path / "g", load_checkpoint(tmp_path / "f"))
@@ -198,8 +204,12 @@ def test_cli_forecast_stocks_on_log_prices(tmp_path: Path) -> None:
     ]
     done = seqlab(*args)
     assert done.returncode == 0, done.stderr
-    assert "stocks (log), 560 steps of 5 series" in done.stdout
+    assert "stocks (fitted in logs; every number below in the data's units), 560 steps" in (
+        done.stdout
+    )
     assert "naive" in done.stdout
+    forecast = (tmp_path / "run" / "forecast.csv").read_text().splitlines()[1:]
+    assert all(float(row.split(",")[2]) > 5 for row in forecast)  # prices, not log prices
 
 
 def test_pinball_loss_exact_value() -> None:

@@ -56,3 +56,33 @@ def test_class_labels_outside_the_classes_name_the_row(
     assert f"row 4: column 'y' holds {shown}; class labels must be integers from 0 to 2" in (
         done.stderr
     )
+
+
+def test_log_is_undone_before_anything_is_written(tmp_path: Path) -> None:
+    """Issue 16: --log wrote forecast.csv in log units under the original column name."""
+    import json
+
+    import numpy as np
+
+    out = tmp_path / "run"
+    done = seqlab(
+        "forecast", "--data", "airline", "--log", "--horizon", "6", "--lookback", "24",
+        "--intervals", "0.8", "--hidden-size", "4", "--num-layers", "1", "--epochs", "2",
+        "--quiet", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = (out / "forecast.csv").read_text().splitlines()
+    assert rows[0] == "series,time,Passengers,Passengers_lo80,Passengers_hi80"
+    values = np.array([[float(v) for v in r.split(",")[2:]] for r in rows[1:]])
+    assert (values > 100).all() and (values < 2000).all()  # passengers, not log passengers
+    assert (values[:, 1] <= values[:, 0]).all() and (values[:, 0] <= values[:, 2]).all()
+    truth = [
+        float(r.split(",")[5]) for r in (out / "test_windows.csv").read_text().splitlines()[1:]
+    ]
+    assert min(truth) > 100  # the test windows too
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["metrics"]["naive"]["rmse"] > 10  # errors in passengers
+    loaded = Forecaster.load(out / "model")
+    np.testing.assert_allclose(loaded.predict()[0][:, 0], values[:, 0], rtol=1e-4)
+    again, _ = loaded.predict(load_dataset("airline"))  # new data in its own units
+    np.testing.assert_allclose(again[:, 0], values[:, 0], rtol=1e-4)

@@ -38,6 +38,7 @@ def _forecast_config(args: argparse.Namespace) -> Any:
         progress=not args.quiet,
         quantiles=tuple(args.quantiles) if args.quantiles else None,
         intervals=tuple(args.intervals or ()),
+        log=args.log,
         covariates=tuple(args.covariates or ()),
         calendar=tuple(args.calendar or ("auto",)) if args.calendar is not None else (),
         linear_skip=args.linear_skip,
@@ -52,7 +53,7 @@ def _forecast_data(args: argparse.Namespace) -> Any:
     from pathlib import Path
 
     from seqlab.data.builtin import DATASETS, load_dataset
-    from seqlab.data.sources import load_csv, load_long_csv, select_columns, to_log
+    from seqlab.data.sources import load_csv, load_long_csv, select_columns
 
     if args.data not in DATASETS and not Path(args.data).exists():
         import difflib
@@ -81,8 +82,6 @@ def _forecast_data(args: argparse.Namespace) -> Any:
         )
     else:
         data = load_csv(args.data, time_col=args.time_col, target=columns, fill=args.fill)
-    if args.log:
-        data = {k: to_log(v) for k, v in data.items()} if isinstance(data, dict) else to_log(data)
     return data
 
 
@@ -125,8 +124,9 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             f"forecasts by {chosen!r}, chosen on validation "
             f"(MASE {selection['scores'][chosen]:.3f}){refit}"
         )
+    logged = " (fitted in logs; every number below in the data's units)" if args.log else ""
     print(
-        f"data: {args.data}{' (log)' if args.log else ''}, {sum(len(s) for s in series)} steps of "
+        f"data: {args.data}{logged}, {sum(len(s) for s in series)} steps of "
         f"{what}; lookback {forecaster.config.lookback}, horizon {args.horizon}, "
         f"{forecaster.config.model} {args.cell}" + "".join(f"; {e}" for e in extras)
     )
@@ -197,7 +197,12 @@ def add_forecast_parser(sub: Any) -> None:
     )
     p.add_argument("--time-col", help="time column of a CSV file")
     p.add_argument("--id-col", help="long format: this column names the series (one global model)")
-    p.add_argument("--log", action="store_true", help="forecast the logarithm of the values")
+    p.add_argument(
+        "--log",
+        action="store_true",
+        help="fit the logarithm of the values (all positive); forecasts, metrics and files "
+        "are in the data's own units",
+    )
     p.add_argument(
         "--quantiles",
         type=float,

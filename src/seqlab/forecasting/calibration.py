@@ -44,6 +44,12 @@ class IntervalCalibration:
     def _point(self, pred: F64) -> F64:
         raise NotImplementedError
 
+    def _model_units(self, series: Series) -> Series:
+        raise NotImplementedError
+
+    def _data_units(self, values: F64) -> F64:
+        raise NotImplementedError
+
     def _chosen(self, part: Part, series: Series, origins: NDArray[np.int64], model: F64) -> F64:
         raise NotImplementedError
 
@@ -124,6 +130,7 @@ class IntervalCalibration:
         ``intervals`` levels (ascending) the lower and upper bound."""
         part = self._part_named(name)
         key = next(n for n, p in self.parts.items() if p is part)
-        s = series if series is not None else part.series
+        s = self._model_units(series) if series is not None else part.series
         found = self._bands(key, part, s, np.array([len(s)]))
-        return np.stack([np.stack([lo[0], hi[0]], axis=-1) for lo, hi in found.values()], axis=2)
+        stacked = np.stack([np.stack([lo[0], hi[0]], axis=-1) for lo, hi in found.values()], axis=2)
+        return self._data_units(stacked)

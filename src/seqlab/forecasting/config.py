@@ -56,7 +56,10 @@ class ForecastConfig:
 
     ``intervals`` (e.g. 0.8, 0.95) adds prediction intervals at those coverage levels to
     whatever forecasts, calibrated on the validation windows by split conformal prediction
-    (see :mod:`seqlab.forecasting.intervals`)."""
+    (see :mod:`seqlab.forecasting.intervals`).
+
+    ``log`` fits the logarithm of every column (all values must be positive) and undoes it on
+    every output: forecasts, bands, evaluation and files are in the data's own units."""
 
     lookback: int = 36
     horizon: int = 12
@@ -92,6 +95,7 @@ class ForecastConfig:
     lookback_trial_epochs: int | None = None
     nonnegative: bool | Literal["auto"] = "auto"
     intervals: tuple[float, ...] = ()
+    log: bool = False
 
     def __post_init__(self) -> None:
         for name in ("quantiles", "covariates", "calendar", "lookbacks", "intervals"):  # JSON lists
@@ -130,6 +134,8 @@ class ForecastConfig:
             isinstance(trial, bool) or not isinstance(trial, int) or trial < 1
         ):
             raise DataError(f"`lookback_trial_epochs` must be a positive integer, got {trial!r}")
+        if not isinstance(self.log, bool):
+            raise DataError(f"`log` must be true or false, got {self.log!r}")
         if not isinstance(self.refit, bool):
             raise DataError(f"`refit` must be true or false, got {self.refit!r}")
         for name in ("val_rows", "test_rows"):

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,7 +24,7 @@ from seqlab.baselines import run_baselines
 from seqlab.checkpoint import Checkpoint, load_checkpoint, save
 from seqlab.data.calendar import future_stamps, resolve_calendar, season_index
 from seqlab.data.seasonality import seasonality_p_value
-from seqlab.data.sources import Series
+from seqlab.data.sources import Series, to_log
 from seqlab.errors import CheckpointError, DataError, SeqlabError
 from seqlab.forecasting.calibration import IntervalCalibration
 from seqlab.forecasting.config import PERIODS, ForecastConfig
@@ -36,9 +36,15 @@ from seqlab.forecasting.parts import (
     split_rows,
     windows,
 )
-from seqlab.forecasting.results import Block, Evaluation, add_intervals, evaluation_from_blocks
+from seqlab.forecasting.results import (
+    Block,
+    Evaluation,
+    add_intervals,
+    evaluation_from_blocks,
+    in_data_units,
+)
 from seqlab.forecasting.selection import MODEL, ValidationBlock, choose, combine, mase_scale
-from seqlab.forecasting.state import FittedState
+from seqlab.forecasting.state import SERIES_FILE, FittedState, series_blob, with_series
 from seqlab.history import History
 
 __all__ = ["Forecaster"]
@@ -49,7 +55,7 @@ F64 = NDArray[np.float64]
 F32 = NDArray[np.float32]
 
 
-class Forecaster(NetworkTraining, IntervalCalibration):
+class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each other's methods
     """Fit, evaluate, forecast, save and load a recurrent-network forecaster (see
     :class:`ForecastConfig` for the network, selection and refit settings).
 
@@ -119,6 +125,7 @@ class Forecaster(NetworkTraining, IntervalCalibration):
         """Train on the training rows of every series; with ``lookbacks``, one model per
         lookback, keeping the best on the validation rows."""
         named = {"": series} if isinstance(series, Series) else dict(series)
+        named = {k: self._model_units(v) for k, v in named.items()}
         if self.config.model == "auto":
             return self._fit_auto(named)
         if not named or not all(isinstance(s, Series) for s in named.values()):
@@ -149,8 +156,23 @@ class Forecaster(NetworkTraining, IntervalCalibration):
             self._refit()
         return self
 
+    def _model_units(self, series: Series) -> Series:
+        """What the network sees: the series, or its logarithm with ``log``."""
+        if not self.config.log:
+            return series
+        if not isinstance(series, Series):
+            raise TypeError(f"expected a seqlab Series, got {type(series).__name__}")
+        return to_log(series)
+
+    def _data_units(self, values: F64) -> F64:
+        """Model-unit forecasts, bands or rows back in the data's own units."""
+        out: F64 = np.exp(values) if self.config.log else values
+        return out
+
     def _floor(self, part: Part) -> F64:
         choice = self.config.nonnegative
+        if self.config.log:  # log values may be negative; exp keeps forecasts positive
+            return np.full(len(part.targets), -np.inf)
         train = part.target_values[: part.train_end]
         keep = (train >= 0).all(axis=0) if choice == "auto" else np.full(train.shape[1], choice)
         floor: F64 = np.where(keep, 0.0, -np.inf)
@@ -171,35 +193,6 @@ class Forecaster(NetworkTraining, IntervalCalibration):
     def _validation_origins(self, part: Part) -> NDArray[np.int64]:
         h, lb = self.config.horizon, self.config.lookback
         return np.arange(max(part.train_end, lb), part.test_start - h + 1)
-
-    def _fit_auto(self, named: dict[str, Series]) -> Forecaster:
-        """``model="auto"``: train the encoder–decoder and the segment-recurrent network,
-        keep the one whose own forecasts score the lowest validation MASE, then choose among
-        it, the baselines and their combination as usual."""
-        c = self.config
-        # quantile outputs need the direct head; the segment model reads targets only
-        kinds: list[Literal["seq2seq", "direct", "segment"]] = [
-            "direct" if c.quantiles else "seq2seq"
-        ]
-        if not (c.covariates or c.calendar or c.quantiles):
-            kinds.append("segment")
-        fitted, scores = {}, {}
-        for kind in kinds:
-            f = Forecaster(replace(c, model=kind, select="model", refit=False)).fit(named)
-            blocks = f._validation_blocks(baselines=False)
-            scores[kind] = choose(blocks)[1][MODEL] if blocks else 0.0
-            fitted[kind] = f
-            log.info("network %s: validation MASE %.4g", kind, scores[kind])
-        best = min(kinds, key=lambda k: scores[k])
-        self.__dict__.update(fitted[best].__dict__)
-        self.config = replace(self.config, select=c.select, refit=c.refit)
-        self.networks = {str(k): v for k, v in scores.items()}
-        self._select()
-        self._calibrate()
-        if self.config.refit and self._uses_model():
-            self._refit()
-        self.checkpoint = replace(self._require_fitted(), data=self._describe())
-        return self
 
     def _validation_blocks(self, baselines: bool = True) -> list[ValidationBlock]:
         """The network's (and the baselines') forecasts on every validation window."""
@@ -348,7 +341,7 @@ class Forecaster(NetworkTraining, IntervalCalibration):
     ) -> tuple[F64, NDArray[np.datetime64] | None]:
         """Forecast H steps past the end of ``series`` (default: the fitted one called ``name``)."""
         part = self._part_named(name)
-        s = series if series is not None else part.series
+        s = self._model_units(series) if series is not None else part.series
         if len(s) < self.config.lookback:
             raise DataError(
                 f"the series has {len(s)} steps; forecasting needs at least "
@@ -356,7 +349,8 @@ class Forecaster(NetworkTraining, IntervalCalibration):
             )
         origins = np.array([len(s)])
         forecast = self._point(self.predict_windows(s, origins, name))
-        return self._chosen(part, s, origins, forecast)[0], future_stamps(s, self.config.horizon)
+        chosen = self._chosen(part, s, origins, forecast)[0]
+        return self._data_units(chosen), future_stamps(s, self.config.horizon)
 
     def _chosen(self, part: Part, series: Series, origins: NDArray[np.int64], model: F64) -> F64:
         """The forecasts of the method chosen on validation, given the network's."""
@@ -374,9 +368,8 @@ class Forecaster(NetworkTraining, IntervalCalibration):
         if not self.config.quantiles:
             raise DataError("this Forecaster was not trained with quantiles")
         part = self._part_named(name)
-        s = series if series is not None else part.series
-        bands: F64 = self.predict_windows(s, np.array([len(s)]), name)[0]
-        return bands
+        s = self._model_units(series) if series is not None else part.series
+        return self._data_units(self.predict_windows(s, np.array([len(s)]), name)[0])
 
     def evaluate(self) -> Evaluation:
         """Every test window (stride 1) of every series: ours against every baseline on the
@@ -405,27 +398,36 @@ class Forecaster(NetworkTraining, IntervalCalibration):
             )
             if self.intervals:
                 intervals[name] = self._bands(name, part, part.series, origins)
+        scales = self.scales
+        if c.log:  # every number of the evaluation in the data's own units
+            blocks, intervals, scales = in_data_units(blocks, intervals, self.period, np.exp)
         evaluation = evaluation_from_blocks(blocks, self.period, c.quantiles)
         evaluation.selected = self.selection["chosen"]
         if self.intervals:
-            add_intervals(evaluation, blocks, intervals, self.scales, c.intervals)
+            add_intervals(evaluation, blocks, intervals, scales, c.intervals)
         return evaluation
 
     # -- persistence ---------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the network and the fitted state (:meth:`_describe`) that :meth:`load`
-        reads back."""
-        return save(path, replace(self._require_fitted(), data=self._describe()))
+        """Write the network, the fitted state (:meth:`_describe`) and the series' rows
+        (``series.safetensors``) that :meth:`load` reads back."""
+        ckpt = replace(self._require_fitted(), data=self._describe())
+        return save(path, ckpt, extra_files={SERIES_FILE: series_blob(self.parts)})
 
     @classmethod
     def load(cls, path: str | Path) -> Forecaster:
-        """A fitted Forecaster; pass the history to ``predict(series, name)``."""
+        """The saved Forecaster: ``predict()`` forecasts past the end of the data it was
+        fitted on, exactly as before saving; ``predict(series, name)`` from newer data."""
         ckpt = load_checkpoint(path)
         data = ckpt.data or {}
         if "forecast_config" not in data or "parts" not in data:
             raise DataError(f"{path} is a seqlab checkpoint but not a Forecaster's")
         try:
-            return cls._restore(ckpt, data)
+            forecaster = cls._restore(ckpt, data)
+            rows = Path(path) / SERIES_FILE
+            if rows.is_file():  # checkpoints written before 0.1 have none
+                forecaster.parts = with_series(forecaster.parts, rows.read_bytes())
+            return forecaster
         except (SeqlabError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise CheckpointError(f"{path}: the forecasting state is malformed: {exc}") from None
 

@@ -1,7 +1,8 @@
 """Training the networks of a :class:`~seqlab.forecasting.Forecaster`: windows of every
 series, ensembles of members, the choice among lookbacks (fully trained, or trials and then the
 best trained on; for segment models, the mean of every lookback when it validates better), and
-the optional refit on training + validation rows. A mixin: the Forecaster holds the state.
+the optional refit on training + validation rows, and ``model="auto"``'s choice between the
+encoder–decoder and the segment-recurrent network. A mixin: the Forecaster holds the state.
 
 Shape key: N windows, L lookback, H horizon, F input columns, O targets.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,9 +21,11 @@ from seqlab._seed import set_seed
 from seqlab.checkpoint import Checkpoint
 from seqlab.config import Seq2SeqConfig
 from seqlab.data.batches import SequenceData
+from seqlab.data.sources import Series
 from seqlab.errors import DataError
 from seqlab.forecasting.config import ForecastConfig
 from seqlab.forecasting.parts import Part, features, windows
+from seqlab.forecasting.selection import MODEL, ValidationBlock, choose
 from seqlab.models.ensemble import Ensemble, EnsembleConfig
 from seqlab.models.segment import SegmentConfig, SegmentRNN
 from seqlab.models.seq2seq import Seq2Seq
@@ -32,6 +35,7 @@ __all__ = ["NetworkTraining"]
 
 log = logging.getLogger(__name__)
 F32 = NDArray[np.float32]
+F64 = NDArray[np.float64]
 
 
 class NetworkTraining:
@@ -55,6 +59,61 @@ class NetworkTraining:
 
     def _require_fitted(self) -> Checkpoint:
         raise NotImplementedError
+
+    # provided by the Forecaster (and its interval mixin)
+    def fit(self, series: Any) -> Self:
+        raise NotImplementedError
+
+    def _validation_blocks(self, baselines: bool = True) -> list[ValidationBlock]:
+        raise NotImplementedError
+
+    def _floor(self, part: Part) -> F64:
+        raise NotImplementedError
+
+    def _select(self) -> None:
+        raise NotImplementedError
+
+    def _calibrate(self) -> None:
+        raise NotImplementedError
+
+    def _uses_model(self) -> bool:
+        raise NotImplementedError
+
+    def _fit_auto(self, named: dict[str, Series]) -> Self:
+        """``model="auto"``: train the encoder–decoder and the segment-recurrent network,
+        keep the one whose own forecasts score the lowest validation MASE, then choose among
+        it, the baselines and their combination as usual."""
+        c = self.config
+        # quantile outputs need the direct head; the segment model reads targets only
+        kinds: list[Literal["seq2seq", "direct", "segment"]] = [
+            "direct" if c.quantiles else "seq2seq"
+        ]
+        if not (c.covariates or c.calendar or c.quantiles):
+            kinds.append("segment")
+        fitted, scores = {}, {}
+        for kind in kinds:
+            sub = replace(c, model=kind, select="model", refit=False, log=False)
+            if c.log:  # ``named`` is already in logs, which may be negative
+                sub = replace(sub, nonnegative=False)
+            make: Any = type(self)  # the Forecaster
+            f = make(sub).fit(named)
+            blocks = f._validation_blocks(baselines=False)
+            scores[kind] = choose(blocks)[1][MODEL] if blocks else 0.0
+            fitted[kind] = f
+            log.info("network %s: validation MASE %.4g", kind, scores[kind])
+        best = min(kinds, key=lambda k: scores[k])
+        self.__dict__.update(fitted[best].__dict__)
+        self.config = replace(
+            self.config, select=c.select, refit=c.refit, log=c.log, nonnegative=c.nonnegative
+        )
+        self.floors = {n: self._floor(p) for n, p in self.parts.items()}
+        self.networks = {str(k): v for k, v in scores.items()}
+        self._select()
+        self._calibrate()
+        if self.config.refit and self._uses_model():
+            self._refit()
+        self.checkpoint = replace(self._require_fitted(), data=self._describe())
+        return self
 
     def _datasets(
         self, lookback: int, refit: bool = False

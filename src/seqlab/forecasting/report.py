@@ -150,7 +150,7 @@ def _figures(forecaster: Forecaster, ev: Evaluation) -> dict[str, Any]:
         band = forecaster.predict_quantiles() if qs else None
         figures["forecast.png"] = plot_forecast(
             s.timestamps,
-            part.target_values,
+            forecaster._data_units(part.target_values),  # the data's units (undoes log)
             forecaster.targets,
             forecast,
             stamps,

@@ -5,7 +5,7 @@ Shape key: N windows, H horizon, F target columns, Q quantiles.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,9 +13,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from seqlab.forecasting.intervals import interval_scores, label
+from seqlab.forecasting.selection import mase_scale
 from seqlab.metrics import forecast_metrics
 
-__all__ = ["Block", "Evaluation", "add_intervals", "evaluation_from_blocks"]
+__all__ = ["Block", "Evaluation", "add_intervals", "evaluation_from_blocks", "in_data_units"]
 
 F64 = NDArray[np.float64]
 
@@ -127,3 +128,29 @@ def add_intervals(
         upper = np.concatenate([bands[b.name][key][1] for b in named])
         ev.interval_bands[key] = (lower, upper)
         ev.intervals[key] = interval_scores(ev.truth, lower, upper, level, scale)
+
+
+Bands = dict[str, dict[str, tuple[F64, F64]]]  # series -> level -> (lower, upper)
+
+
+def in_data_units(
+    blocks: Sequence[Block], bands: Bands, period: int | None, undo: Callable[[F64], F64]
+) -> tuple[list[Block], Bands, dict[str, F64]]:
+    """Blocks and bands in model units (e.g. logs) -> the data's own units, with each series'
+    MASE scale recomputed there."""
+    converted = [
+        Block(
+            b.name,
+            b.origins,
+            undo(b.truth),
+            {m: undo(f) for m, f in b.forecasts.items()},
+            undo(b.training),
+            None if b.quantiles is None else undo(b.quantiles),
+        )
+        for b in blocks
+    ]
+    out = {
+        n: {k: (undo(lo), undo(hi)) for k, (lo, hi) in found.items()} for n, found in bands.items()
+    }
+    scales = {b.name: mase_scale(b.training, period) for b in converted}
+    return converted, out, scales

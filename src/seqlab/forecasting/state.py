@@ -4,8 +4,9 @@ the same two functions, so nothing is saved that is not loaded or the other way 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from seqlab.data.sources import Series
 from seqlab.forecasting.config import ForecastConfig
 from seqlab.forecasting.parts import Part, column_roles
 
-__all__ = ["FittedState"]
+__all__ = ["SERIES_FILE", "FittedState", "series_blob", "with_series"]
 
 F64 = NDArray[np.float64]
 
@@ -105,3 +106,38 @@ def _part(d: Mapping[str, Any], config: ForecastConfig) -> Part:
         covariates,
         rows,
     )
+
+
+SERIES_FILE = "series.safetensors"
+
+
+def series_blob(parts: Mapping[str, Part]) -> bytes:
+    """Every series' rows (values and timestamps) as safetensors bytes, so that a loaded
+    Forecaster forecasts from the data it was fitted on, as the saved one did."""
+    from safetensors.numpy import save as save_arrays
+
+    arrays: dict[str, NDArray[Any]] = {}
+    for k, part in enumerate(parts.values()):
+        s = part.series
+        arrays[f"{k}.values"] = np.ascontiguousarray(s.values, np.float32)
+        if s.timestamps is not None:
+            stamps = np.asarray(s.timestamps).astype("datetime64[ns]").astype(np.int64)
+            arrays[f"{k}.time_ns"] = np.ascontiguousarray(stamps)
+    return save_arrays(arrays, metadata={"names": json.dumps(list(parts))})
+
+
+def with_series(parts: Mapping[str, Part], blob: bytes) -> dict[str, Part]:
+    """``parts`` with their rows put back from :func:`series_blob`'s bytes."""
+    from safetensors.numpy import load as load_arrays
+
+    arrays = load_arrays(blob)
+    out = {}
+    for k, (name, part) in enumerate(parts.items()):
+        values = arrays[f"{k}.values"]
+        stamps = arrays.get(f"{k}.time_ns")
+        times = None if stamps is None else stamps.astype("datetime64[ns]")
+        series = Series(values, part.series.columns, times, part.series.freq)
+        if values.shape[1] != len(part.series.columns) or len(values) != part.rows:
+            raise ValueError(f"series {name!r}: saved rows do not match the fitted split")
+        out[name] = replace(part, series=series)
+    return out
