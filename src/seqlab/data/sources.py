@@ -24,6 +24,7 @@ from seqlab.errors import DataError
 __all__ = [
     "FILLS",
     "Series",
+    "from_frame",
     "load_array",
     "load_csv",
     "load_frame",
@@ -141,17 +142,54 @@ def load_long_csv(
         raise DataError(f"id column {id_col!r} not found in {path}; available columns: {available}")
     if frame.shape[0] == 0:
         raise DataError(f"{path} has a header but no data rows")
+    return _by_id(frame, id_col, time_col, target, fill, str(path))
+
+
+def _by_id(
+    frame: Any,
+    id_col: str,
+    time_col: str | None,
+    target: Sequence[str] | None,
+    fill: Fill | None,
+    where: str,
+) -> dict[str, Series]:
     out = {}
     for key, group in frame.groupby(id_col, sort=False):
-        where = f"{path} (series {key!r})"
         out[str(key)] = load_frame(
             group.drop(columns=[id_col]).reset_index(drop=True),
             time_col=time_col,
             target=target,
             fill=fill,
-            where=where,
+            where=f"{where} (series {key!r})",
         )
     return out
+
+
+def from_frame(
+    frame: Any,
+    *,
+    id_col: str | None = None,
+    time_col: str | None = None,
+    target: Sequence[str] | None = None,
+    fill: Fill | None = None,
+) -> Series | dict[str, Series]:
+    """A pandas DataFrame as forecasting data, in the layouts forecasting users know: long
+    format (one row per series and time step: ``id_col``, time and value columns) as one Series
+    per id, or one series with a DatetimeIndex or a time column (every numeric column, or
+    ``target``)."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    if isinstance(frame.index, pd.DatetimeIndex) and time_col is None:
+        time_col = str(frame.index.name or "time")
+        frame = frame.rename_axis(time_col).reset_index()
+    if id_col is None:
+        return load_frame(frame, time_col=time_col, target=target, fill=fill)
+    if id_col not in frame.columns:
+        available = ", ".join(map(str, frame.columns))
+        raise DataError(f"id column {id_col!r} not found; available columns: {available}")
+    return _by_id(frame, id_col, time_col, target, fill, "the data frame")
 
 
 def load_frame(

@@ -12,7 +12,7 @@ Shape key: T time, F series columns, N windows, L lookback, H horizon.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,8 @@ from numpy.typing import NDArray
 
 from seqlab.baselines import run_baselines
 from seqlab.checkpoint import Checkpoint, load_checkpoint, save
-from seqlab.data.calendar import future_stamps, resolve_calendar, season_index
-from seqlab.data.seasonality import seasonality_p_value
-from seqlab.data.sources import Series, to_log
+from seqlab.data.calendar import future_stamps, resolve_calendar
+from seqlab.data.sources import Series, from_frame, to_log
 from seqlab.errors import CheckpointError, DataError, SeqlabError
 from seqlab.forecasting.calibration import IntervalCalibration
 from seqlab.forecasting.config import PERIODS, ForecastConfig
@@ -33,7 +32,7 @@ from seqlab.forecasting.parts import (
     Part,
     features,
     make_part,
-    split_rows,
+    season_choice,
     windows,
 )
 from seqlab.forecasting.results import (
@@ -50,7 +49,6 @@ from seqlab.history import History
 __all__ = ["Forecaster"]
 
 log = logging.getLogger(__name__)
-SEASONALITY_LEVEL = 0.01  # deseasonalize="auto" removes season means below this p-value
 F64 = NDArray[np.float64]
 F32 = NDArray[np.float32]
 
@@ -121,9 +119,23 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
         return any(p.season_means is not None for p in self.parts.values())
 
     # -- fitting -------------------------------------------------------------------
-    def fit(self, series: Series | Mapping[str, Series]) -> Forecaster:
+    def fit(
+        self,
+        series: Series | Mapping[str, Series] | Any,
+        *,
+        id_col: str | None = None,
+        time_col: str | None = None,
+        target: Sequence[str] | None = None,
+    ) -> Forecaster:
         """Train on the training rows of every series; with ``lookbacks``, one model per
-        lookback, keeping the best on the validation rows."""
+        lookback, keeping the best on the validation rows. ``series`` is a Series, a mapping
+        of names to Series (one global model), or a pandas DataFrame: long format with
+        ``id_col`` (plus a time and value columns), or one series with a DatetimeIndex or
+        ``time_col`` (``target``: the columns to forecast; default every numeric one)."""
+        if type(series).__name__ == "DataFrame":  # pandas, imported only when given one
+            series = from_frame(series, id_col=id_col, time_col=time_col, target=target)
+        elif id_col or time_col or target:
+            raise TypeError("id_col, time_col and target describe a pandas DataFrame")
         named = {"": series} if isinstance(series, Series) else dict(series)
         named = {k: self._model_units(v) for k, v in named.items()}
         if self.config.model == "auto":
@@ -142,7 +154,8 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
         if self.period is None and first.freq is not None:
             self.period = PERIODS.get(first.freq.lstrip("0123456789"))
         self.calendar = resolve_calendar(self.config.calendar, first.freq)
-        season = self.period if self._deseasonalize(named) else None
+        remove, self.seasonality_p = season_choice(named, self.period, self.config)
+        season = self.period if remove else None
         self.parts = {n: make_part(s, n, self.config, season) for n, s in named.items()}
         self.floors = {n: self._floor(p) for n, p in self.parts.items()}
         if not self.config.lookbacks:
@@ -241,23 +254,6 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
         )
         return {method: self._clip(name, f) for method, f in found.items()}
 
-    def _deseasonalize(self, named: Mapping[str, Series]) -> bool:
-        """Whether to remove season means: as configured, or by the seasonality test."""
-        choice = self.config.deseasonalize
-        self.seasonality_p = None
-        if choice != "auto" or not self.period:
-            return bool(choice) and bool(self.period)
-        period = self.period
-        ends = {n: split_rows(s, n, self.config)[0] for n, s in named.items()}
-        self.seasonality_p = seasonality_p_value(
-            [s.values[: ends[n]] for n, s in named.items()],
-            [season_index(s, period)[: ends[n]] for n, s in named.items()],
-            period,
-            permutations=199,
-            seed=self.config.seed,
-        )
-        return self.seasonality_p < SEASONALITY_LEVEL
-
     @property
     def fitted(self) -> FittedState:
         """Everything fitting learnt besides the network's weights, as one frozen object
@@ -351,6 +347,15 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
         forecast = self._point(self.predict_windows(s, origins, name))
         chosen = self._chosen(part, s, origins, forecast)[0]
         return self._data_units(chosen), future_stamps(s, self.config.horizon)
+
+    def forecast_frame(self) -> Any:
+        """The forecast past the end of every series as a pandas DataFrame: ``series`` (for
+        several), ``time``, each target, and quantile and interval columns, in the data's
+        units (what ``forecast.csv`` holds)."""
+        from seqlab.forecasting.frames import forecast_frame
+
+        self._require_fitted()
+        return forecast_frame(self)
 
     def _chosen(self, part: Part, series: Series, origins: NDArray[np.int64], model: F64) -> F64:
         """The forecasts of the method chosen on validation, given the network's."""

@@ -5,6 +5,7 @@ O targets, K calendar features (2K columns), N windows, L lookback, H horizon.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +14,20 @@ from numpy.typing import NDArray
 
 from seqlab.data.calendar import calendar_features, season_index
 from seqlab.data.scaling import StandardScaler
+from seqlab.data.seasonality import seasonality_p_value
 from seqlab.data.sources import Series
 from seqlab.errors import DataError
 from seqlab.forecasting.config import ForecastConfig
 
-__all__ = ["Part", "column_roles", "features", "make_part", "split_rows", "windows"]
+__all__ = [
+    "Part",
+    "column_roles",
+    "features",
+    "make_part",
+    "season_choice",
+    "split_rows",
+    "windows",
+]
 
 F64 = NDArray[np.float64]
 F32 = NDArray[np.float32]
@@ -179,3 +189,25 @@ def windows(
     inside = ahead.size == 0 or ahead.max() < len(scaled)
     y = scaled[ahead][..., :targets].astype(np.float32) if inside else None
     return x.astype(np.float32), y, future
+
+
+SEASONALITY_LEVEL = 0.01  # deseasonalize="auto" removes season means below this p-value
+
+
+def season_choice(
+    named: Mapping[str, Series], period: int | None, config: ForecastConfig
+) -> tuple[bool, float | None]:
+    """(whether to remove season means, the seasonality test's p-value or None): as
+    ``deseasonalize`` says, or with "auto" by a permutation test on the training rows."""
+    choice = config.deseasonalize
+    if choice != "auto" or not period:
+        return bool(choice) and bool(period), None
+    ends = {n: split_rows(s, n, config)[0] for n, s in named.items()}
+    p = seasonality_p_value(
+        [s.values[: ends[n]] for n, s in named.items()],
+        [season_index(s, period)[: ends[n]] for n, s in named.items()],
+        period,
+        permutations=199,
+        seed=config.seed,
+    )
+    return p < SEASONALITY_LEVEL, p

@@ -14,53 +14,14 @@ from numpy.typing import NDArray
 from seqlab._io import atomic_write_bytes
 from seqlab.data.csvio import write_rows_csv
 from seqlab.forecasting import Evaluation, Forecaster
+from seqlab.forecasting.frames import forecast_table
 from seqlab.forecasting.html import write_report
+from seqlab.forecasting.results import format_evaluation
 from seqlab.plots import plot_error_by_step, plot_forecast, plot_loss, save_figure
 
 F64 = NDArray[np.float64]
 
 __all__ = ["format_evaluation", "write_forecast_run"]
-
-
-def format_evaluation(ev: Evaluation) -> str:
-    """Ours against every baseline on the same test windows, best first, and a verdict."""
-    order = sorted(ev.metrics, key=lambda m: ev.metrics[m]["rmse"])
-    best = ev.best_baseline
-    rows = [("method", "RMSE", "MAE", "MASE", "sMAPE %", "skill vs best baseline")]
-    for name in order:
-        m = ev.metrics[name]
-        skill = 1.0 - m["rmse"] / ev.metrics[best]["rmse"]
-        label = f"{name} (ours)" if name == "model" else name
-        if name == ev.selected:
-            label += " [chosen]"
-        rows.append(
-            (
-                label,
-                f"{m['rmse']:.4g}",
-                f"{m['mae']:.4g}",
-                f"{m['mase']:.3f}",
-                f"{m['smape']:.2f}",
-                f"{skill:+.1%}",
-            )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.append(f"{len(ev.origins)} test windows; {ev.verdict()}")
-    if ev.coverage:
-        band = next(k for k in ev.coverage if k != "nominal")
-        lines.append(
-            f"quantile band {band}: covers {ev.coverage[band]:.1%} of the test values "
-            f"(nominal {ev.coverage['nominal']:.0%})"
-        )
-    for key, found in ev.intervals.items():
-        by_step = found["coverage_by_step"]
-        lines.append(
-            f"{key}% interval: covers {found['coverage']:.1%} of the test values (by step "
-            f"{min(by_step):.0%}..{max(by_step):.0%}), mean width {found['width']:.3g} and "
-            f"MSIS {found['msis']:.3g} in MASE units"
-        )
-    return "\n".join(lines)
 
 
 def write_forecast_run(
@@ -112,28 +73,8 @@ def _calibration(forecaster: Forecaster) -> dict[str, Any]:
 
 
 def _write_forecast_csv(forecaster: Forecaster, out: Path) -> Path:
-    rows: list[list[object]] = []
-    columns: tuple[str, ...] = ()
-    qs = forecaster.config.quantiles or ()
-    levels = forecaster.config.intervals if forecaster.intervals else ()
-    for name, part in forecaster.parts.items():
-        forecast, stamps = forecaster.predict(name=name or None)
-        bands = forecaster.predict_quantiles(name=name or None) if qs else None
-        intervals = forecaster.predict_intervals(name=name or None) if levels else None
-        columns = part.target_names
-        n = len(part.series)
-        when = [str(t)[:19] for t in stamps] if stamps is not None else range(n, n + len(forecast))
-        for k, (w, row) in enumerate(zip(when, forecast, strict=True)):
-            extra = [] if bands is None else [float(v) for v in bands[k].reshape(-1)]
-            if intervals is not None:  # (F, K, 2) -> per column, per level: low, high
-                extra += [float(v) for v in intervals[k].reshape(-1)]
-            rows.append([name, w, *map(float, row), *extra])
-    quantile_columns = [f"{c}_q{q:g}" for c in columns for q in qs]
-    interval_columns = [
-        f"{c}_{side}{100 * lv:g}" for c in columns for lv in levels for side in ("lo", "hi")
-    ]
     path = out / "forecast.csv"
-    write_rows_csv(path, ["series", "time", *columns, *quantile_columns, *interval_columns], rows)
+    write_rows_csv(path, *forecast_table(forecaster))
     return path
 
 

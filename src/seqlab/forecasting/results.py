@@ -16,7 +16,14 @@ from seqlab.forecasting.intervals import interval_scores, label
 from seqlab.forecasting.selection import mase_scale
 from seqlab.metrics import forecast_metrics
 
-__all__ = ["Block", "Evaluation", "add_intervals", "evaluation_from_blocks", "in_data_units"]
+__all__ = [
+    "Block",
+    "Evaluation",
+    "add_intervals",
+    "evaluation_from_blocks",
+    "format_evaluation",
+    "in_data_units",
+]
 
 F64 = NDArray[np.float64]
 
@@ -39,6 +46,23 @@ class Evaluation:
     # test windows, and the bands themselves (lower, upper), each (N, H, F)
     intervals: dict[str, dict[str, Any]] = field(default_factory=dict)
     interval_bands: dict[str, tuple[F64, F64]] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        """The table a person reads: every method, best first, the verdict, the bands."""
+        return format_evaluation(self)
+
+    def to_frame(self) -> Any:
+        """The metrics as a pandas DataFrame: one row per method (best first), its RMSE,
+        MAE, MASE, sMAPE and MAPE, the skill against the best baseline and whether it is
+        the method chosen on validation."""
+        import pandas as pd
+
+        best = self.metrics[self.best_baseline]["rmse"]
+        frame = pd.DataFrame.from_dict(self.metrics, orient="index")
+        frame["skill"] = 1.0 - frame["rmse"] / best
+        frame["chosen"] = frame.index == self.selected
+        frame.index.name = "method"
+        return frame.sort_values("rmse")
 
     @property
     def best_baseline(self) -> str:
@@ -154,3 +178,44 @@ def in_data_units(
     }
     scales = {b.name: mase_scale(b.training, period) for b in converted}
     return converted, out, scales
+
+
+def format_evaluation(ev: Evaluation) -> str:
+    """Ours against every baseline on the same test windows, best first, and a verdict."""
+    order = sorted(ev.metrics, key=lambda m: ev.metrics[m]["rmse"])
+    best = ev.best_baseline
+    rows = [("method", "RMSE", "MAE", "MASE", "sMAPE %", "skill vs best baseline")]
+    for name in order:
+        m = ev.metrics[name]
+        skill = 1.0 - m["rmse"] / ev.metrics[best]["rmse"]
+        label = f"{name} (ours)" if name == "model" else name
+        if name == ev.selected:
+            label += " [chosen]"
+        rows.append(
+            (
+                label,
+                f"{m['rmse']:.4g}",
+                f"{m['mae']:.4g}",
+                f"{m['mase']:.3f}",
+                f"{m['smape']:.2f}",
+                f"{skill:+.1%}",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(f"{len(ev.origins)} test windows; {ev.verdict()}")
+    if ev.coverage:
+        band = next(k for k in ev.coverage if k != "nominal")
+        lines.append(
+            f"quantile band {band}: covers {ev.coverage[band]:.1%} of the test values "
+            f"(nominal {ev.coverage['nominal']:.0%})"
+        )
+    for key, found in ev.intervals.items():
+        by_step = found["coverage_by_step"]
+        lines.append(
+            f"{key}% interval: covers {found['coverage']:.1%} of the test values (by step "
+            f"{min(by_step):.0%}..{max(by_step):.0%}), mean width {found['width']:.3g} and "
+            f"MSIS {found['msis']:.3g} in MASE units"
+        )
+    return "\n".join(lines)
