@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.seqlab-installed
 
-.PHONY: venv demo test lint typecheck pytest bench bench-etth1 bench-m4 bench-ett bench-intervals clean
+.PHONY: venv demo test lint typecheck pytest bench bench-etth1 bench-m4 bench-ett bench-intervals bench-threads clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,10 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_training.py --out benchmarks/results
 	$(BIN)/python benchmarks/bench_stream.py --out benchmarks/results
+
+# seqlab's default threads (idle cores), every core and one thread, idle and busy (~2 min).
+bench-threads: $(STAMP)
+	$(BIN)/python benchmarks/bench_threads.py --out benchmarks/results
 
 # The ETTh1 benchmark trains 14 models (7 horizons x 2 lookbacks): about half an hour on 2 cores.
 bench-etth1: $(STAMP)

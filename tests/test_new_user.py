@@ -86,3 +86,19 @@ def test_log_is_undone_before_anything_is_written(tmp_path: Path) -> None:
     np.testing.assert_allclose(loaded.predict()[0][:, 0], values[:, 0], rtol=1e-4)
     again, _ = loaded.predict(load_dataset("airline"))  # new data in its own units
     np.testing.assert_allclose(again[:, 0], values[:, 0], rtol=1e-4)
+
+
+def test_threads_flag_sets_pytorchs_threads() -> None:
+    import torch
+
+    from seqlab import set_threads
+
+    before = torch.get_num_threads()
+    try:
+        done = seqlab("--threads", "1", "datasets")
+        assert done.returncode == 0 and torch.get_num_threads() == 1
+        assert set_threads() >= 1
+        with pytest.raises(ValueError, match="`threads` must be a positive integer, got 0"):
+            set_threads(0)
+    finally:
+        torch.set_num_threads(before)

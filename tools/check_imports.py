@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "seqlab._lazy": 0,
     "seqlab._checks": 0,
     "seqlab._seed": 0,
+    "seqlab._threads": 0,
     "seqlab.config": 0,
     "seqlab.history": 0,
     "seqlab.metrics": 0,

@@ -8,6 +8,7 @@ from seqlab.errors import CheckpointError, ConfigError, DataError, SeqlabError, 
 
 if TYPE_CHECKING:
     from seqlab._seed import set_seed
+    from seqlab._threads import set_threads
     from seqlab.callbacks import Callback, EarlyStopping, ProgressBar, ScheduledSampling
     from seqlab.checkpoint import Checkpoint, Prediction, load, load_checkpoint, save
     from seqlab.config import (
@@ -72,6 +73,7 @@ __all__ = [
     "load_run_config",
     "save",
     "set_seed",
+    "set_threads",
     "stream_batches",
 ]
 
@@ -81,6 +83,7 @@ __getattr__ = lazy_attributes(
     __name__,
     {
         "set_seed": "seqlab._seed",
+        "set_threads": "seqlab._threads",
         "Callback": "seqlab.callbacks",
         "EarlyStopping": "seqlab.callbacks",
         "ProgressBar": "seqlab.callbacks",

@@ -21,6 +21,8 @@ from seqlab.errors import SeqlabError
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+# Commands that train or run models: the seqlab command gives them the idle cores' threads.
+THREADED = {"forecast", "train", "scenarios", "predict", "stream", "export", "inspect-gates"}
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
@@ -195,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"seqlab {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="CPU threads for PyTorch (default: the available cores less those busy with other "
+        "work, by the load average; see benchmarks/RESULTS.md)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     from seqlab.scenarios import SCENARIOS
@@ -320,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    process = argv is None  # the seqlab command itself, not a call from Python
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     args.argv = argv  # recorded by the commands that write a run folder
@@ -328,6 +338,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        if args.threads is not None or (process and args.command in THREADED):
+            from seqlab._threads import idle_cores, set_threads
+
+            set_threads(args.threads if args.threads is not None else idle_cores())
         return int(args.func(args))
     except (SeqlabError, ValueError, TypeError, OSError) as exc:
         message = " ".join(str(exc).split())  # one line, whatever the message holds
