@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from seqlab._version import __version__
-from seqlab.cli_forecast import add_forecast_parser
+from seqlab.cli_forecast import add_dialect_arguments, add_forecast_parser
 from seqlab.cli_stream import add_stream_parser
 from seqlab.config import RunConfig
 from seqlab.errors import SeqlabError
@@ -132,9 +132,16 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
+    from seqlab.cli_forecast import dialect_hints
     from seqlab.data.sources import load_csv
 
-    series = load_csv(args.data, time_col=args.time_col, target=args.target, fill=args.fill)
+    series = load_csv(
+        args.data,
+        time_col=args.time_col,
+        target=args.target,
+        fill=args.fill,
+        dialect=dialect_hints(args),
+    )
     lines = [
         f"data:       {args.data}",
         f"rows:       {len(series)}",
@@ -314,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["ffill", "interpolate", "zero", "drop"],
         help="fill gaps and missing values",
     )
+    add_dialect_arguments(p)
     p.set_defaults(func=_cmd_inspect)
 
     p = sub.add_parser(

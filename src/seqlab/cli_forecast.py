@@ -9,7 +9,36 @@ from typing import Any
 
 from seqlab.errors import SeqlabError
 
-__all__ = ["add_forecast_parser"]
+__all__ = ["add_dialect_arguments", "add_forecast_parser", "dialect_hints"]
+
+
+def add_dialect_arguments(p: argparse.ArgumentParser) -> None:
+    """--sep, --decimal, --thousands, --dayfirst, --date-format: what the file's dialect is,
+    where finding it from the file is not enough (see seqlab.data.dialect)."""
+    g = p.add_argument_group("CSV dialect (found from the file unless given)")
+    g.add_argument("--sep", metavar="C", help="field separator, e.g. ';' or tab ('\\t')")
+    g.add_argument("--decimal", choices=[".", ","], help="decimal mark")
+    g.add_argument("--thousands", metavar="C", help="thousands separator, e.g. ',' or '.'")
+    g.add_argument(
+        "--dayfirst",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="dates like 03/04/2020 are day first (--no-dayfirst: month first)",
+    )
+    g.add_argument("--date-format", metavar="FMT", help="strftime format, e.g. %%d.%%m.%%Y")
+
+
+def dialect_hints(args: argparse.Namespace) -> dict[str, Any]:
+    """The dialect settings given on the command line."""
+    sep = args.sep.replace("\\t", "\t") if args.sep else None
+    given = {
+        "sep": sep,
+        "decimal": args.decimal,
+        "thousands": args.thousands,
+        "dayfirst": args.dayfirst,
+        "date_format": args.date_format,
+    }
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def _forecast_config(args: argparse.Namespace) -> Any:
@@ -78,10 +107,21 @@ def _forecast_data(args: argparse.Namespace) -> Any:
             )
     elif args.id_col:
         data = load_long_csv(
-            args.data, args.id_col, time_col=args.time_col, target=columns, fill=args.fill
+            args.data,
+            args.id_col,
+            time_col=args.time_col,
+            target=columns,
+            fill=args.fill,
+            dialect=dialect_hints(args),
         )
     else:
-        data = load_csv(args.data, time_col=args.time_col, target=columns, fill=args.fill)
+        data = load_csv(
+            args.data,
+            time_col=args.time_col,
+            target=columns,
+            fill=args.fill,
+            dialect=dialect_hints(args),
+        )
     return data
 
 
@@ -224,6 +264,7 @@ def add_forecast_parser(sub: Any) -> None:
         choices=["ffill", "interpolate", "zero", "drop"],
         help="fill gaps and missing values",
     )
+    add_dialect_arguments(p)
     p.add_argument(
         "--horizon", type=int, default=d["horizon"], help="steps to forecast (default: %(default)s)"
     )

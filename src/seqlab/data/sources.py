@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from seqlab.data.csvio import FLOAT32_MAX
+from seqlab.data.dialect import Dialect, normalise, sniff
+from seqlab.data.frequency import regular
 from seqlab.errors import DataError
 
 __all__ = [
@@ -101,16 +103,28 @@ def load_csv(
     time_col: str | None = None,
     target: Sequence[str] | None = None,
     fill: Fill | None = None,
+    dialect: Mapping[str, Any] | None = None,
 ) -> Series:
-    """Read a CSV file: find the time column, parse dates, pick the target columns."""
+    """Read a CSV file: find its dialect, the time column, parse dates, pick the target
+    columns. ``dialect`` states any of ``sep``, ``decimal``, ``thousands``, ``dayfirst``,
+    ``date_format`` (see :mod:`seqlab.data.dialect`); the rest is found from the file."""
     path = Path(path)
-    return load_frame(
-        _read_csv(path), time_col=time_col, target=target, fill=fill, where=str(path), row_offset=2
+    frame, found = _read_csv(path, dialect)
+    series = load_frame(
+        frame, time_col=time_col, target=target, fill=fill, where=str(path), row_offset=2
     )
+    return _noted(series, found)
 
 
-def _read_csv(path: Path) -> Any:
-    """Every cell as text (the checks below name rows and columns), or a clear error."""
+def _noted(series: Series, found: Dialect) -> Series:
+    if found == Dialect():
+        return series
+    return replace(series, notes=(*series.notes, f"read as: {found.describe()}"))
+
+
+def _read_csv(path: Path, hints: Mapping[str, Any] | None = None) -> tuple[Any, Dialect]:
+    """Every cell as canonical text (the checks below name rows and columns) and the dialect
+    it was written in, or a clear error."""
     import pandas as pd
 
     if not path.is_file():
@@ -118,11 +132,21 @@ def _read_csv(path: Path) -> Any:
     if path.stat().st_size == 0:
         raise DataError(f"{path} is empty")
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        with open(path, encoding="utf-8", errors="replace") as f:
+            head = f.read(1 << 16)
+        found = sniff(head, str(path), **dict(hints or {}))
+        frame = pd.read_csv(
+            path, sep=found.sep, dtype=str, keep_default_na=False, skipinitialspace=True
+        )
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty (no header)") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        if isinstance(exc, DataError):
+            raise
         raise DataError(f"{path} is not a readable CSV file: {str(exc).splitlines()[0]}") from None
+    except TypeError as exc:  # an unknown dialect hint
+        raise DataError(f"unknown CSV dialect setting: {exc}") from None
+    return normalise(frame, found), found
 
 
 def load_long_csv(
@@ -132,17 +156,19 @@ def load_long_csv(
     time_col: str | None = None,
     target: Sequence[str] | None = None,
     fill: Fill | None = None,
+    dialect: Mapping[str, Any] | None = None,
 ) -> dict[str, Series]:
     """Long format (``symbol,date,price``): one Series per value of ``id_col``, in file order."""
     path = Path(path)
-    frame = _read_csv(path)
+    frame, found = _read_csv(path, dialect)
     frame = frame.rename(columns=lambda c: str(c).strip())
     if id_col not in frame.columns:
         available = ", ".join(frame.columns)
         raise DataError(f"id column {id_col!r} not found in {path}; available columns: {available}")
     if frame.shape[0] == 0:
         raise DataError(f"{path} has a header but no data rows")
-    return _by_id(frame, id_col, time_col, target, fill, str(path))
+    series = _by_id(frame, id_col, time_col, target, fill, str(path))
+    return {k: _noted(v, found) for k, v in series.items()}
 
 
 def _by_id(
@@ -230,7 +256,7 @@ def load_frame(
     notes: list[str] = []
     freq = None
     if stamps is not None:
-        freq, stamps, values, gap_note = _regular(stamps, values, where, fill)
+        freq, stamps, values, gap_note = regular(stamps, values, where, fill)
         notes += gap_note
     if fill is None:
         _check_finite(values, names, stamps, where, row_offset)
@@ -330,88 +356,6 @@ def _timestamps(col: Any, name: str, where: str, row_offset: int) -> NDArray[np.
             f"({stamps[pos]}) comes before the row above it; sort the file first"
         )
     return stamps
-
-
-def _regular(
-    stamps: NDArray[np.datetime64], values: NDArray[np.float64], where: str, fill: Fill | None
-) -> tuple[str | None, NDArray[np.datetime64], NDArray[np.float64], list[str]]:
-    """Infer the frequency; report gaps, or with ``fill`` insert the missing steps as NaN."""
-    import pandas as pd
-
-    if len(stamps) < 3:
-        return None, stamps, values, []
-    index = pd.DatetimeIndex(stamps)
-    freq = infer_freq(stamps)
-    if freq is not None:
-        return freq, stamps, values, []
-    full = _with_gaps(index)
-    if full is None:
-        return None, stamps, values, [f"irregular timestamps: no single frequency fits {where}"]
-    step = infer_freq(full.to_numpy()) or full.freqstr
-    missing = full.difference(index)
-    if fill is None:
-        shown = ", ".join(
-            str(m.date() if m.time().isoformat() == "00:00:00" else m) for m in missing[:5]
-        )
-        raise DataError(
-            f"{where}: {len(missing)} missing timestamp(s) (gaps) in a series of frequency {step}, "
-            f"first at {shown}; pass fill= (ffill, interpolate, zero, drop) to fill them"
-        )
-    frame = pd.DataFrame(values, index=index).reindex(full)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        freq = pd.infer_freq(full)
-    note = f"filled {len(missing)} missing timestamp(s) with fill={fill!r}"
-    return (
-        (None if freq is None else str(freq)),
-        full.to_numpy(),
-        frame.to_numpy(dtype=np.float64),
-        [note],
-    )
-
-
-def _with_gaps(index: Any) -> Any:
-    """The regular DatetimeIndex from the first to the last stamp that holds every stamp of
-    ``index`` plus missing ones (fewer than it holds), or None. The step is a frequency read
-    off a gap-free stretch, a calendar frequency anchored at the first stamp (months,
-    quarters, years and business days have no fixed length), or the most common difference;
-    the coarsest that fits wins."""
-    import pandas as pd
-
-    candidates: list[Any] = []
-    width = min(len(index), 7)
-    last = len(index) - width
-    for start in sorted({0, last // 4, last // 2, 3 * last // 4, last}):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            freq = pd.infer_freq(index[start : start + width]) if width >= 3 else None
-        if freq is not None:
-            candidates.append(freq)
-    month = index[0].strftime("%b").upper()
-    candidates += ["MS", "ME", f"QS-{month}", f"QE-{month}", f"YS-{month}", f"YE-{month}", "B"]
-    candidates.append(pd.Series(index).diff().mode().iloc[0])
-    best = None
-    for freq in candidates:
-        try:
-            full = pd.date_range(index[0], index[-1], freq=freq)
-        except (ValueError, TypeError):
-            continue
-        fits = len(index) < len(full) < 2 * len(index) and index.isin(full).all()
-        if fits and (best is None or len(full) < len(best)):
-            best = full
-    return best
-
-
-def infer_freq(stamps: NDArray[np.datetime64]) -> str | None:
-    """The pandas frequency string of regular timestamps (``MS``, ``h``, ...), or None."""
-    import pandas as pd
-
-    if len(stamps) < 3:
-        return None
-    with warnings.catch_warnings():  # pandas 3 warns that a later version returns an offset
-        warnings.simplefilter("ignore")
-        freq = pd.infer_freq(pd.DatetimeIndex(stamps))
-    return None if freq is None else str(freq)
 
 
 def _check_finite(

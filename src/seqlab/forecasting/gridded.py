@@ -17,7 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from seqlab.data.calendar import future_stamps
-from seqlab.data.sources import Series, infer_freq
+from seqlab.data.frequency import infer_freq
+from seqlab.data.sources import Series
 from seqlab.errors import DataError
 from seqlab.forecasting.config import ForecastConfig
 from seqlab.forecasting.forecaster import Forecaster

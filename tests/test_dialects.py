@@ -1,0 +1,88 @@
+"""CSV files as spreadsheets write them (issue 16 item 1): each misread case is a real file
+written here, read right or refused with the flag that fixes it — never silently wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cli_run import seqlab
+from seqlab import DataError, load_csv
+from seqlab.data.sources import load_long_csv
+
+DAYS = [f"{d:02d}.01.2020" for d in range(1, 21)]
+EURO = [f"{1000 + 37.25 * k:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+        for k in range(20)]  # fmt: skip  # 1.000,00  1.037,25 ...
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_european_export_is_read_right(tmp_path: Path) -> None:
+    """`;` separators, `,` decimals, `.` thousands, day-first dates: was read as garbage and
+    the run still printed a verdict."""
+    path = _write(
+        tmp_path / "umsatz.csv",
+        ["Datum;Umsatz"] + [f"{d};{v}" for d, v in zip(DAYS, EURO, strict=True)],
+    )
+    series = load_csv(path)
+    np.testing.assert_allclose(series.values[:3, 0], [1000.0, 1037.25, 1074.5])
+    assert series.timestamps is not None and str(series.timestamps[12])[:10] == "2020-01-13"
+    assert series.freq == "D"
+    assert "read as: separator ';', decimal ',', thousands '.', dates day first" in series.notes
+
+
+def test_quoted_thousands_separators_do_not_drop_the_column(tmp_path: Path) -> None:
+    rows = [f'2020-01-{d:02d},"{1000 + 250 * d:,.2f}",{d}' for d in range(1, 11)]
+    path = _write(tmp_path / "us.csv", ["date,sales,visits", *rows])
+    series = load_csv(path)
+    assert series.columns == ("sales", "visits")
+    np.testing.assert_allclose(series.values[:2, 0], [1250.0, 1500.0])
+
+
+def test_day_first_slash_dates_are_not_unsorted(tmp_path: Path) -> None:
+    rows = [f"{d:02d}/{m:02d}/2020,{m}" for m in range(1, 13) for d in (28,)]
+    series = load_csv(_write(tmp_path / "uk.csv", ["date,value", *rows]))
+    assert series.timestamps is not None and str(series.timestamps[1])[:10] == "2020-02-28"
+    month_first = [f"{m:02d}/{d:02d}/2020,{m}" for m in range(1, 13) for d in (28,)]
+    us = load_csv(_write(tmp_path / "us_dates.csv", ["date,value", *month_first]))
+    assert us.timestamps is not None and str(us.timestamps[1])[:10] == "2020-02-28"
+
+
+def test_tabs_and_long_format(tmp_path: Path) -> None:
+    rows = [f"{s}\t2020-01-{d:02d}\t{d * (1 + i)}" for i, s in enumerate("ab") for d in range(1, 9)]
+    found = load_long_csv(_write(tmp_path / "t.tsv", ["id\tdate\tvalue", *rows]), "id")
+    assert list(found) == ["a", "b"] and found["b"].values[2, 0] == 6.0
+
+
+def test_an_undecidable_file_is_refused_with_the_flag_that_decides(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "amb.csv", ["date;value"] + [f"2020-01-{d:02d};1,{d:03d}" for d in range(1, 9)]
+    )
+    with pytest.raises(
+        DataError, match=r"could use ',' as decimal mark or as thousands.*--decimal"
+    ):
+        load_csv(path)
+    assert load_csv(path, dialect={"decimal": ","}).values[0, 0] == pytest.approx(1.001)
+    assert load_csv(path, dialect={"decimal": ".", "thousands": ","}).values[0, 0] == 1001.0
+    done = seqlab("inspect", "--data", str(path))
+    assert done.returncode == 2 and "pass --decimal ," in done.stderr
+    done = seqlab("inspect", "--data", str(path), "--decimal", ",")
+    assert done.returncode == 0 and "read as: separator ';', decimal ','" in done.stdout
+
+
+def test_inspect_reports_the_dialect_it_found(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "umsatz.csv",
+        ["Datum;Umsatz"] + [f"{d};{v}" for d, v in zip(DAYS, EURO, strict=True)],
+    )
+    done = seqlab("inspect", "--data", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "separator ';', decimal ',', thousands '.', dates day first" in done.stdout
+    assert "mean 1353.88" in done.stdout
+    done = seqlab("inspect", "--data", str(path), "--no-dayfirst", "--date-format", "%d.%m.%Y")
+    assert done.returncode == 0 and "dates %d.%m.%Y" in done.stdout
