@@ -237,9 +237,9 @@ def test_cli_stream_through_a_pipe_with_state_and_sigterm(counter: Path, tmp_pat
         cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as proc:
         assert proc.stdin is not None
-        proc.stdin.write("series,x\n")
+        proc.stdin.write("sequence,x\n")
         proc.stdin.flush()
-        assert _read_line(proc) == "series,count"
+        assert _read_line(proc) == "sequence,count"
         answers = []
         for sid, bit in [("a", 1), ("b", 0), ("a", 1), ("a", 1), ("b", 1)]:
             proc.stdin.write(f"{sid},{bit}\n")
@@ -254,7 +254,7 @@ def test_cli_stream_through_a_pipe_with_state_and_sigterm(counter: Path, tmp_pat
     assert state.is_file()
     # a new process resumes both series from the saved state
     done = subprocess.run(
-        cmd, input="series,x\na,1\nb,1\n", capture_output=True, text=True, check=False
+        cmd, input="sequence,x\na,1\nb,1\n", capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
@@ -269,10 +269,10 @@ def _serve(stream: Stream, data: bytes, **kwargs: Any) -> tuple[list[str], list[
 
 
 def test_a_stream_skips_bad_lines_reports_each_and_serves_the_rest(counter: Path) -> None:
-    good = b"series,x\na,1\nb,0\na,1\nb,1\na,1\n"
+    good = b"sequence,x\na,1\nb,0\na,1\nb,1\na,1\n"
     expected, _, _ = _serve(Stream.from_checkpoint(counter), good)
     bad = (
-        b"series,x\na,1\n"
+        b"sequence,x\na,1\n"
         b"a,oops\n"  # 3: text
         b"b,0\n"
         b"a,nan\n"  # 5: NaN
@@ -297,9 +297,9 @@ def test_a_stream_skips_bad_lines_reports_each_and_serves_the_rest(counter: Path
 
 def test_a_strict_stream_stops_at_the_first_bad_line(counter: Path) -> None:
     with pytest.raises(DataError, match="line 3: non-numeric input"):
-        _serve(Stream.from_checkpoint(counter), b"series,x\na,1\na,oops\na,1\n", strict=True)
+        _serve(Stream.from_checkpoint(counter), b"sequence,x\na,1\na,oops\na,1\n", strict=True)
     with pytest.raises(DataError, match="the header longer than 10 bytes"):
-        _serve(Stream.from_checkpoint(counter), b"series,x,y,z\na,1\n", max_line_bytes=10)
+        _serve(Stream.from_checkpoint(counter), b"sequence,x,y,z\na,1\n", max_line_bytes=10)
 
 
 def test_max_series_evicts_the_least_recently_used(counter: Path) -> None:
@@ -321,7 +321,7 @@ def test_max_series_evicts_the_least_recently_used(counter: Path) -> None:
 def test_cli_stream_exit_status_says_whether_lines_were_skipped(counter: Path) -> None:
     cmd = [sys.executable, "-m", "seqlab", "stream", "--checkpoint", str(counter)]
     done = subprocess.run(
-        cmd, input="series,x\na,1\na,oops\na,1\n", capture_output=True, text=True, check=False
+        cmd, input="sequence,x\na,1\na,oops\na,1\n", capture_output=True, text=True, check=False
     )
     assert done.returncode == 1
     assert len(done.stdout.strip().splitlines()) == 3  # header + the two good lines
@@ -330,8 +330,37 @@ def test_cli_stream_exit_status_says_whether_lines_were_skipped(counter: Path) -
         "seqlab stream: 1 bad line(s) skipped",
     ]
     done = subprocess.run(
-        [*cmd, "--strict"], input="series,x\na,oops\n", capture_output=True, text=True, check=False
+        [*cmd, "--strict"],
+        input="sequence,x\na,oops\n",
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 2
     assert done.stderr.strip() == "seqlab stream: error: line 2: non-numeric input in 'a,oops'"
     torch.manual_seed(0)  # keeps hypothesis' global RNG untouched by this module
+
+
+def test_one_vocabulary_with_predict_and_labels_carried_through(tmp_path: Path) -> None:
+    """Issue 16: stream grouped by `series`, predict by `sequence`; stream left out the label."""
+    from cli_run import seqlab as run
+
+    seqlab.set_seed(0)
+    model = SequenceModel(ModelConfig(hidden_size=4, task="classification", num_classes=3))
+    path = seqlab.save(tmp_path / "clf", model, data={"inputs": ["x"], "sequence_col": "shop"})
+    rows = "shop,x\na,1\nb,0\na,1\n"
+    (tmp_path / "in.csv").write_text(rows)
+    predicted = run("predict", "--checkpoint", str(path), "--input", str(tmp_path / "in.csv"))
+    assert predicted.returncode == 0, predicted.stderr
+    assert predicted.stdout.splitlines()[0] == "shop,step,label,prob_0,prob_1,prob_2"
+    streamed = run("stream", "--checkpoint", str(path), stdin=rows)
+    assert streamed.returncode == 0, streamed.stderr
+    lines = streamed.stdout.splitlines()
+    assert lines[0] == "shop,label,prob_0,prob_1,prob_2"
+    by_predict = {
+        (r.split(",")[0], r.split(",")[1]): r.split(",")[2]
+        for r in predicted.stdout.splitlines()[1:]
+    }
+    assert lines[1].split(",")[1] == by_predict[("a", "0")]  # the same label for a's first step
+    named = run("stream", "--checkpoint", str(path), "--id-col", "shop", stdin=rows)
+    assert named.stdout == streamed.stdout  # the flag states what the default already is

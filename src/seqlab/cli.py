@@ -63,7 +63,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from seqlab.pipeline import predict_csv
 
     checkpoint = load_checkpoint(args.checkpoint)
-    header, rows = predict_csv(checkpoint, args.input)
+    header, rows = predict_csv(checkpoint, args.input, args.id_col)
     text = write_rows_csv(args.output, header, rows)
     if args.output is None:
         sys.stdout.write(text)
@@ -254,11 +254,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "predict",
         help="predict the sequences in a CSV file with a checkpoint",
-        description="Rows are time steps; a `sequence` column groups them into sequences. "
-        "Writes one row per step (per-step models) or per sequence (many-to-one).",
+        description="Rows are time steps; an id column (default `sequence`, as in training "
+        "and seqlab stream) groups them into sequences. Writes one row per step (per-step "
+        "models) or per sequence (many-to-one); classifiers write the label and each class's "
+        "probability.",
     )
     p.add_argument("--checkpoint", required=True, metavar="PATH", help="checkpoint directory")
     p.add_argument("--input", required=True, metavar="FILE.csv", help="input sequences")
+    p.add_argument(
+        "--id-col",
+        help="the column naming each sequence (default: the one used in training, else sequence)",
+    )
     p.add_argument(
         "--output", metavar="FILE.csv", help="write here (atomically) instead of standard output"
     )

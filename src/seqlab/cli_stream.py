@@ -32,7 +32,7 @@ EXIT_SKIPPED, EXIT_TERMINATED = 1, 143
 class StreamCsv:
     """Parses one input row at a time for a stream and formats its output row."""
 
-    def __init__(self, stream: Stream, header_line: str, id_col: str = "series") -> None:
+    def __init__(self, stream: Stream, header_line: str, id_col: str = "sequence") -> None:
         if not header_line.strip():
             raise DataError("standard input is empty: expected a CSV header line first")
         header = [h.strip() for h in header_line.strip().split(",")]
@@ -50,6 +50,7 @@ class StreamCsv:
         self.columns = [header.index(n) for n in names]
         self.width = len(header)
         self.header = ",".join([id_col, *stream.output_columns])
+        self.classifier = getattr(stream.config, "task", "") == "classification"
 
     def feed(self, line: str, number: int) -> str:
         """Update the row's series with one step; return the output line. A bad row raises
@@ -66,7 +67,8 @@ class StreamCsv:
         series_id = cells[self.id_index] if self.id_index is not None else "0"
         out = self.stream.update(series_id, np.asarray(values, np.float32)[None, :])
         flat = np.asarray(out).reshape(-1)
-        return ",".join([series_id, *(f"{v:.6g}" for v in flat)])
+        label = [str(int(np.argmax(flat)))] if self.classifier else []
+        return ",".join([series_id, *label, *(f"{v:.6g}" for v in flat)])
 
 
 def _lines(source: BinaryIO, limit: int) -> Iterator[tuple[int, str | None, str]]:
@@ -95,7 +97,7 @@ def serve(
     out: TextIO,
     err: TextIO,
     *,
-    id_col: str = "series",
+    id_col: str | None = None,
     strict: bool = False,
     max_line_bytes: int = MAX_LINE_BYTES,
 ) -> int:
@@ -105,7 +107,9 @@ def serve(
     first = next(lines, (1, "", ""))
     if first[1] is None:
         raise DataError(f"the header {first[2].split(': ', 1)[1]}")
-    rows = StreamCsv(stream, first[1], id_col=id_col)
+    from seqlab.pipeline import id_column
+
+    rows = StreamCsv(stream, first[1], id_col=id_column(stream.checkpoint, id_col))
     print(rows.header, file=out, flush=True)
     skipped = 0
     for number, text, reason in lines:
@@ -184,7 +188,11 @@ def add_stream_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="load the streams' state from FILE if it exists; save it there atomically at "
         "the end of input and on SIGTERM",
     )
-    p.add_argument("--id-col", default="series", help="series id column (default: %(default)s)")
+    p.add_argument(
+        "--id-col",
+        help="the column naming each series (default: the one used in training, else "
+        "sequence, as seqlab predict)",
+    )
     p.add_argument("--strict", action="store_true", help="stop at the first bad line (exit 2)")
     p.add_argument(
         "--max-line-bytes",

@@ -28,7 +28,7 @@ from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.sequence import SequenceModel
 from seqlab.training import History, Trainer
 
-__all__ = ["RUN_FILE", "predict_csv", "resume_run", "train_from_config"]
+__all__ = ["RUN_FILE", "id_column", "predict_csv", "resume_run", "train_from_config"]
 
 RUN_FILE = "run.json"
 
@@ -190,7 +190,15 @@ def _valid(lengths: NDArray[np.int64], time: int) -> NDArray[np.bool_]:
     return np.arange(time)[None, :] < lengths[:, None]  # (N, T)
 
 
-def predict_csv(checkpoint: Checkpoint, path: str | Path) -> tuple[list[str], list[list[object]]]:
+def id_column(checkpoint: Checkpoint, given: str | None = None) -> str:
+    """The column that names each sequence, the same for train, predict and stream:
+    ``given``, else the one the model was trained with, else ``sequence``."""
+    return given or str((checkpoint.data or {}).get("sequence_col") or "sequence")
+
+
+def predict_csv(
+    checkpoint: Checkpoint, path: str | Path, id_col: str | None = None
+) -> tuple[list[str], list[list[object]]]:
     """Predict every sequence of a long-format CSV file; returns (header, rows).
 
     Sequence models give one row per step (per-step head) or per sequence (last head);
@@ -209,7 +217,7 @@ def predict_csv(checkpoint: Checkpoint, path: str | Path) -> tuple[list[str], li
         raise DataError(
             "the checkpoint does not name its input columns; save it with data={'inputs': [...]}"
         )
-    seq_col = data.get("sequence_col", "sequence")
+    seq_col = id_column(checkpoint, id_col)
     seqs = read_sequences_csv(path, inputs, None, seq_col)
     if isinstance(config, Seq2SeqConfig):
         return _predict_windows(checkpoint, config, seqs, seq_col, data)

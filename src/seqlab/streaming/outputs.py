@@ -126,8 +126,8 @@ class SequenceOutputs:
 
     def columns(self, data: Mapping[str, Any]) -> list[str]:
         c = self.config
-        if c.task == "classification":
-            return [f"prob_{k}" for k in range(c.out_features)]
+        if c.task == "classification":  # as seqlab predict writes them
+            return ["label", *(f"prob_{k}" for k in range(c.out_features))]
         names = list(data.get("targets") or [])
         return names if len(names) == c.output_size else [f"y{k}" for k in range(c.output_size)]
 
