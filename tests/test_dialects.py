@@ -86,3 +86,28 @@ def test_inspect_reports_the_dialect_it_found(tmp_path: Path) -> None:
     assert "mean 1353.88" in done.stdout
     done = seqlab("inspect", "--data", str(path), "--no-dayfirst", "--date-format", "%d.%m.%Y")
     assert done.returncode == 0 and "dates %d.%m.%Y" in done.stdout
+
+
+def test_offsets_across_a_daylight_saving_change_in_a_named_zone(tmp_path: Path) -> None:
+    """Midnight local time across the March change: UTC makes the steps 23 h apart; the
+    user's zone makes them days."""
+    days = [f"2020-03-{d:02d}T00:00:00{'+01:00' if d < 30 else '+02:00'}" for d in range(20, 31)]
+    path = _write(tmp_path / "dst.csv", ["time,load", *(f"{t},{k}" for k, t in enumerate(days))])
+    local = load_csv(path, dialect={"tz": "Europe/Berlin"})
+    assert local.freq == "D" and str(local.timestamps[-1])[:19] == "2020-03-30T00:00:00"  # type: ignore[index]
+    assert "times in Europe/Berlin" in local.notes[-1]
+    utc = load_csv(path)
+    assert str(utc.timestamps[-1])[:19] == "2020-03-29T22:00:00"  # type: ignore[index]
+    done = seqlab("inspect", "--data", str(path), "--tz", "Mars/Olympus")
+    assert done.returncode == 2 and "unknown time zone 'Mars/Olympus'" in done.stderr
+
+
+def test_forecast_plots_draw_every_series_of_a_multi_series_run(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    done = seqlab(
+        "forecast", "--data", "stocks", "--horizon", "3", "--lookback", "12", "--hidden-size",
+        "4", "--num-layers", "1", "--epochs", "1", "--model", "seq2seq", "--quiet", "--out",
+        str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (out / "forecast.png").read_bytes()[:4] == b"\x89PNG"  # was missing for several series

@@ -185,7 +185,7 @@ def test_a_global_model_over_several_series(tmp_path: Path) -> None:
     paths = write_forecast_run(forecaster, ev, tmp_path / "run")
     forecast = pd.read_csv(paths["forecast"])
     assert sorted(set(forecast["series"])) == ["a", "b"]
-    assert "forecast.png" not in paths
+    assert paths["forecast.png"].read_bytes()[:4] == b"\x89PNG"  # a panel per series
 
 
 def test_cli_forecast_stocks_on_log_prices(tmp_path: Path) -> None:

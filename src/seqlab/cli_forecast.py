@@ -26,6 +26,11 @@ def add_dialect_arguments(p: argparse.ArgumentParser) -> None:
         help="dates like 03/04/2020 are day first (--no-dayfirst: month first)",
     )
     g.add_argument("--date-format", metavar="FMT", help="strftime format, e.g. %%d.%%m.%%Y")
+    g.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="timestamps with UTC offsets in this time zone, e.g. Europe/Berlin (default: UTC)",
+    )
 
 
 def dialect_hints(args: argparse.Namespace) -> dict[str, Any]:
@@ -37,6 +42,7 @@ def dialect_hints(args: argparse.Namespace) -> dict[str, Any]:
         "thousands": args.thousands,
         "dayfirst": args.dayfirst,
         "date_format": args.date_format,
+        "tz": args.tz,
     }
     return {k: v for k, v in given.items() if v is not None}
 

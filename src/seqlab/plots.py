@@ -19,6 +19,7 @@ __all__ = [
     "plot_gates",
     "plot_length_sweep",
     "plot_loss",
+    "plot_series_forecasts",
     "save_figure",
 ]
 
@@ -116,10 +117,52 @@ def plot_forecast(
             ax.axvspan(
                 xs[max(test_start, start)], xs[-1], color="tab:blue", alpha=0.08, label="test part"
             )
-        ax.set_ylabel(name)
+        ax.set_ylabel(f"{name} (data units)")
         ax.grid(True, alpha=0.3)
-    axes[0].legend(fontsize="small", loc="upper left")
+        _dates(ax, xs)
+    axes[0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the data
     axes[0].set_title("History and forecast")
+    axes[-1].set_xlabel("time" if timestamps is not None else "step")
+    return fig
+
+
+def _dates(ax: Any, xs: Sequence[Any]) -> None:
+    """Thin date ticks to what fits and label them concisely (2010, Mar, May, ...)."""
+    import matplotlib.dates as mdates
+    import numpy as np
+
+    if len(xs) and np.issubdtype(np.asarray(xs).dtype, np.datetime64):
+        locator = mdates.AutoDateLocator(maxticks=8)  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+
+
+def plot_series_forecasts(
+    panels: Sequence[tuple[str, Any, Any, Any, Any]], *, history: int = 120, more: int = 0
+) -> Figure:
+    """One panel per series (name, timestamps, values (T,), forecast (H,), forecast
+    timestamps): the last ``history`` steps and the forecast; ``more`` series not drawn."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 1.9 * len(panels) + 0.7), layout="constrained")
+    axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
+    for ax, (name, stamps, values, forecast, future) in zip(axes, panels, strict=True):
+        v = np.asarray(values)
+        xs = list(stamps) if stamps is not None else list(range(len(v)))
+        fx = list(future) if future is not None else list(range(len(v), len(v) + len(forecast)))
+        start = max(0, len(v) - history)
+        ax.plot(xs[start:], v[start:], color="0.25", lw=1.1, label="history")
+        ax.plot([xs[-1], *fx], [v[-1], *forecast], color="tab:red", lw=1.6, marker=".",
+                label="forecast")  # fmt: skip
+        ax.set_ylabel(str(name))
+        ax.grid(True, alpha=0.3)
+        _dates(ax, xs)
+    axes[0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    title = "History and forecast, per series"
+    axes[0].set_title(
+        title + (f" (first {len(panels)}; {more} more in forecast.csv)" if more else "")
+    )
     return fig
 
 

@@ -20,6 +20,7 @@ __all__ = ["Dialect", "normalise", "sniff"]
 SEPARATORS = (",", ";", "\t", "|")
 SAMPLE_LINES = 200
 DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})(?:[ T].*)?$")
+OFFSET = r"\d[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})$"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Dialect:
     thousands: str | None = None
     dayfirst: bool = False
     date_format: str | None = None
+    tz: str | None = None  # timestamps with UTC offsets are shown in this zone (default UTC)
 
     def describe(self) -> str:
         names = {",": "','", ";": "';'", "\t": "tab", "|": "'|'", " ": "space", ".": "'.'"}
@@ -44,6 +46,8 @@ class Dialect:
             parts.append(f"dates {self.date_format}")
         elif self.dayfirst:
             parts.append("dates day first")
+        if self.tz:
+            parts.append(f"times in {self.tz}")
         return ", ".join(parts)
 
 
@@ -107,6 +111,7 @@ def sniff(
     thousands: str | None = None,
     dayfirst: bool | None = None,
     date_format: str | None = None,
+    tz: str | None = None,
 ) -> Dialect:
     """The dialect of a CSV sample (its first lines): what is given, the rest found."""
     sample = "\n".join(text.splitlines()[:SAMPLE_LINES])
@@ -128,6 +133,7 @@ def sniff(
         thousands,
         _guess_dayfirst(rows) if dayfirst is None else dayfirst,
         date_format,
+        tz,
     )
 
 
@@ -145,7 +151,14 @@ def normalise(frame: Any, dialect: Dialect) -> Any:
         if not len(present):
             continue
         dates = present.str.match(DATE)
-        if dates.mean() >= 0.9 and (dialect.dayfirst or dialect.date_format):
+        if dialect.tz and present.str.contains(OFFSET).mean() >= 0.9:
+            try:
+                parsed = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")
+                local = parsed.dt.tz_convert(dialect.tz)
+            except Exception as exc:  # an unknown zone name: pandas/zoneinfo raise various
+                raise DataError(f"unknown time zone {dialect.tz!r}: {exc}") from None
+            out[name] = col.where(parsed.isna(), local.dt.strftime("%Y-%m-%dT%H:%M:%S"))
+        elif dates.mean() >= 0.9 and (dialect.dayfirst or dialect.date_format):
             parsed = pd.to_datetime(
                 col, errors="coerce", dayfirst=dialect.dayfirst, format=dialect.date_format
             )

@@ -17,7 +17,15 @@ from seqlab.forecasting import Evaluation, Forecaster
 from seqlab.forecasting.frames import forecast_table
 from seqlab.forecasting.html import write_report
 from seqlab.forecasting.results import format_evaluation
-from seqlab.plots import plot_error_by_step, plot_forecast, plot_loss, save_figure
+from seqlab.plots import (
+    plot_error_by_step,
+    plot_forecast,
+    plot_loss,
+    plot_series_forecasts,
+    save_figure,
+)
+
+MAX_PANELS = 6  # forecast.png draws the first few series of a multi-series run
 
 F64 = NDArray[np.float64]
 
@@ -99,6 +107,13 @@ def _figures(forecaster: Forecaster, ev: Evaluation) -> dict[str, Any]:
             band=None if band is None else (band[..., 0], band[..., -1]),
             test_forecasts=_test_forecasts(ev, forecaster.config.horizon),
         )
+    else:  # one panel per series (the first few), its first target
+        panels = []
+        for name, part in list(parts.items())[:MAX_PANELS]:
+            forecast, stamps = forecaster.predict(name=name)
+            values = forecaster._data_units(part.target_values)[:, 0]
+            panels.append((name, part.series.timestamps, values, forecast[:, 0], stamps))
+        figures["forecast.png"] = plot_series_forecasts(panels, more=len(parts) - len(panels))
     return figures
 
 
