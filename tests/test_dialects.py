@@ -111,3 +111,16 @@ def test_forecast_plots_draw_every_series_of_a_multi_series_run(tmp_path: Path) 
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (out / "forecast.png").read_bytes()[:4] == b"\x89PNG"  # was missing for several series
+
+
+def test_a_number_written_another_way_names_the_flags(tmp_path: Path) -> None:
+    """A comma file whose one column uses decimal commas in quotes: not a number, and which
+    flags would read it."""
+    rows = [f'2020-01-{d:02d},"{d},5"' for d in range(1, 9)]
+    path = _write(tmp_path / "mixed.csv", ["date,value", *rows])
+    with pytest.raises(DataError, match=r"column 'value' holds numbers like '1,5'.*--decimal ,"):
+        load_csv(path)
+    stated = r"row 2: column 'value' holds '1,5', not a number; .*--decimal ,"
+    with pytest.raises(DataError, match=stated):
+        load_csv(path, target=["value"])
+    assert load_csv(path, dialect={"decimal": ","}).values[0, 0] == 1.5  # quoted: ',' is free

@@ -125,8 +125,6 @@ def sniff(
         raise DataError(f"the decimal mark must be '.' or ',', got {decimal!r}")
     if thousands == decimal:
         raise DataError(f"the thousands separator and the decimal mark are both {decimal!r}")
-    if decimal == sep:
-        raise DataError(f"the decimal mark {decimal!r} cannot also separate the fields")
     return Dialect(
         sep,
         decimal,

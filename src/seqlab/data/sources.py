@@ -117,8 +117,7 @@ def load_csv(
 
 
 def _noted(series: Series, found: Dialect) -> Series:
-    if found == Dialect():
-        return series
+    """The dialect the file was read in, as a note (seqlab inspect prints it)."""
     return replace(series, notes=(*series.notes, f"read as: {found.describe()}"))
 
 
@@ -242,7 +241,10 @@ def load_frame(
     if target is None:
         names = [c for c in columns if c != tcol and _numeric_share(frame[c]) > 0.5]
         if not names:
-            raise DataError(f"no numeric column in {where}; columns: {', '.join(columns)}")
+            raise DataError(
+                f"no numeric column in {where}; columns: {', '.join(columns)}"
+                + _marks_hint(frame, columns)
+            )
     else:
         names = list(target)
         for name in names:
@@ -312,6 +314,21 @@ def _to_datetime(col: Any) -> Any:
             return pd.to_datetime(col, errors="coerce", format="mixed", utc=True)
 
 
+OTHER_MARKS = r"[-+]?\d{1,3}([.,\s]\d{3})+([.,]\d+)?|[-+]?\d+,\d+"
+
+
+def _marks_hint(frame: Any, columns: Sequence[str]) -> str:
+    """A hint when a column holds numbers written with other marks (1,5 or 1.234,50)."""
+    for c in columns:
+        cells = frame[c].astype(str).str.strip()
+        if len(cells) and cells.str.fullmatch(OTHER_MARKS).mean() > 0.5:
+            return (
+                f"; column {c!r} holds numbers like {cells.iloc[0]!r}: state the file's marks "
+                "with --decimal , / --thousands . (dialect={'decimal': ','})"
+            )
+    return ""
+
+
 def _numbers(col: Any, name: str, where: str, row_offset: int) -> NDArray[np.float64]:
     import pandas as pd
 
@@ -322,9 +339,12 @@ def _numbers(col: Any, name: str, where: str, row_offset: int) -> NDArray[np.flo
     bad = numbers.isna() & ~missing
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
+        cell = text.iloc[pos]
+        hint = ""
+        if re.fullmatch(OTHER_MARKS, cell):
+            hint = "; if that is a number, state the file's marks: --decimal , / --thousands ."
         raise DataError(
-            f"{where}, row {pos + row_offset}: column {name!r} holds {text.iloc[pos]!r}, "
-            "not a number"
+            f"{where}, row {pos + row_offset}: column {name!r} holds {cell!r}, not a number{hint}"
         )
     out: NDArray[np.float64] = numbers.to_numpy(dtype=np.float64)
     return out
