@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -102,19 +103,10 @@ def test_forecaster_bands_cover_about_their_level_and_survive_save_and_load(
 
 
 def test_quantile_models_get_conformalised_quantile_regression() -> None:
-    config = ForecastConfig(
-        lookback=24,
-        horizon=4,
-        period=12,
-        hidden_size=8,
-        num_layers=1,
-        epochs=3,
-        patience=None,
-        model="direct",
-        quantiles=(0.1, 0.5, 0.9),
-        val_fraction=0.4,
+    config = replace(
+        SMALL, model="direct", quantiles=(0.1, 0.5, 0.9), epochs=3, test_fraction=0.2,
         intervals=(0.8,),
-    )
+    )  # fmt: skip
     forecaster = Forecaster(config).fit(_series())
     assert forecaster.intervals["method"] == "conformalised quantile regression"
     q = forecaster.predict_quantiles()  # (H, F, Q)

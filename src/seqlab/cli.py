@@ -77,17 +77,14 @@ def _cmd_inspect_gates(args: argparse.Namespace) -> int:
     from seqlab.data.csvio import read_sequences_csv
     from seqlab.errors import DataError
     from seqlab.inspect import gates
+    from seqlab.pipeline import id_column, input_columns
     from seqlab.plots import plot_gates, save_figure
 
     checkpoint = load_checkpoint(args.checkpoint)
     checkpoint.refuse_forecaster("seqlab inspect-gates")
-    data = checkpoint.data or {}
-    width = getattr(checkpoint.config, "input_size", None)
-    inputs = data.get("inputs") or (["x"] if width == 1 else None)
-    if inputs is None:
-        raise DataError("the checkpoint does not name its input columns (data={'inputs': [...]})")
-    seq_col = data.get("sequence_col", "sequence")
-    seqs = read_sequences_csv(args.input, inputs, None, seq_col)
+    seqs = read_sequences_csv(
+        args.input, input_columns(checkpoint), None, id_column(checkpoint, args.id_col)
+    )
     ids = [str(i) for i in seqs.ids]
     wanted = args.sequence if args.sequence is not None else ids[0]
     if wanted not in ids:
@@ -302,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--checkpoint", required=True, metavar="PATH", help="checkpoint directory")
     p.add_argument("--input", required=True, metavar="FILE.csv", help="the sequences")
+    p.add_argument("--id-col", help="the column naming each sequence (default: as predict)")
     p.add_argument("--sequence", help="the sequence id to draw (default: the first)")
     p.add_argument("--layer", type=int, default=-1, help="layer, 0-based (default: the last)")
     p.add_argument("--output", default="gates.png", help="PNG file (default: %(default)s)")

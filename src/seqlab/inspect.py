@@ -67,11 +67,7 @@ def _recurrent(model: nn.Module, x: torch.Tensor) -> tuple[nn.LSTM | nn.GRU, tor
     if isinstance(model, SequenceModel):
         return model.backbone.rnn, x
     if isinstance(model, Seq2Seq):
-        c = model.config
-        if c.instance_norm:  # the encoder reads each window less its last target value
-            o = c.output_size
-            x = torch.cat([x[..., :o] - x[:, -1:, :o], x[..., o:]], dim=-1)
-        return model.encoder.rnn, x
+        return model.encoder.rnn, model.encoder_inputs(x)[0]  # with the model's normalisation
     raise TypeError(
         "gates() takes an nn.LSTM / nn.GRU (batch_first) or a seqlab SequenceModel or Seq2Seq "
         f"(its encoder), got {type(model).__name__}"

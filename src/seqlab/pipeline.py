@@ -28,7 +28,14 @@ from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.sequence import SequenceModel
 from seqlab.training import History, Trainer
 
-__all__ = ["RUN_FILE", "id_column", "predict_csv", "resume_run", "train_from_config"]
+__all__ = [
+    "RUN_FILE",
+    "id_column",
+    "input_columns",
+    "predict_csv",
+    "resume_run",
+    "train_from_config",
+]
 
 RUN_FILE = "run.json"
 
@@ -196,6 +203,19 @@ def id_column(checkpoint: Checkpoint, given: str | None = None) -> str:
     return given or str((checkpoint.data or {}).get("sequence_col") or "sequence")
 
 
+def input_columns(checkpoint: Checkpoint) -> list[str]:
+    """The CSV columns the model reads: those named at training, or ``x`` for one input."""
+    data = checkpoint.data or {}
+    inputs = data.get("inputs") or (
+        ["x"] if getattr(checkpoint.config, "input_size", 0) == 1 else None
+    )
+    if inputs is None:
+        raise DataError(
+            "the checkpoint does not name its input columns; save it with data={'inputs': [...]}"
+        )
+    return list(inputs)
+
+
 def predict_csv(
     checkpoint: Checkpoint, path: str | Path, id_col: str | None = None
 ) -> tuple[list[str], list[list[object]]]:
@@ -212,11 +232,7 @@ def predict_csv(
             "seqlab predict reads sequence and encoder–decoder checkpoints; a segment model's "
             "forecasts come from its Forecaster (seqlab forecast)"
         )
-    inputs = data.get("inputs") or (["x"] if config.input_size == 1 else None)
-    if inputs is None:
-        raise DataError(
-            "the checkpoint does not name its input columns; save it with data={'inputs': [...]}"
-        )
+    inputs = input_columns(checkpoint)
     seq_col = id_column(checkpoint, id_col)
     seqs = read_sequences_csv(path, inputs, None, seq_col)
     if isinstance(config, Seq2SeqConfig):

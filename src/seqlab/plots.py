@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from seqlab.inspect import Gates
 
 __all__ = [
+    "date_axis",
     "plot_error_by_step",
     "plot_forecast",
     "plot_gates",
@@ -119,14 +120,14 @@ def plot_forecast(
             )
         ax.set_ylabel(f"{name} (data units)")
         ax.grid(True, alpha=0.3)
-        _dates(ax, xs)
+        date_axis(ax, xs)
     axes[0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the data
     axes[0].set_title("History and forecast")
     axes[-1].set_xlabel("time" if timestamps is not None else "step")
     return fig
 
 
-def _dates(ax: Any, xs: Sequence[Any]) -> None:
+def date_axis(ax: Any, xs: Sequence[Any]) -> None:
     """Thin date ticks to what fits and label them concisely (2010, Mar, May, ...)."""
     import matplotlib.dates as mdates
     import numpy as np
@@ -157,7 +158,7 @@ def plot_series_forecasts(
                 label="forecast")  # fmt: skip
         ax.set_ylabel(str(name))
         ax.grid(True, alpha=0.3)
-        _dates(ax, xs)
+        date_axis(ax, xs)
     axes[0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     title = "History and forecast, per series"
     axes[0].set_title(

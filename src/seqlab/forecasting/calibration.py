@@ -76,7 +76,8 @@ class IntervalCalibration:
             if not len(origins):
                 continue
             truth = part.target_values[origins[:, None] + np.arange(c.horizon)[None, :]]
-            for level, (low, high) in self._raw_bands(name, part, part.series, origins).items():
+            raw, point = self._forecasts(name, part, part.series, origins)
+            for level, (low, high) in self._raw_bands(raw, point).items():
                 found[level].append(interval_scores_of(truth, low, high, self.scales[name]))
         if not any(found.values()):
             raise DataError("`intervals` need validation windows; give val_rows or val_fraction")
@@ -100,27 +101,28 @@ class IntervalCalibration:
         }
         log.info("intervals calibrated on %d windows", self.intervals["windows"])
 
-    def _raw_bands(
+    def _forecasts(
         self, name: str, part: Part, series: Series, origins: NDArray[np.int64]
-    ) -> dict[float, tuple[F64, F64]]:
-        """Per level, the band (N, H, F) before calibration: the quantile pair of a quantile
-        model, else the chosen forecast twice."""
+    ) -> tuple[F64, F64]:
+        """The network's raw outputs and the chosen method's forecasts at ``origins``."""
         raw = self.predict_windows(series, origins, name or None)
-        point = self._chosen(part, series, origins, self._point(raw))
+        return raw, self._chosen(part, series, origins, self._point(raw))
+
+    def _raw_bands(self, raw: F64, point: F64) -> dict[float, tuple[F64, F64]]:
+        """Per level, the band (N, H, F) before calibration: the quantile pair of a quantile
+        model's raw outputs, else the chosen forecast twice."""
         out = {}
         for level in self.config.intervals:
             pair = quantile_pair(level, self.config.quantiles) if raw.ndim == 4 else None
             out[level] = (raw[..., pair[0]], raw[..., pair[1]]) if pair else (point, point)
         return out
 
-    def _bands(
-        self, name: str, part: Part, series: Series, origins: NDArray[np.int64]
-    ) -> dict[str, tuple[F64, F64]]:
-        """Calibrated bands (N, H, F) per level label, from the windows at ``origins``."""
+    def _bands(self, name: str, raw: F64, point: F64) -> dict[str, tuple[F64, F64]]:
+        """Calibrated bands (N, H, F) per level label around forecasts already made."""
         if not self.intervals:
             raise DataError("this Forecaster has no intervals; fit it with intervals=(0.8, ...)")
         out = {}
-        for level, (low, high) in self._raw_bands(name, part, series, origins).items():
+        for level, (low, high) in self._raw_bands(raw, point).items():
             radius = self.intervals["radii"][label(level)]
             out[label(level)] = bands(low, high, radius, self.scales[name])
         return out
@@ -131,6 +133,6 @@ class IntervalCalibration:
         part = self._part_named(name)
         key = next(n for n, p in self.parts.items() if p is part)
         s = self._model_units(series) if series is not None else part.series
-        found = self._bands(key, part, s, np.array([len(s)]))
+        found = self._bands(key, *self._forecasts(key, part, s, np.array([len(s)])))
         stacked = np.stack([np.stack([lo[0], hi[0]], axis=-1) for lo, hi in found.values()], axis=2)
         return self._data_units(stacked)

@@ -402,7 +402,7 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
                 Block(name, origins, truth, forecasts, values[: part.train_end], quantile_bands)
             )
             if self.intervals:
-                intervals[name] = self._bands(name, part, part.series, origins)
+                intervals[name] = self._bands(name, raw, forecasts[chosen])  # no re-forecast
         scales = self.scales
         if c.log:  # every number of the evaluation in the data's own units
             blocks, intervals, scales = in_data_units(blocks, intervals, self.period, np.exp)

@@ -21,6 +21,7 @@ import numpy as np
 
 from seqlab._io import atomic_write_bytes
 from seqlab.errors import DataError
+from seqlab.plots import date_axis
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -75,16 +76,6 @@ def _times(values: Sequence[str]) -> Any:
         return np.array([float(v) for v in values])
 
 
-def _date_axis(ax: Any, xs: Any) -> None:
-    import matplotlib.dates as mdates
-
-    if np.issubdtype(np.asarray(xs).dtype, np.datetime64):
-        locator = mdates.AutoDateLocator(maxticks=8)  # type: ignore[no-untyped-call]
-        ax.xaxis.set_major_locator(locator)
-        formatter = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
-        ax.xaxis.set_major_formatter(formatter)
-
-
 def _forecast_figures(
     forecast: list[dict[str, str]], windows: list[dict[str, str]], chosen: str
 ) -> list[str]:
@@ -124,7 +115,7 @@ def _forecast_figures(
                                 label=f"{level}% interval")  # fmt: skip
             ax.set_ylabel(col)
             ax.grid(True, alpha=0.3)
-            _date_axis(ax, xs)
+            date_axis(ax, xs)
         axes[0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
         axes[-1].set_xlabel("time")
         title = f"series {name!r}: " if name else ""
@@ -161,7 +152,7 @@ def _worst_windows(windows: list[dict[str, str]], chosen: str) -> list[str]:
                      fontsize="medium")  # fmt: skip
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        _date_axis(ax, xs)
+        date_axis(ax, xs)
     return [_figure(fig, f"the {len(worst)} test windows with the largest error of {chosen}")]
 
 

@@ -134,6 +134,15 @@ class Seq2Seq(nn.Module):
             (c.teacher_forcing_ratio, 0.0) if c.regime == "scheduled_sampling" else None
         )
 
+    def encoder_inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """What the encoder reads: ``x``, or with ``instance_norm`` the window less its last
+        target values, and that shift (B, 1, O) to add back to the forecast."""
+        if not self.config.instance_norm:
+            return x, None
+        o = self.config.output_size
+        shift = x[:, -1:, :o]
+        return torch.cat([x[..., :o] - shift, x[..., o:]], dim=-1), shift
+
     def _check_future(self, future: torch.Tensor | None, batch: int) -> torch.Tensor | None:
         c = self.config
         if c.future_size == 0:
@@ -192,9 +201,8 @@ class Seq2Seq(nn.Module):
         """Forecast (B, H, O), the encoder state and the (normalised) inputs it read."""
         c = self.config
         o = c.output_size
-        shift = x[:, -1:, :o] if c.instance_norm else None  # (B, 1, O)
+        x, shift = self.encoder_inputs(x)
         if shift is not None:
-            x = torch.cat([x[..., :o] - shift, x[..., o:]], dim=-1)
             target = None if target is None else target - shift
         enc = self.encode(x, state)
         y = self.decode(enc, x, future, target, ratio)

@@ -178,8 +178,7 @@ class Stream:
         if c is not None and table.c is not None:
             table.c[:, sl] = c
         table.last[row], table.seen[row] = x[0, -1], True
-        table.clock += 1
-        table.used[row] = table.clock
+        table.touch(row)
         return self._outputs.one(table, row, np.concatenate(tops))
 
     def update_array(self, ids: Sequence[str], values: object) -> F32:

@@ -63,9 +63,13 @@ class StateTable:
                 index[series_id] = len(self.ids)
                 self.ids.append(series_id)
         rows = np.fromiter((index[i] for i in ids), np.intp, len(ids))
+        self.touch(rows)
+        return rows
+
+    def touch(self, rows: NDArray[np.intp] | int) -> None:
+        """Mark ``rows`` as used now (least-recently-used eviction reads this)."""
         self.clock += 1
         self.used[rows] = self.clock
-        return rows
 
     def least_recently_used(self, n: int) -> list[str]:
         """The ids of the ``n`` series used longest ago."""
