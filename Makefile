@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.seqlab-installed
 
-.PHONY: venv demo test lint typecheck pytest bench bench-etth1 bench-m4 bench-ett bench-intervals bench-threads clean
+.PHONY: venv demo test lint typecheck pytest bench bench-etth1 bench-m4 bench-ett bench-intervals bench-threads bench-scale clean
 
 venv: $(STAMP)
 
@@ -38,6 +38,12 @@ bench: $(STAMP)
 # seqlab's default threads (idle cores), every core and one thread, idle and busy (~2 min).
 bench-threads: $(STAMP)
 	$(BIN)/python benchmarks/bench_threads.py --out benchmarks/results
+
+# Memory and speed of a global model's windows for 100 to 10,000 synthetic hourly series (each
+# in a fresh process for its peak RSS), indexed against dense windows, and 2 processes under
+# torchrun against 1 (a few minutes on 2 cores; add 100000 to --series where memory allows).
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/bench_scale.py --series 100 1000 10000 --out benchmarks/results/scale
 
 # The ETTh1 benchmark trains 14 models (7 horizons x 2 lookbacks): about half an hour on 2 cores.
 bench-etth1: $(STAMP)

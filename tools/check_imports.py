@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "seqlab.export": 3,
     "seqlab.callbacks": 4,
     "seqlab.training": 4,
+    "seqlab.distributed": 4,
     "seqlab.resume": 4,
     "seqlab.streaming": 4,
     "seqlab._state_table": 4,

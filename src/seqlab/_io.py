@@ -217,6 +217,9 @@ def run_folder_lock(folder: str | Path) -> Iterator[Path]:
     :class:`RunFolderBusy` naming the holder's pid.
     """
     folder = Path(folder)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun rank 0 holds the lock and writes
+        yield folder
+        return
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)

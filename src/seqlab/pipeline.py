@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+import seqlab.distributed as distributed
 from seqlab._io import atomic_write_bytes, run_folder_lock
 from seqlab._seed import set_seed
 from seqlab.checkpoint import Checkpoint, recover, save
@@ -26,7 +27,7 @@ from seqlab.errors import ConfigError, DataError, TrainingDiverged
 from seqlab.models.segment import SegmentConfig
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.sequence import SequenceModel
-from seqlab.training import History, Trainer
+from seqlab.training import History, Trainer, resolve_device
 
 __all__ = [
     "RUN_FILE",
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 RUN_FILE = "run.json"
+LAUNCH = "launch"  # run.json's record of the processes: world_size, backend
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,13 @@ def train_from_config(
     """
     base = base if base is not None else Path.cwd()
     with run_folder_lock(base / config.run_dir):
+        if distributed.join(resolve_device(config.train.device)) and distributed.restart_count():
+            # torchrun restarted the workers after a failure: on from the last checkpoint
+            last = base / config.run_dir / "last"
+            if distributed.is_main():
+                recover(last)
+            distributed.barrier()
+            resume = resume or last.is_dir()
         return _train(config, base, resume=resume)
 
 
@@ -142,8 +151,10 @@ def _train(config: RunConfig, base: Path, *, resume: bool) -> tuple[Path, Histor
         if isinstance(config.model, Seq2SeqConfig)
         else SequenceModel(config.model)
     )
-    if not resume:
-        atomic_write_bytes(run_dir / RUN_FILE, json.dumps(config.to_dict(), indent=2).encode())
+    main = distributed.is_main()  # under torchrun only rank 0 writes the run folder
+    if not resume and main:
+        raw = {**config.to_dict(), LAUNCH: distributed.launch()}
+        atomic_write_bytes(run_dir / RUN_FILE, json.dumps(raw, indent=2).encode())
     last = run_dir / "last"
     try:
         history = Trainer(config.train, run_dir=run_dir).fit(
@@ -153,6 +164,8 @@ def _train(config: RunConfig, base: Path, *, resume: bool) -> tuple[Path, Histor
         kept = f"; the last good checkpoint is {last}" if last.exists() else ""
         raise TrainingDiverged(f"{exc}{kept}") from None
     data = asdict(config.data)
+    if not main:
+        return run_dir / "model", history
     path = save(
         run_dir / "model",
         model,
@@ -165,6 +178,7 @@ def _train(config: RunConfig, base: Path, *, resume: bool) -> tuple[Path, Histor
             "targets": list(data["targets"]),
             "sequence_col": data["sequence_col"],
             "source": data["task"] or data["csv"],
+            **distributed.launch(),
         },
     )
     return path, history
@@ -179,6 +193,8 @@ def resume_run(run_dir: str | Path) -> tuple[Path, History]:
         raise ConfigError(f"{run_dir} is not a seqlab run folder (no {RUN_FILE} inside)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{run_dir / RUN_FILE} is corrupt: {exc}") from None
+    if isinstance(raw, dict):
+        raw.pop(LAUNCH, None)  # how the run was launched, not part of its config
     config = replace(
         run_config_from_dict(raw, str(run_dir / RUN_FILE)), run_dir=str(run_dir.resolve())
     )

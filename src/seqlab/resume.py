@@ -19,6 +19,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 from torch import nn
 
+import seqlab.distributed as distributed
 from seqlab.callbacks import Callback
 from seqlab.errors import CheckpointError
 from seqlab.history import History
@@ -125,6 +126,9 @@ class RunCheckpoint(Callback):
 
     def on_epoch_end(self, trainer: Trainer, model: nn.Module, logs: dict[str, float]) -> None:
         from seqlab.checkpoint import save
+
+        if not distributed.is_main():  # under torchrun rank 0 writes; every rank has the same
+            return
 
         epoch = int(logs["epoch"])
         earlier = [e.get(self.monitor, e["loss"]) for e in trainer.history.epochs[:-1]]

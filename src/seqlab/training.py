@@ -15,10 +15,12 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
+import seqlab.distributed as distributed
 from seqlab._io import crash_point
 from seqlab.callbacks import Callback, EarlyStopping, ProgressBar, model_callbacks
 from seqlab.config import TrainConfig
 from seqlab.data.batches import Batch, SequenceData, stream_batches
+from seqlab.data.indexed import WindowData
 from seqlab.errors import DataError, TrainingDiverged
 from seqlab.history import History
 from seqlab.models.state import State, detach_state
@@ -66,7 +68,7 @@ class Trainer:
             isinstance(c, EarlyStopping) for c in self.callbacks
         ):
             self.callbacks.append(EarlyStopping(self.config.patience))
-        if self.config.progress:
+        if self.config.progress and distributed.is_main():  # one bar under torchrun
             self.callbacks.append(ProgressBar())
         if run_dir is not None:  # last, so that it saves what the other callbacks decided
             from seqlab.resume import RunCheckpoint
@@ -76,6 +78,7 @@ class Trainer:
         self.device = resolve_device(self.config.device)
         # Set while fitting, read by callbacks and the resume state.
         self.optimizer: torch.optim.Optimizer
+        self._loss: Callable[..., Any]  # the model's training_loss, or DDP's wrapper of it
         self.scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
         self.generator: torch.Generator | None = None
         self.history = History()
@@ -84,8 +87,8 @@ class Trainer:
     def fit(
         self,
         model: nn.Module,
-        train: SequenceData,
-        val: SequenceData | None = None,
+        train: SequenceData | WindowData,
+        val: SequenceData | WindowData | None = None,
         *,
         resume: str | Path | None = None,
     ) -> History:
@@ -99,11 +102,13 @@ class Trainer:
         if val is None and self.config.val_fraction > 0:
             train, val = train.split(self.config.val_fraction, generator)
         bs = self.config.batch_size
+        distributed.join(self.device)  # under torchrun: one share of each batch per rank
+        shard = distributed.world()
 
         def train_epoch() -> Iterable[Batch]:
-            return train.batches(bs, shuffle=True, generator=generator)
+            return train.batches(bs, shuffle=True, generator=generator, shard=shard)
 
-        val_epoch = None if val is None else (lambda: val.batches(bs))
+        val_epoch = None if val is None else (lambda: val.batches(bs, shard=shard))
         return self._run(model, train_epoch, val_epoch, stateful=False, resume=resume)
 
     def fit_stream(
@@ -125,6 +130,10 @@ class Trainer:
         """
         if chunk_length < 1:
             raise DataError(f"`chunk_length` must be a positive integer, got {chunk_length!r}")
+        if distributed.join(self.device):
+            raise DataError(
+                "stateful training (fit_stream) runs on one process; launch it without torchrun"
+            )
         if val is None and self.config.val_fraction > 0:
             n = len(x)  # type: ignore[arg-type]
             cut = n - round(n * self.config.val_fraction)
@@ -164,6 +173,12 @@ class Trainer:
         self._model_callbacks = model_callbacks(model)
         home = next(model.parameters()).device
         model.to(self.device)
+        self._loss = model.training_loss  # type: ignore[assignment]
+        if distributed.world()[1] > 1:  # gradients averaged over the ranks at each step
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index or 0] if self.device.type == "cuda" else None
+            self._loss = DistributedDataParallel(distributed.LossModule(model), device_ids=ids)
         try:
             history = self._epochs(model, train_epoch, val_epoch, stateful, resume)
         finally:
@@ -205,7 +220,10 @@ class Trainer:
             )
             logs = {"epoch": float(epoch), "loss": loss, "lr": optimizer.param_groups[0]["lr"]}
             if val_epoch is not None:
-                logs["val_loss"] = self.evaluate(model, val_epoch(), stateful=stateful)
+                total, count = distributed.all_sum(
+                    list(self._loss_sums(model, val_epoch(), stateful)), self.device
+                )
+                logs["val_loss"] = total / count if count else math.nan
             history.epochs.append(logs)
             if scheduler is not None:
                 scheduler.step()
@@ -229,7 +247,7 @@ class Trainer:
         total, count = 0.0, 0
         for batch in batches():
             batch = batch.to(self.device)
-            loss, new_state = model.training_loss(batch, state)  # type: ignore[operator]
+            loss, new_state = self._loss(batch, state)
             if not torch.isfinite(loss):
                 raise TrainingDiverged(
                     f"the training loss became {loss.item()} at epoch {epoch}, step {step}; "
@@ -250,15 +268,24 @@ class Trainer:
                 model,
                 {"step": float(step), "loss": loss.item(), "running_loss": total / count},
             )
-        if count == 0:
+        total, seen = distributed.all_sum([total, count], self.device)
+        if seen == 0:
             raise DataError("the training data produced no batches")
-        return total / count, step
+        return total / seen, step
 
     @torch.no_grad()
     def evaluate(
         self, model: nn.Module, batches: Iterable[Batch], *, stateful: bool = False
     ) -> float:
         """Mean loss over ``batches`` in eval mode; with ``stateful`` the state is carried."""
+        total, count = self._loss_sums(model, batches, stateful)
+        return total / count if count else math.nan
+
+    @torch.no_grad()
+    def _loss_sums(
+        self, model: nn.Module, batches: Iterable[Batch], stateful: bool
+    ) -> tuple[float, int]:
+        """(sum of the batch losses weighted by batch size, number of sequences)."""
         was_training = model.training
         model.eval()
         device = next(model.parameters()).device
@@ -271,4 +298,4 @@ class Trainer:
             n = int(batch.x.shape[0])
             total, count = total + loss.item() * n, count + n
         model.train(was_training)
-        return total / count if count else math.nan
+        return total, count

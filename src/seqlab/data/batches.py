@@ -7,14 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 import numpy as np
 import torch
 
 from seqlab.errors import DataError
 
-__all__ = ["Batch", "SequenceData", "as_float_tensor", "stream_batches"]
+__all__ = [
+    "Batch",
+    "Batched",
+    "SequenceData",
+    "as_float_tensor",
+    "shard_batches",
+    "stream_batches",
+]
 
 
 class Batch(NamedTuple):
@@ -54,8 +61,51 @@ def _as_targets(values: object) -> torch.Tensor:
     return as_float_tensor(arr, "y")
 
 
+class Batched:
+    """Splitting and mini-batching, for any data set of sequences with ``__len__``,
+    ``subset(index)`` and ``batch(index)`` (:class:`SequenceData`, and
+    :class:`~seqlab.data.indexed.WindowData`, which batches by index)."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def subset(self, index: torch.Tensor) -> Self:
+        raise NotImplementedError
+
+    def batch(self, index: torch.Tensor) -> Batch:
+        raise NotImplementedError
+
+    def split(self, val_fraction: float, generator: torch.Generator) -> tuple[Self, Self]:
+        """Random split of whole sequences into (train, validation)."""
+        n_val = round(len(self) * val_fraction)
+        if n_val < 1 or n_val >= len(self):
+            raise DataError(
+                f"val_fraction={val_fraction} of {len(self)} sequences leaves an empty split"
+            )
+        order = torch.randperm(len(self), generator=generator)
+        return self.subset(order[n_val:]), self.subset(order[:n_val])
+
+    def batches(
+        self,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+        shard: tuple[int, int] = (0, 1),
+    ) -> Iterator[Batch]:
+        """Mini-batches of ``batch_size`` (the last may be smaller), shuffled with
+        ``generator``. With ``shard=(rank, world)`` (distributed training) every rank draws
+        the same order and takes every world-th sequence of each batch, a batch's tail beyond
+        a multiple of ``world`` left out so that every rank steps alike."""
+        order = (
+            torch.randperm(len(self), generator=generator) if shuffle else torch.arange(len(self))
+        )
+        for index in shard_batches(order, batch_size, shard):
+            yield self.batch(index)
+
+
 @dataclass(frozen=True)
-class SequenceData:
+class SequenceData(Batched):
     """N sequences of length T (padded), with targets and optional true lengths.
 
     ``x`` is (N, T, F) float32, batch first. ``y`` is (N, T, O) / (N, O) float32 for
@@ -109,27 +159,25 @@ class SequenceData:
         future = None if self.future is None else self.future[index]
         return SequenceData(self.x[index], self.y[index], lengths, future)
 
-    def split(
-        self, val_fraction: float, generator: torch.Generator
-    ) -> tuple[SequenceData, SequenceData]:
-        """Random split of whole sequences into (train, validation)."""
-        n_val = round(len(self) * val_fraction)
-        if n_val < 1 or n_val >= len(self):
-            raise DataError(
-                f"val_fraction={val_fraction} of {len(self)} sequences leaves an empty split"
-            )
-        order = torch.randperm(len(self), generator=generator)
-        return self.subset(order[n_val:]), self.subset(order[:n_val])
+    def batch(self, index: torch.Tensor) -> Batch:
+        """The mini-batch of the sequences at ``index``."""
+        part = self.subset(index)
+        return Batch(part.x, part.y, part.lengths, part.future)
 
-    def batches(
-        self, batch_size: int, *, shuffle: bool = False, generator: torch.Generator | None = None
-    ) -> Iterator[Batch]:
-        order = (
-            torch.randperm(len(self), generator=generator) if shuffle else torch.arange(len(self))
-        )
-        for start in range(0, len(self), batch_size):
-            part = self.subset(order[start : start + batch_size])
-            yield Batch(part.x, part.y, part.lengths, part.future)
+
+def shard_batches(
+    order: torch.Tensor, batch_size: int, shard: tuple[int, int] = (0, 1)
+) -> Iterator[torch.Tensor]:
+    """Consecutive slices of ``order`` of ``batch_size``; with ``shard=(rank, world)`` this
+    rank's share of each (every world-th element, the slice cut to a multiple of world)."""
+    rank, world = shard
+    for start in range(0, len(order), batch_size):
+        index = order[start : start + batch_size]
+        if world > 1:
+            index = index[: len(index) - len(index) % world][rank::world]
+            if not len(index):
+                return
+        yield index
 
 
 def stream_batches(x: object, y: object, num_streams: int, chunk_length: int) -> list[Batch]:

@@ -20,11 +20,11 @@ from torch import nn
 from seqlab._seed import set_seed
 from seqlab.checkpoint import Checkpoint
 from seqlab.config import Seq2SeqConfig
-from seqlab.data.batches import SequenceData
+from seqlab.data.indexed import WindowData
 from seqlab.data.sources import Series
 from seqlab.errors import DataError
 from seqlab.forecasting.config import ForecastConfig
-from seqlab.forecasting.parts import Part, features, windows
+from seqlab.forecasting.parts import Part, features
 from seqlab.forecasting.selection import MODEL, ValidationBlock, choose
 from seqlab.models.ensemble import Ensemble, EnsembleConfig
 from seqlab.models.segment import SegmentConfig, SegmentRNN
@@ -34,7 +34,6 @@ from seqlab.training import History, Trainer
 __all__ = ["NetworkTraining"]
 
 log = logging.getLogger(__name__)
-F32 = NDArray[np.float32]
 F64 = NDArray[np.float64]
 
 
@@ -115,26 +114,39 @@ class NetworkTraining:
         self.checkpoint = replace(self._require_fitted(), data=self._describe())
         return self
 
-    def _datasets(
-        self, lookback: int, refit: bool = False
-    ) -> tuple[SequenceData, SequenceData | None]:
+    def _datasets(self, lookback: int, refit: bool = False) -> tuple[WindowData, WindowData | None]:
         """Training and validation windows of every part: those whose forecast steps lie in
         the training rows, and those whose forecast steps lie in the validation rows. With
         ``refit``, training windows reach to the end of the validation rows and there is no
-        validation."""
+        validation. Windows are origins into one buffer of every part's rows (see
+        :class:`~seqlab.data.indexed.WindowData`): memory grows with the data, not with
+        windows × lookback."""
         h = self.config.horizon
-        stores: list[list[tuple[F32, F32, F32 | None]]] = [[], []]
+        rows: list[F64] = []
+        found: list[list[NDArray[np.int64]]] = [[], []]
+        targets, future_from = 1, None
         for part in self.parts.values():
             scaled, calendar, _ = features(part, part.series, self.period, self.calendar)
+            targets = len(part.targets)
+            if calendar is not None:
+                future_from = scaled.shape[1]
+                scaled = np.concatenate([scaled, calendar], axis=1)
+            rows.append(scaled)
             end = part.test_start if refit else part.train_end
             bounds = ((0, end), (end, part.test_start))
-            for store, (first, last) in zip(stores, bounds, strict=True):
-                origins = np.arange(max(first, lookback), last - h + 1)
-                x, y, future = windows(scaled, calendar, origins, lookback, h, len(part.targets))
-                assert y is not None
-                store.append((x, y, future))
-        train, val = (_stack(store) for store in stores)
-        assert train is not None
+            for store, (first, last) in zip(found, bounds, strict=True):
+                store.append(np.arange(max(first, lookback), last - h + 1))
+        train, val = (
+            WindowData.from_series(rows, origins, lookback, h, targets, future_from)
+            if sum(len(o) for o in origins)
+            else None
+            for origins in found
+        )
+        if train is None:
+            raise DataError(
+                f"no training windows: every series is shorter than lookback + horizon "
+                f"({lookback} + {h}) in its training rows"
+            )
         return train, val
 
     def _refit(self) -> None:
@@ -272,8 +284,8 @@ class NetworkTraining:
     def _train_members(
         self,
         lookback: int,
-        train: SequenceData,
-        val: SequenceData | None,
+        train: WindowData,
+        val: WindowData | None,
         epochs: list[int] | None = None,
         max_epochs: int | None = None,
     ) -> list[nn.Module]:
@@ -332,12 +344,3 @@ def _filled(model: Ensemble, trained: list[nn.Module]) -> Ensemble:
 
 def _members(model: nn.Module) -> list[nn.Module]:
     return list(model.members) if isinstance(model, Ensemble) else [model]
-
-
-def _stack(windows: list[tuple[F32, F32, F32 | None]]) -> SequenceData | None:
-    """One SequenceData from the windows of several series; None when there are none."""
-    if not sum(len(x) for x, _, _ in windows):
-        return None
-    xs, ys, fs = zip(*windows, strict=True)
-    future = None if fs[0] is None else np.concatenate(fs)
-    return SequenceData.from_arrays(np.concatenate(xs), np.concatenate(ys), future=future)
