@@ -98,7 +98,9 @@ def score_intervals(
         low, high = found[:, :, j, 0][..., None], found[:, :, j, 1][..., None]
         out[f"{100 * level:g}"] = interval_scores(truth, low, high, level, scale)
     out["series_scored"] = len(keys)
-    out["calibration"] = {k: v for k, v in forecaster.intervals.items() if k != "radii"}
+    out["calibration"] = {
+        k: v for k, v in forecaster.intervals.items() if k not in ("radii", "scores")
+    }
     return out
 
 
@@ -210,6 +212,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                  for f in methods.values()]  # fmt: skip
         lines.append(",".join([k, *cells]))
     atomic_write_bytes(args.out / "per_series.csv", ("\n".join(lines) + "\n").encode())
+    rows = ["series,method," + ",".join(f"h{j + 1}" for j in range(h))]
+    rows += [",".join([k, "model", *(f"{v:.6g}" for v in ours[k])]) for k in test]
+    atomic_write_bytes(args.out / "forecasts.csv", ("\n".join(rows) + "\n").encode())
     for name in methods:
         r = results[name]
         print(f"{name:8s} sMAPE {r['smape']:.3f}  MASE {r['mase']:.3f}  OWA {r['owa']:.3f}")

@@ -115,6 +115,7 @@ def test_run_folder_files(fitted: Forecaster, tmp_path: Path) -> None:
         "error_by_step.png",
         "forecast.csv",
         "forecast.png",
+        "gates.png",
         "loss.png",
         "metrics.json",
         "model",

@@ -64,8 +64,28 @@ def test_what_gates_cannot_read_is_a_clear_error() -> None:
         gates(nn.GRU(2, 3, batch_first=True), _x(f=3))
     with pytest.raises(ValueError, match=r"shape \(sequences, steps, features\)"):
         gates(nn.GRU(2, 3, batch_first=True), np.zeros((4, 2)))
-    with pytest.raises(TypeError, match="got SegmentRNN"):
-        gates(SegmentRNN(SegmentConfig(lookback=8, horizon=2, segment=4)), _x(f=1))
+    with pytest.raises(TypeError, match="got Linear"):
+        gates(nn.Linear(2, 3), _x())
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_segment_models_one_step_per_segment_and_ensembles(cell: str) -> None:
+    """A SegmentRNN's gates run over its segment embeddings (one row per sequence and
+    channel); the final h equals the state its encoder returns. An ensemble shows its first
+    member, reading that member's own lookback."""
+    seqlab.set_seed(0)
+    config = SegmentConfig(lookback=8, horizon=2, segment=4, channels=2, cell=cell, hidden_size=5)
+    model = SegmentRNN(config).eval()
+    x = _x(t=8, f=2)
+    found = gates(model, x)
+    assert found.h.shape == (1, x.shape[0] * 2, 2, 5)  # (layers, N * C, segments, D)
+    _, state = model(x)
+    h_n = state[0] if isinstance(state, tuple) else state
+    torch.testing.assert_close(found.h[:, :, -1], h_n, atol=1e-6, rtol=0)
+    from seqlab.models.ensemble import Ensemble, EnsembleConfig
+
+    ensemble = Ensemble(EnsembleConfig(config, 2, lookbacks=(4, 8))).eval()
+    assert gates(ensemble, x).h.shape == (1, x.shape[0] * 2, 1, 5)  # member 0 reads 4 steps
 
 
 def test_cli_draws_the_gates_of_a_checkpoint(tmp_path: Path) -> None:

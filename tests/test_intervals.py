@@ -14,10 +14,12 @@ import pytest
 from cli_run import seqlab
 from seqlab import DataError, ForecastConfig, Forecaster, Series
 from seqlab.forecasting.intervals import (
+    adaptive_radii,
     bands,
     calibrate,
     interval_scores,
     quantile_pair,
+    score_grid,
     scores,
 )
 
@@ -38,6 +40,43 @@ def test_split_conformal_covers_at_least_the_level_on_exchangeable_errors() -> N
     radius = np.array([calibrate(c, [level])["80"][0] for c in calibration])
     covered = (test[:, 0] <= radius).mean()
     assert level - 0.015 <= covered <= level + 1 / (n + 1) + 0.015
+
+
+def test_adaptive_radii_reach_nominal_coverage_when_the_test_period_is_calmer() -> None:
+    """Calibration errors twice as large as the test errors: split conformal over-covers,
+    adaptive conformal comes back to the level; with gamma 0 it is split conformal."""
+    rng = np.random.default_rng(0)
+    calibration = np.abs(rng.normal(0, 2, (150, 3)))  # n <= 201: the grid is exact
+    test = np.abs(rng.normal(0, 1, (2000, 3)))
+    grid, times = score_grid(calibration), np.arange(2000)
+    split = np.asarray(calibrate(calibration, [0.8])["80"])
+    assert (test <= split).mean() > 0.95
+    radii, share = adaptive_radii(grid, times, test, 0.8)
+    assert abs((test <= radii).mean() - 0.8) < 0.03
+    assert sum(share.values()) == pytest.approx(1.0)
+    fixed, _ = adaptive_radii(grid, times, test, 0.8, gammas=(0.0,))
+    np.testing.assert_array_equal(fixed, np.broadcast_to(split, fixed.shape))
+
+
+def test_adaptive_radii_use_only_outcomes_known_at_each_origin() -> None:
+    """Step h of the window at origin t is known from origin t + h + 1 on: changing every
+    outcome from origin 1500 on leaves the radii before that unchanged, and step h's radii
+    unchanged up to origin 1500 + h."""
+    rng = np.random.default_rng(1)
+    grid = score_grid(np.abs(rng.normal(0, 1, (100, 3))))
+    test = np.abs(rng.normal(0, 1, (2000, 3)))
+    changed = test.copy()
+    changed[1500:] = 50.0
+    times = np.arange(2000)
+    before, _ = adaptive_radii(grid, times, test, 0.9)
+    after, _ = adaptive_radii(grid, times, changed, 0.9)
+    for h in range(3):
+        np.testing.assert_array_equal(after[: 1501 + h, h], before[: 1501 + h, h])
+        assert (after[1502 + h :, h] != before[1502 + h :, h]).any()
+    unknown = test.copy()
+    unknown[:, 1] = np.nan  # outcomes never known: step 1 stays at the calibration radius
+    radii, _ = adaptive_radii(grid, times, unknown, 0.9)
+    assert np.unique(radii[:, 1]).size == 1
 
 
 def test_scores_bands_and_msis_by_hand() -> None:
@@ -105,7 +144,7 @@ def test_forecaster_bands_cover_about_their_level_and_survive_save_and_load(
 def test_quantile_models_get_conformalised_quantile_regression() -> None:
     config = replace(
         SMALL, model="direct", quantiles=(0.1, 0.5, 0.9), epochs=3, test_fraction=0.2,
-        intervals=(0.8,),
+        intervals=(0.8,), interval_method="split",
     )  # fmt: skip
     forecaster = Forecaster(config).fit(_series())
     assert forecaster.intervals["method"] == "conformalised quantile regression"
@@ -115,6 +154,35 @@ def test_quantile_models_get_conformalised_quantile_regression() -> None:
     scale = forecaster.scales[""]
     np.testing.assert_allclose(band[..., 0], q[..., 0] - radius * scale, rtol=1e-6)
     np.testing.assert_allclose(band[..., 1], q[..., 2] + radius * scale, rtol=1e-6)
+
+
+def test_adaptive_bands_follow_a_calmer_test_period_and_survive_save_and_load(
+    tmp_path: Path,
+) -> None:
+    """Noise four times larger in the validation rows than in the test rows: the split bands
+    over-cover the test windows, the adaptive ones come closer to the level, and the forecast
+    past the end uses the radius adaptation reached (the same after save and load)."""
+    rng = np.random.default_rng(3)
+    n = 1400
+    sd = np.where((np.arange(n) >= 700) & (np.arange(n) < 980), 4.0, 1.0)  # validation rows
+    values = 20 + 5 * np.sin(2 * np.pi * np.arange(n) / 12) + rng.normal(0, 1, n) * sd
+    series = Series(values[:, None].astype(np.float32), ("y",), None, None)
+    config = replace(SMALL, val_fraction=0.2, test_fraction=0.3, intervals=(0.8,))
+    found = {}
+    for method in ("split", "adaptive"):
+        forecaster = Forecaster(replace(config, interval_method=method)).fit(series)
+        assert forecaster.intervals["adaptation"] == method
+        found[method] = forecaster.evaluate().intervals["80"]
+    assert found["split"]["coverage"] > 0.93
+    assert abs(found["adaptive"]["coverage"] - 0.8) < 0.05, found
+    assert found["adaptive"]["width"] < found["split"]["width"]
+    split_radius = np.asarray(forecaster.intervals["radii"]["80"])
+    band = forecaster.predict_intervals()[:, 0, 0]  # (H, 2)
+    point = forecaster.predict()[0][:, 0]
+    reached = (band[:, 1] - point) / forecaster.scales[""][0]
+    assert (reached < split_radius).all()  # adapted down to the calmer test period
+    loaded = Forecaster.load(forecaster.save(tmp_path / "f"))
+    np.testing.assert_allclose(loaded.predict_intervals(), forecaster.predict_intervals())
 
 
 def test_too_few_validation_windows_for_a_level_is_a_clear_error() -> None:

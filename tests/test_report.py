@@ -50,6 +50,9 @@ def test_the_report_is_self_contained_and_rebuilt_identically(run: Path) -> None
     assert len(page.encode()) < 1_000_000
     assert page.count("<svg") == 4  # forecast, error by step, loss, worst windows
     assert 'role="img" aria-label=' in page  # every figure has a text alternative
+    assert (run / "gates.png").is_file()  # the encoder's GRU gates, drawn by the run
+    assert page.count('<img src="data:image/png;base64,') == 1
+    assert re.search(r'<img [^>]*alt="Heat maps of the recurrent network', page)
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["run"]["command"].startswith("seqlab forecast --data")
     before = (run / "report.html").read_bytes()
@@ -104,6 +107,8 @@ def test_the_report_in_a_real_browser(run: Path) -> None:
         coverage = metrics["intervals"]["test"]["80"]["coverage"]
         assert page.inner_text('td[data-interval="80"]') == f"{coverage:.1%}"
         assert page.locator("figure svg").count() == 4
+        gates = page.locator("figure img")
+        assert gates.count() == 1 and gates.evaluate("i => i.complete && i.naturalWidth > 0")
         widths = page.evaluate(
             "[...document.querySelectorAll('svg')].map(s => s.getBoundingClientRect().width)"
         )

@@ -157,6 +157,49 @@ def test_forecasts_of_nonnegative_columns_stay_nonnegative() -> None:
     assert off._baselines(off.parts[""], falling[:, None], np.array([80]))["drift"].min() < 0
 
 
+def _floored(n: int = 240, seed: int = 0) -> Series:
+    """Counts with a floor at 10 between daily peaks (M4 Hourly has such series)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    peak = np.maximum(0.0, np.sin(2 * np.pi * t / 12)) ** 3 * 300 * rng.uniform(0.5, 1.5, n)
+    return Series((10 + peak)[:, None].astype(np.float32), ("y",))
+
+
+def test_observed_floor_uses_only_rows_before_each_origin() -> None:
+    series = _floored()
+    config = replace(TINY, lookback=24, horizon=6, period=12, select="model", test_rows=24,
+                     val_rows=48, observed_floor=True)  # fmt: skip
+    f = Forecaster(config).fit(series)
+    assert f.selection["floor"] == "observed"
+    origins = np.arange(100, 200)
+    got = f.predict_windows(series, origins)
+    assert got.min() >= 10.0 - 1e-4
+    values = series.values[:, 0].astype(np.float64)
+    lowered = values.copy()
+    lowered[150:] = 1.0  # new lows after origin 150 lower the floor from origin 151 on only
+    low = f.predict_windows(replace(series, values=lowered[:, None].astype(np.float32)), origins)
+    np.testing.assert_array_equal(low[:51], got[:51])  # origins 100..150 see rows < 150
+    off = Forecaster(replace(config, observed_floor=False)).fit(series)
+    assert "floor" not in off.selection
+
+
+def test_observed_floor_auto_is_chosen_on_validation_and_saved(tmp_path: object) -> None:
+    series = _floored()
+    config = replace(TINY, lookback=24, horizon=6, period=12, select="model", test_rows=24,
+                     val_rows=48, epochs=2)  # fmt: skip
+    f = Forecaster(config).fit(series)
+    scores = f.selection["floor_scores"]
+    assert scores["observed"] < scores["none"]  # the untrained network undershoots the floor
+    assert f.selection["floor"] == "observed"
+    assert f.predict()[0].min() >= 10.0 - 1e-4
+    falling = Series(np.linspace(100, 1, 240)[:, None].astype(np.float32), ("y",))
+    g = Forecaster(config).fit(falling)  # every validation window makes new lows
+    assert g.selection["floor_scores"]["observed"] >= g.selection["floor_scores"]["none"]
+    assert "floor" not in g.selection
+    loaded = Forecaster.load(f.save(tmp_path / "f"))  # type: ignore[operator]
+    np.testing.assert_allclose(loaded.predict()[0], f.predict()[0], rtol=1e-6)
+
+
 def test_lookback_trials_then_the_best_trains_on() -> None:
     config = replace(
         TINY, model="segment", lookbacks=(8, 16), select="model", lookback_trial_epochs=1

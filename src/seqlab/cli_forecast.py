@@ -73,6 +73,7 @@ def _forecast_config(args: argparse.Namespace) -> Any:
         progress=not args.quiet,
         quantiles=tuple(args.quantiles) if args.quantiles else None,
         intervals=tuple(args.intervals or ()),
+        interval_method=args.interval_method,
         log=args.log,
         covariates=tuple(args.covariates or ()),
         calendar=tuple(args.calendar or ("auto",)) if args.calendar is not None else (),
@@ -84,10 +85,11 @@ def _forecast_config(args: argparse.Namespace) -> Any:
 
 
 def _forecast_data(args: argparse.Namespace) -> Any:
-    """A Series or a dict of them, from a built-in data set or a CSV file."""
+    """A Series or a dict of them, from a built-in data set, a CSV or a Parquet file."""
     from pathlib import Path
 
     from seqlab.data.builtin import DATASETS, load_dataset
+    from seqlab.data.parquet import PARQUET_SUFFIXES, load_parquet
     from seqlab.data.sources import load_csv, load_long_csv, select_columns
 
     if args.data not in DATASETS and not Path(args.data).exists():
@@ -111,6 +113,10 @@ def _forecast_data(args: argparse.Namespace) -> Any:
                 if isinstance(data, dict)
                 else select_columns(data, columns)
             )
+    elif str(args.data).lower().endswith(PARQUET_SUFFIXES):
+        data = load_parquet(
+            args.data, id_col=args.id_col, time_col=args.time_col, target=columns, fill=args.fill
+        )
     elif args.id_col:
         data = load_long_csv(
             args.data,
@@ -132,6 +138,7 @@ def _forecast_data(args: argparse.Namespace) -> Any:
 
 
 def _cmd_forecast(args: argparse.Namespace) -> int:
+    import seqlab.distributed as distributed
     from seqlab._io import run_folder_lock
     from seqlab.forecasting import Forecaster
     from seqlab.forecasting.report import format_evaluation, write_forecast_run
@@ -146,7 +153,13 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     with run_folder_lock(args.out):  # an unwritable or busy --out fails before training
         forecaster = Forecaster(config).fit(data)
         evaluation = forecaster.evaluate() if args.test_rows != 0 else None
-        run = {"data": str(args.data), "command": " ".join(["seqlab", *args.argv])}
+        run = {
+            "data": str(args.data),
+            "command": " ".join(["seqlab", *args.argv]),
+            **distributed.launch(),
+        }
+        if not distributed.is_main():  # under torchrun rank 0 writes and prints
+            return 0
         paths = write_forecast_run(forecaster, evaluation, args.out, run)
     series = list(data.values()) if isinstance(data, dict) else [data]
     what = f"{len(series)} series" if isinstance(data, dict) else ", ".join(forecaster.targets)
@@ -235,7 +248,8 @@ def add_forecast_parser(sub: Any) -> None:
     p.add_argument(
         "--data",
         default="nino_sst",
-        help="a CSV file, a netCDF file (.nc, with --box) or a built-in data set "
+        help="a CSV file, a Parquet file (.parquet; long format with --id-col), a netCDF file "
+        "(.nc, with --box) or a built-in data set "
         "(default: %(default)s)",
     )
     p.add_argument(
@@ -264,6 +278,13 @@ def add_forecast_parser(sub: Any) -> None:
         help="prediction intervals at these coverage levels, e.g. 0.8 0.95, for any model, "
         "calibrated on the validation windows (split conformal); the test windows report "
         "their coverage, width and MSIS",
+    )
+    p.add_argument(
+        "--interval-method",
+        choices=["adaptive", "split"],
+        default=d["interval_method"],
+        help="adaptive (default): the level adapts online as each test window's outcome is "
+        "known (adaptive conformal inference); split: the validation radii throughout",
     )
     p.add_argument(
         "--fill",

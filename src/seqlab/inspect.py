@@ -26,6 +26,8 @@ from dataclasses import dataclass, fields
 import torch
 from torch import nn
 
+from seqlab.models.ensemble import Ensemble
+from seqlab.models.segment import SegmentRNN
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.sequence import SequenceModel
 
@@ -68,15 +70,25 @@ def _recurrent(model: nn.Module, x: torch.Tensor) -> tuple[nn.LSTM | nn.GRU, tor
         return model.backbone.rnn, x
     if isinstance(model, Seq2Seq):
         return model.encoder.rnn, model.encoder_inputs(x)[0]  # with the model's normalisation
+    if isinstance(model, SegmentRNN):  # one step per segment, one row per (sequence, channel)
+        c = model.config
+        centre, scale = model._stats(x)
+        segs = (
+            ((x - centre) / scale).permute(0, 2, 1).reshape(-1, c.lookback // c.segment, c.segment)
+        )
+        return model.rnn, model.embed(segs)
+    if isinstance(model, Ensemble):
+        return _recurrent(model.members[0], model._windows(x)[0])
     raise TypeError(
-        "gates() takes an nn.LSTM / nn.GRU (batch_first) or a seqlab SequenceModel or Seq2Seq "
-        f"(its encoder), got {type(model).__name__}"
+        "gates() takes an nn.LSTM / nn.GRU (batch_first) or a seqlab SequenceModel, Seq2Seq "
+        f"(its encoder), SegmentRNN or Ensemble (its first member), got {type(model).__name__}"
     )
 
 
 @torch.no_grad()
 def gates(model: nn.Module, x: object) -> Gates:
-    """Gate activations of ``model`` over inputs ``x`` (N, T, F), from a zero state."""
+    """Gate activations of ``model`` over inputs ``x`` (N, T, F), from a zero state. For a
+    SegmentRNN, T is the number of segments and N the sequences × channels."""
     xt = torch.as_tensor(x, dtype=torch.float32)
     if xt.dim() != 3:
         raise ValueError(

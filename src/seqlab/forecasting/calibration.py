@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,15 +14,32 @@ from numpy.typing import NDArray
 from seqlab.data.sources import Series
 from seqlab.errors import DataError
 from seqlab.forecasting.config import ForecastConfig
-from seqlab.forecasting.intervals import bands, calibrate, label, quantile_pair
+from seqlab.forecasting.intervals import (
+    adaptive_radii,
+    bands,
+    calibrate,
+    label,
+    quantile_pair,
+    score_grid,
+)
 from seqlab.forecasting.intervals import scores as interval_scores_of
 from seqlab.forecasting.parts import Part
 from seqlab.forecasting.selection import mase_scale
 
-__all__ = ["IntervalCalibration"]
+__all__ = ["IntervalCalibration", "Window"]
 
 log = logging.getLogger(__name__)
 F64 = NDArray[np.float64]
+
+
+class Window(NamedTuple):
+    """Windows of one series: origins (N,), truth (N, H, F; NaN where not yet known), the
+    network's raw outputs and the chosen method's point forecasts (N, H, F)."""
+
+    origins: NDArray[np.int64]
+    truth: F64
+    raw: F64
+    point: F64
 
 
 class IntervalCalibration:
@@ -33,6 +50,7 @@ class IntervalCalibration:
     period: int | None
     scales: dict[str, F64]
     intervals: dict[str, Any]
+    _final: dict[str, dict[str, F64]] | None = None  # cache of :meth:`_final_radii`
 
     # provided by the Forecaster
     def _part_named(self, name: str | None) -> Part:
@@ -67,7 +85,7 @@ class IntervalCalibration:
             n: mase_scale(p.target_values[: p.train_end], self.period)
             for n, p in self.parts.items()
         }
-        self.intervals = {}
+        self.intervals, self._final = {}, None
         if not c.intervals:
             return
         found: dict[float, list[F64]] = {level: [] for level in c.intervals}
@@ -92,12 +110,14 @@ class IntervalCalibration:
             )
         self.intervals = {
             "method": "conformalised quantile regression" if all(pairs) else "split conformal",
+            "adaptation": c.interval_method,
             "windows": int(n),
             "radii": {
                 k: v
                 for level, blocks in found.items()
                 for k, v in calibrate(np.concatenate(blocks), [level]).items()
             },
+            "scores": {label(level): score_grid(np.concatenate(b)) for level, b in found.items()},
         }
         log.info("intervals calibrated on %d windows", self.intervals["windows"])
 
@@ -117,14 +137,62 @@ class IntervalCalibration:
             out[level] = (raw[..., pair[0]], raw[..., pair[1]]) if pair else (point, point)
         return out
 
-    def _bands(self, name: str, raw: F64, point: F64) -> dict[str, tuple[F64, F64]]:
-        """Calibrated bands (N, H, F) per level label around forecasts already made."""
+    def _bands(
+        self, name: str, raw: F64, point: F64, radii: dict[str, F64] | None = None
+    ) -> dict[str, tuple[F64, F64]]:
+        """Calibrated bands (N, H, F) per level label around forecasts already made: with the
+        validation radii, or with ``radii`` per level (N, H, F) window by window."""
         if not self.intervals:
             raise DataError("this Forecaster has no intervals; fit it with intervals=(0.8, ...)")
         out = {}
         for level, (low, high) in self._raw_bands(raw, point).items():
-            radius = self.intervals["radii"][label(level)]
-            out[label(level)] = bands(low, high, radius, self.scales[name])
+            key = label(level)
+            radius = self.intervals["radii"][key] if radii is None else radii[key]
+            out[key] = bands(low, high, radius, self.scales[name])
+        return out
+
+    def _adapts(self) -> bool:
+        """Whether test windows adapt the bands (adaptive method, a calibration to adapt)."""
+        return (
+            bool(self.intervals)
+            and self.intervals.get("adaptation", "split") == "adaptive"
+            and "scores" in self.intervals
+        )
+
+    def _adaptive(self, windows: dict[str, Window]) -> dict[str, dict[str, F64]]:
+        """Adaptive conformal radii (N, H, F) per series and level for the test ``windows``
+        of every series, taken in the order of their origins (counted from the start of each
+        series' test part, so series on one calendar move together); a window's outcome counts
+        once it is known (NaN truth: never); see
+        :func:`~seqlab.forecasting.intervals.adaptive_radii`."""
+        names = list(windows)
+        cols = [windows[n].truth.shape[2] for n in names]
+        times = np.concatenate(
+            [
+                np.repeat(windows[n].origins - self.parts[n].test_start, f)
+                for n, f in zip(names, cols, strict=True)
+            ]
+        )
+        out: dict[str, dict[str, F64]] = {n: {} for n in names}
+        self.intervals["adapted"] = {}
+        for level in self.config.intervals:
+            key = label(level)
+            realised = np.concatenate(
+                [
+                    interval_scores_of(
+                        w.truth, *self._raw_bands(w.raw, w.point)[level], self.scales[n]
+                    )
+                    for n, w in windows.items()
+                ]
+            )  # (sum N * F, H), window by window, columns within
+            radii, share = adaptive_radii(self.intervals["scores"][key], times, realised, level)
+            self.intervals["adapted"][key] = share
+            start = 0
+            for n, f in zip(names, cols, strict=True):
+                rows = len(windows[n].origins) * f
+                r = radii[start : start + rows].reshape(-1, f, radii.shape[1]).transpose(0, 2, 1)
+                out[n][key] = r
+                start += rows
         return out
 
     def predict_intervals(self, series: Series | None = None, name: str | None = None) -> F64:
@@ -133,6 +201,31 @@ class IntervalCalibration:
         part = self._part_named(name)
         key = next(n for n, p in self.parts.items() if p is part)
         s = self._model_units(series) if series is not None else part.series
-        found = self._bands(key, *self._forecasts(key, part, s, np.array([len(s)])))
+        raw, point = self._forecasts(key, part, s, np.array([len(s)]))
+        found = self._bands(key, raw, point, self._final_radii().get(key))
         stacked = np.stack([np.stack([lo[0], hi[0]], axis=-1) for lo, hi in found.values()], axis=2)
         return self._data_units(stacked)
+
+    def _final_radii(self) -> dict[str, dict[str, F64]]:
+        """With adaptive intervals and test rows: per series and level the radius (1, H, F)
+        that adaptation reached after every test window, for the forecast past the end."""
+        if not self._adapts():
+            return {}
+        if self._final is None:
+            windows = {}
+            h = self.config.horizon
+            for name, part in self.parts.items():
+                values = part.target_values
+                origins = np.arange(part.test_start, len(values) + 1)
+                if len(origins) < 2:
+                    continue
+                rows = origins[:, None] + np.arange(h)[None, :]
+                inside = rows < len(values)
+                truth = np.where(
+                    inside[..., None], values[np.minimum(rows, len(values) - 1)], np.nan
+                )
+                raw, point = self._forecasts(name, part, part.series, origins)
+                windows[name] = Window(origins, truth, raw, point)
+            adapted = self._adaptive(windows) if windows else {}
+            self._final = {n: {k: r[-1:] for k, r in d.items()} for n, d in adapted.items()}
+        return self._final

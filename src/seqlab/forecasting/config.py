@@ -56,7 +56,16 @@ class ForecastConfig:
 
     ``intervals`` (e.g. 0.8, 0.95) adds prediction intervals at those coverage levels to
     whatever forecasts, calibrated on the validation windows by split conformal prediction
-    (see :mod:`seqlab.forecasting.intervals`).
+    (see :mod:`seqlab.forecasting.intervals`). With ``interval_method="adaptive"`` (the
+    default) the level then adapts online as each test window's outcome becomes known
+    (adaptive conformal inference), which keeps the coverage near nominal when the test
+    period is calmer or wilder than the validation period; ``"split"`` keeps the validation
+    radii throughout. Without test rows the two are the same.
+
+    ``nonnegative`` keeps forecasts at or above 0 (``"auto"``: for columns never negative in
+    the training rows); ``observed_floor`` keeps the network's forecasts at or above the lowest
+    value the series took before each forecast origin (``"auto"``: when that lowers the
+    network's validation MASE).
 
     ``log`` fits the logarithm of every column (all values must be positive) and undoes it on
     every output: forecasts, bands, evaluation and files are in the data's own units."""
@@ -94,7 +103,9 @@ class ForecastConfig:
     refit: bool = False
     lookback_trial_epochs: int | None = None
     nonnegative: bool | Literal["auto"] = "auto"
+    observed_floor: bool | Literal["auto"] = "auto"
     intervals: tuple[float, ...] = ()
+    interval_method: Literal["adaptive", "split"] = "adaptive"
     log: bool = False
 
     def __post_init__(self) -> None:
@@ -123,8 +134,16 @@ class ForecastConfig:
             raise DataError(
                 f"`model` must be 'auto', 'seq2seq', 'direct' or 'segment', got {self.model!r}"
             )
+        if self.interval_method not in ("adaptive", "split"):
+            raise DataError(
+                f"`interval_method` must be 'adaptive' or 'split', got {self.interval_method!r}"
+            )
         if self.select not in ("auto", "model"):
             raise DataError(f"`select` must be 'auto' or 'model', got {self.select!r}")
+        if self.observed_floor not in (True, False, "auto"):
+            raise DataError(
+                f"`observed_floor` must be true, false or 'auto', got {self.observed_floor!r}"
+            )
         if self.nonnegative not in (True, False, "auto"):
             raise DataError(
                 f"`nonnegative` must be true, false or 'auto', got {self.nonnegative!r}"

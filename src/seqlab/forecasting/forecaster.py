@@ -25,7 +25,7 @@ from seqlab.checkpoint import Checkpoint, load_checkpoint, save
 from seqlab.data.calendar import future_stamps, resolve_calendar
 from seqlab.data.sources import Series, from_frame, to_log
 from seqlab.errors import CheckpointError, DataError, SeqlabError
-from seqlab.forecasting.calibration import IntervalCalibration
+from seqlab.forecasting.calibration import IntervalCalibration, Window
 from seqlab.forecasting.config import PERIODS, ForecastConfig
 from seqlab.forecasting.networks import NetworkTraining
 from seqlab.forecasting.parts import (
@@ -140,6 +140,21 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
         named = {k: self._model_units(v) for k, v in named.items()}
         if self.config.model == "auto":
             return self._fit_auto(named)
+        self._prepare(named)
+        if not self.config.lookbacks:
+            self._fit_lookback(self.config.lookback)
+            self.groups = [(self.config.lookback, self.member_histories)]
+        else:
+            self._choose_lookback()
+        self._select()
+        self._calibrate()
+        if self.config.refit and self._uses_model():
+            self._refit()
+        return self
+
+    def _prepare(self, named: Mapping[str, Series]) -> None:
+        """Everything before training: checks, period, calendar, the seasonality choice and
+        each series' split and scaling (``parts``)."""
         if not named or not all(isinstance(s, Series) for s in named.values()):
             raise TypeError(
                 "expected a seqlab Series or a mapping of names to Series (see seqlab.data.sources)"
@@ -158,16 +173,6 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
         season = self.period if remove else None
         self.parts = {n: make_part(s, n, self.config, season) for n, s in named.items()}
         self.floors = {n: self._floor(p) for n, p in self.parts.items()}
-        if not self.config.lookbacks:
-            self._fit_lookback(self.config.lookback)
-            self.groups = [(self.config.lookback, self.member_histories)]
-        else:
-            self._choose_lookback()
-        self._select()
-        self._calibrate()
-        if self.config.refit and self._uses_model():
-            self._refit()
-        return self
 
     def _model_units(self, series: Series) -> Series:
         """What the network sees: the series, or its logarithm with ``log``."""
@@ -191,13 +196,55 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
         floor: F64 = np.where(keep, 0.0, -np.inf)
         return floor
 
-    def _clip(self, name: str, forecasts: F64) -> F64:
+    def _clip(
+        self,
+        name: str,
+        forecasts: F64,
+        series: Series | None = None,
+        origins: NDArray[np.int64] | None = None,
+    ) -> F64:
+        """Forecasts (N, H, O) or quantiles (N, H, O, Q) at their series' lower bounds: 0 for
+        ``nonnegative`` columns and, when validation chose it (``selection["floor"]``), the
+        lowest value each column took before the window's origin."""
+        out: F64 = forecasts
         floor = self.floors.get(name)
-        if floor is None or not np.isfinite(floor).any():
-            return forecasts
-        shaped = floor if forecasts.ndim == 3 else floor[:, None]  # (O,) or (O, 1) for quantiles
-        out: F64 = np.maximum(forecasts, shaped)
+        if floor is not None and np.isfinite(floor).any():
+            out = np.maximum(out, floor if out.ndim == 3 else floor[:, None])
+        if series is not None and origins is not None and self.selection.get("floor"):
+            lowest = self._observed_floor(self.parts[name], series, origins)  # (N, 1, O)
+            out = np.maximum(out, lowest if out.ndim == 3 else lowest[..., None])
         return out
+
+    @staticmethod
+    def _observed_floor(part: Part, series: Series, origins: NDArray[np.int64]) -> F64:
+        """(N, 1, O): the lowest value of each target column before each origin."""
+        values = series.values[:, part.targets].astype(np.float64)
+        lowest: F64 = np.fmin.accumulate(values, axis=0)[origins - 1][:, None, :]
+        return lowest
+
+    def _choose_floor(self) -> None:
+        """``observed_floor``: keep the network's forecasts at or above the lowest value each
+        series took before the forecast origin (a count with a floor, a price that never fell
+        below some level) — always, never, or with "auto" when that lowers the network's
+        validation MASE (a series that makes new lows in its validation rows says no)."""
+        choice = self.config.observed_floor
+        self.selection.pop("floor", None)
+        if choice is not True and choice != "auto":
+            return
+        if choice is True:
+            self.selection["floor"] = "observed"
+            return
+        plain = self._validation_blocks(baselines=False)
+        if not plain:
+            return
+        self.selection["floor"] = "observed"
+        floored = self._validation_blocks(baselines=False)
+        scores = {"none": choose(plain)[1][MODEL], "observed": choose(floored)[1][MODEL]}
+        self.selection["floor_scores"] = scores
+        if not scores["observed"] < scores["none"]:
+            del self.selection["floor"]
+        log.info("floor at the lowest value seen: validation MASE %.4g without, %.4g with",
+                 scores["none"], scores["observed"])  # fmt: skip
 
     def _uses_model(self) -> bool:
         chosen: str = self.selection["chosen"]
@@ -233,6 +280,7 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
         self.selection = {"chosen": MODEL, "scores": {}, "refit": False, "by": c.select}
         if self.networks:
             self.selection["networks"] = self.networks
+        self._choose_floor()
         if c.select == "model" or c.quantiles:
             return
         blocks = self._validation_blocks()
@@ -252,7 +300,7 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
             train_end=part.train_end,
             period=self.period,
         )
-        return {method: self._clip(name, f) for method, f in found.items()}
+        return {method: self._clip(name, f) for method, f in found.items()}  # as they are
 
     @property
     def fitted(self) -> FittedState:
@@ -322,7 +370,8 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
             means = part.season_means[:, part.targets]
             season = means[seasons[origins[:, None] + np.arange(h)[None, :]]]
             out += season[..., None] if q else season
-        return self._clip(next(n for n, p in self.parts.items() if p is part), out)
+        name = next(n for n, p in self.parts.items() if p is part)
+        return self._clip(name, out, series, origins)
 
     def _point(self, pred: F64) -> F64:
         """The middle quantile of quantile forecasts, or the forecasts themselves."""
@@ -383,7 +432,7 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
         c = self.config
         if all(len(p.series) - p.test_start < c.horizon for p in self.parts.values()):
             raise DataError("no test rows to evaluate on (test_rows=0); use predict()")
-        blocks, intervals = [], {}
+        blocks, intervals, tested = [], {}, {}
         for name, part in self.parts.items():
             values = part.target_values
             origins = np.arange(part.test_start, len(values) - c.horizon + 1)
@@ -401,8 +450,11 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
             blocks.append(
                 Block(name, origins, truth, forecasts, values[: part.train_end], quantile_bands)
             )
-            if self.intervals:
-                intervals[name] = self._bands(name, raw, forecasts[chosen])  # no re-forecast
+            tested[name] = Window(origins, truth, raw, forecasts[chosen])  # for the bands
+        if self.intervals:  # around the forecasts already made: no re-forecast
+            adapted = self._adaptive(tested) if self._adapts() else {}
+            for name, w in tested.items():
+                intervals[name] = self._bands(name, w.raw, w.point, adapted.get(name))
         scales = self.scales
         if c.log:  # every number of the evaluation in the data's own units
             blocks, intervals, scales = in_data_units(blocks, intervals, self.period, np.exp)

@@ -63,6 +63,26 @@ def _figure(fig: Figure, caption: str) -> str:
     )
 
 
+GATES_PNG = "gates.png"
+GATES_ALT = (
+    "Heat maps of the recurrent network's gates over the last input window of the first "
+    "series: one row per hidden unit, one column per recurrent step; sigmoid gates from 0 "
+    "(closed) to 1 (open), the tanh candidate from -1 to 1. Above them, what each step read."
+)
+
+
+def _png(path: Path, alt: str) -> str:
+    """A PNG file inline (base64), with its text alternative as alt and caption."""
+    import base64
+
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    label = html.escape(alt)
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{label}" style="max-width:100%">'
+        f"<figcaption>{label}</figcaption></figure>"
+    )
+
+
 def _read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -275,6 +295,9 @@ def build_report(run_dir: str | Path) -> str:
     if epochs:
         parts += ["<h2>Training</h2>"]
         parts.append(_figure(plot_loss(epochs), "training and validation loss per epoch"))
+    gates_png = run / GATES_PNG
+    if gates_png.is_file():  # written by the run from its network and data (no re-training)
+        parts += ["<h2>Inside the network: gate activity</h2>", _png(gates_png, GATES_ALT)]
     worst = _worst_windows(windows, chosen)
     if worst:
         parts += ["<h2>Worst test windows</h2>", *worst]

@@ -11,9 +11,15 @@ finite-sample split-conformal quantile, Vovk et al. 2005; Lei et al. 2018); the 
 ``max(low - y, y - high) / scale`` and the band widens (or narrows) that pair (Romano,
 Patterson & Candès, 2019).
 
-Calibration assumes the validation and test windows are exchangeable; the evaluation
-reports the coverage actually reached on the test windows, per level and per step, with the
-M4 competition's interval score (MSIS) and the mean width.
+Split conformal assumes the validation and test windows are exchangeable. When they are not
+(a calmer or a wilder test period), :func:`adaptive_radii` adapts the level online as the
+test windows' outcomes become known (adaptive conformal inference, Gibbs & Candès 2021):
+each expert runs ACI with its own step size ``gamma`` (0 is plain split conformal), and each
+window uses the expert whose bands have had the lowest pinball loss on the windows already
+known at its origin (follow the leader over experts, as in Gibbs & Candès 2022 and
+Zaffran et al. 2022). The evaluation reports the coverage actually reached on the test
+windows, per level and per step, with the M4 competition's interval score (MSIS) and the
+mean width.
 
 Shape key: N windows, H horizon, F target columns, K interval levels.
 """
@@ -21,14 +27,30 @@ Shape key: N windows, H horizon, F target columns, K interval levels.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["bands", "calibrate", "interval_scores", "label", "quantile_pair"]
+__all__ = [
+    "GAMMAS",
+    "adaptive_radii",
+    "bands",
+    "calibrate",
+    "grid_radius",
+    "interval_scores",
+    "label",
+    "quantile_pair",
+    "score_grid",
+]
 
 F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+# ACI step sizes of the experts: 0 is split conformal; 0.005 is Gibbs & Candès' choice; the
+# larger ones follow faster shifts (each window uses the best expert so far)
+GAMMAS = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05)
 
 
 def label(level: float) -> str:
@@ -65,11 +87,77 @@ def calibrate(score: F64, levels: Sequence[float]) -> dict[str, list[float]]:
     return radii
 
 
-def bands(low: F64, high: F64, radius: Sequence[float], scale: F64) -> tuple[F64, F64]:
-    """The calibrated band of forecasts (N, H, F): [low, high] widened by ``radius`` (H,)
-    times each column's ``scale`` (F,)."""
-    r = np.asarray(radius, np.float64)[None, :, None] * scale[None, None, :]
+def bands(low: F64, high: F64, radius: Sequence[float] | F64, scale: F64) -> tuple[F64, F64]:
+    """The calibrated band of forecasts (N, H, F): [low, high] widened by ``radius`` — (H,)
+    for every window, or (N, H, F) window by window — times each column's ``scale`` (F,)."""
+    radius = np.asarray(radius, np.float64)
+    r = (radius if radius.ndim == 3 else radius[None, :, None]) * scale[None, None, :]
     return low - r, high + r
+
+
+def score_grid(score: F64, points: int = 201) -> dict[str, Any]:
+    """A compact, JSON-ready copy of the calibration scores (n, H): the sorted scores at up
+    to ``points`` evenly spaced ranks per step (all of them when n <= points)."""
+    n = score.shape[0]
+    ranks = np.unique(np.round(np.linspace(1, n, min(n, points))).astype(np.int64))
+    ordered = np.sort(score, axis=0)
+    return {"n": int(n), "ranks": ranks.tolist(), "values": ordered[ranks - 1].tolist()}
+
+
+def grid_radius(grid: Mapping[str, Any], alpha: F64) -> F64:
+    """Radius (G, H) at miscoverage ``alpha`` (G, H): the ceil((n + 1)(1 - alpha))-th smallest
+    calibration score (interpolated between the grid's ranks); inf above n, 0 below 1."""
+    n, ranks = grid["n"], np.asarray(grid["ranks"], np.float64)
+    values = np.asarray(grid["values"], np.float64)  # (m, H)
+    k = np.ceil((n + 1) * (1.0 - alpha))  # (G, H)
+    pos = np.interp(np.clip(k, 1, n), ranks, np.arange(len(ranks), dtype=np.float64))
+    low = np.floor(pos).astype(np.int64)
+    high = np.minimum(low + 1, len(ranks) - 1)
+    steps = np.arange(values.shape[1])
+    frac = pos - low
+    picked = values[low, steps] * (1 - frac) + values[high, steps] * frac
+    out: F64 = np.where(k > n, np.inf, np.where(k < 1, 0.0, picked))
+    return out
+
+
+def adaptive_radii(
+    grid: Mapping[str, Any],
+    times: I64,
+    realised: F64,
+    level: float,
+    gammas: Sequence[float] = GAMMAS,
+) -> tuple[F64, dict[str, float]]:
+    """Radii (N, H) of N windows that arrive in the order of ``times`` (N,) (their origins;
+    step h of a window is known at a later origin t when ``time + h < t``), adapted online
+    from the ``realised`` scores (N, H; nan where unknown) of the windows already known, with
+    the calibration scores (:func:`score_grid`) as the reference distribution (see the
+    module docstring). Also returns the share of windows each expert's gamma served."""
+    a = 1.0 - level
+    n_win, steps = realised.shape
+    g = np.asarray(gammas, np.float64)[:, None]  # (G, 1)
+    order = np.argsort(times, kind="stable")
+    t_sorted = times[order]
+    cap = np.asarray(grid["values"], np.float64)[-1]  # (H,) inf counts as the largest score
+    err = np.zeros((len(g), n_win + 1, steps))  # cumulative misses per expert, known windows
+    loss = np.zeros((len(g), n_win + 1, steps))  # cumulative pinball loss per expert
+    out = np.empty((n_win, steps))
+    used = np.zeros(len(g))
+    h = np.arange(steps)
+    for pos, i in enumerate(order):
+        known = np.searchsorted(t_sorted, t_sorted[pos] - h, side="left")  # (H,)
+        alpha = a + g * (known * a - err[:, known, h])  # (G, H)
+        radius = grid_radius(grid, alpha)  # (G, H)
+        best = np.argmin(loss[:, known, h], axis=0)  # (H,) ties go to the smaller gamma
+        out[i] = radius[best, h]
+        np.add.at(used, best, 1.0 / steps)
+        s = realised[i]
+        seen = np.isfinite(s)
+        r = np.minimum(radius, cap)
+        pin = np.where(s > r, (1 - a) * (s - r), a * (r - s))
+        err[:, pos + 1] = err[:, pos] + (seen & (s > radius))
+        loss[:, pos + 1] = loss[:, pos] + np.where(seen, pin, 0.0)
+    share = {f"{x:g}": float(u / max(n_win, 1)) for x, u in zip(gammas, used, strict=True)}
+    return out, share
 
 
 def interval_scores(

@@ -15,7 +15,8 @@ from seqlab._io import atomic_write_bytes
 from seqlab.data.csvio import write_rows_csv
 from seqlab.forecasting import Evaluation, Forecaster
 from seqlab.forecasting.frames import forecast_table
-from seqlab.forecasting.html import write_report
+from seqlab.forecasting.html import GATES_PNG, write_report
+from seqlab.forecasting.parts import features, windows
 from seqlab.forecasting.results import format_evaluation
 from seqlab.plots import (
     plot_error_by_step,
@@ -114,7 +115,40 @@ def _figures(forecaster: Forecaster, ev: Evaluation) -> dict[str, Any]:
             values = forecaster._data_units(part.target_values)[:, 0]
             panels.append((name, part.series.timestamps, values, forecast[:, 0], stamps))
         figures["forecast.png"] = plot_series_forecasts(panels, more=len(parts) - len(panels))
+    gate_figure = _gate_figure(forecaster)
+    if gate_figure is not None:
+        figures[GATES_PNG] = gate_figure
     return figures
+
+
+def _gate_figure(forecaster: Forecaster) -> Any:
+    """Gate activity of the network over the last input window of the first series (the
+    encoder's LSTM/GRU; for a segment model one step per segment; an ensemble's first
+    member), or None for a network without gates to show."""
+    from seqlab.inspect import gates
+    from seqlab.models.ensemble import Ensemble
+    from seqlab.models.segment import SegmentRNN
+    from seqlab.plots import plot_gates
+
+    name, part = next(iter(forecaster.parts.items()))
+    c = forecaster.config
+    scaled, calendar, _ = features(part, part.series, forecaster.period, forecaster.calendar)
+    x, _, _ = windows(scaled, calendar, np.array([len(scaled)]), c.lookback, 0, len(part.targets))
+    model = forecaster._require_fitted().model
+    try:
+        found = gates(model, x)
+    except (TypeError, ValueError):
+        return None
+    member = model.members[0] if isinstance(model, Ensemble) else model
+    label = f"series {name!r}" if name else "the series"
+    if isinstance(member, SegmentRNN):  # what each recurrent step read: a segment's mean
+        w, steps = member.config.segment, found.h.shape[2]
+        shown = x[0, -steps * w :, :1].reshape(steps, w).mean(axis=1)[:, None]
+        what = f"{steps} segments of {w} steps, first target, scaled"
+    else:
+        shown, what = x[0], f"{x.shape[1]} steps, scaled inputs"
+    title = f"Gates over the last input window of {label} ({what})"
+    return plot_gates(found, shown, title=title)
 
 
 def _test_forecasts(ev: Evaluation, horizon: int, count: int = 4) -> list[tuple[int, F64]]:
