@@ -106,7 +106,9 @@ def score_grid(score: F64, points: int = 201) -> dict[str, Any]:
 
 def grid_radius(grid: Mapping[str, Any], alpha: F64) -> F64:
     """Radius (G, H) at miscoverage ``alpha`` (G, H): the ceil((n + 1)(1 - alpha))-th smallest
-    calibration score (interpolated between the grid's ranks); inf above n, 0 below 1."""
+    calibration score (interpolated between the grid's ranks); 0 below rank 1 and, above rank
+    n, the largest score (where ACI proper would give an infinite band, which no forecast
+    table, width or interval score can use)."""
     n, ranks = grid["n"], np.asarray(grid["ranks"], np.float64)
     values = np.asarray(grid["values"], np.float64)  # (m, H)
     k = np.ceil((n + 1) * (1.0 - alpha))  # (G, H)
@@ -116,7 +118,7 @@ def grid_radius(grid: Mapping[str, Any], alpha: F64) -> F64:
     steps = np.arange(values.shape[1])
     frac = pos - low
     picked = values[low, steps] * (1 - frac) + values[high, steps] * frac
-    out: F64 = np.where(k > n, np.inf, np.where(k < 1, 0.0, picked))
+    out: F64 = np.where(k < 1, 0.0, picked)  # k > n was clipped to n: the largest score
     return out
 
 
@@ -137,7 +139,6 @@ def adaptive_radii(
     g = np.asarray(gammas, np.float64)[:, None]  # (G, 1)
     order = np.argsort(times, kind="stable")
     t_sorted = times[order]
-    cap = np.asarray(grid["values"], np.float64)[-1]  # (H,) inf counts as the largest score
     err = np.zeros((len(g), n_win + 1, steps))  # cumulative misses per expert, known windows
     loss = np.zeros((len(g), n_win + 1, steps))  # cumulative pinball loss per expert
     out = np.empty((n_win, steps))
@@ -152,8 +153,7 @@ def adaptive_radii(
         np.add.at(used, best, 1.0 / steps)
         s = realised[i]
         seen = np.isfinite(s)
-        r = np.minimum(radius, cap)
-        pin = np.where(s > r, (1 - a) * (s - r), a * (r - s))
+        pin = np.where(s > radius, (1 - a) * (s - radius), a * (radius - s))
         err[:, pos + 1] = err[:, pos] + (seen & (s > radius))
         loss[:, pos + 1] = loss[:, pos] + np.where(seen, pin, 0.0)
     share = {f"{x:g}": float(u / max(n_win, 1)) for x, u in zip(gammas, used, strict=True)}
