@@ -15,8 +15,8 @@ also measured with dense windows (an (N, L, F) copy, as before windows by index)
 fits in ``--dense-limit`` series.
 
 ``--processes 2`` adds the data-parallel rows: the same training steps under torchrun with
-2 processes (gloo, 1 thread each) against 1 process with 2 threads, as windows per second,
-both with the same global batch.
+2 processes (gloo, 1 thread each) against 1 process with 2 threads and 1 process with 1
+thread, as windows per second, all with the same global batch.
 
 Writes ``OUT/scale.json``: ``{"rows": [{"series", "windows", "peak_rss_mb", "build_seconds",
 "seconds_per_epoch", "device", "layout", ...}]}``.
@@ -188,8 +188,10 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(row)
     for procs in args.processes or ():
         n = min(args.series)
+        single = run_child(["--child", str(n), "indexed", str(args.batches), "1"])
+        single = {**single, "processes": 1}  # the per-process baseline: one thread
         one = run_child(["--child", str(n), "indexed", str(args.batches), str(procs)])
-        one = {**one, "processes": 1}
+        one = {**one, "processes": 1}  # every core to one process's threads
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
         launch = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                   "--nproc_per_node", str(procs), __file__, "--ddp-child", str(n),
@@ -197,11 +199,14 @@ def main(argv: list[str] | None = None) -> None:
         done = subprocess.run(launch, capture_output=True, text=True, env=env, check=False)
         lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
         many = json.loads(lines[-1]) if lines else {"error": done.stderr[-500:]}
-        if "windows_per_second" in many and "windows_per_second" in one:
+        if all("windows_per_second" in r for r in (many, one, single)):
             many["speedup_vs_1_process"] = round(
                 many["windows_per_second"] / one["windows_per_second"], 2
             )
-        for row in (one, many):
+            many["speedup_vs_1_process_1_thread"] = round(
+                many["windows_per_second"] / single["windows_per_second"], 2
+            )
+        for row in (single, one, many):
             print(json.dumps(row), flush=True)
             rows.append({**row, "kind": "data parallel"})
     args.out.mkdir(parents=True, exist_ok=True)
