@@ -114,7 +114,9 @@ def scores(model: nn.Module, data: SequenceData, batch: int = 1024) -> tuple[flo
     return se / count, ae / count
 
 
-def build(kind: str, lookback: int, horizon: int, channels: int, args: Any, segment: int) -> Any:
+def build(
+    kind: str, lookback: int, horizon: int, channels: int, args: Any, segment: int, skip: bool
+) -> Any:
     if kind == "nlinear":
         return NLinear(lookback, horizon)
     if kind == "gru":
@@ -139,14 +141,26 @@ def build(kind: str, lookback: int, horizon: int, channels: int, args: Any, segm
             norm="last",
             loss="mae",
             encoder="linear" if kind == "segment-linear" else "recurrent",
+            repeat_skip=skip,
         )
     )
 
 
-def candidates(kind: str, lookback: int, segments: list[int]) -> list[int]:
+def skips(args: Any, segment: int) -> list[bool]:
+    """``repeat_skip`` candidates, as seqlab's Forecaster tries them ("auto"): with and
+    without the gated copy of the last segment when a segment is one day (the season of both
+    ETT frequencies), validation deciding; without it otherwise."""
+    if args.repeat_skip != "auto":
+        return [args.repeat_skip == "on"]
+    return [False, True] if segment == (24 if args.freq == "h" else 96) else [False]
+
+
+def candidates(kind: str, lookback: int, args: Any) -> list[tuple[int, bool]]:
+    """(segment length, repeat_skip) of every candidate of ``kind``."""
     if kind not in ("segment", "segment-linear"):
-        return [0]
-    return [w for w in segments if lookback % w == 0 and lookback // w >= 2] or [lookback]
+        return [(0, False)]
+    ws = [w for w in args.segments if lookback % w == 0 and lookback // w >= 2] or [lookback]
+    return [(w, skip) for w in ws for skip in skips(args, w)]
 
 
 def run_horizon(z: np.ndarray, horizon: int, args: Any, kinds: list[str]) -> list[dict[str, Any]]:
@@ -157,9 +171,9 @@ def run_horizon(z: np.ndarray, horizon: int, args: Any, kinds: list[str]) -> lis
     rows: list[dict[str, Any]] = []
     trained = []
     for kind in kinds:
-        for segment in candidates(kind, lb, args.segments):
+        for segment, skip in candidates(kind, lb, args):
             set_seed(args.seed)
-            model = build(kind, lb, horizon, z.shape[1], args, segment)
+            model = build(kind, lb, horizon, z.shape[1], args, segment, skip)
             tc = TrainConfig(
                 epochs=args.epochs,
                 batch_size=args.batch_size,
@@ -180,7 +194,7 @@ def run_horizon(z: np.ndarray, horizon: int, args: Any, kinds: list[str]) -> lis
                 "horizon": horizon,
                 "model": kind
                 if kind not in ("segment", "segment-linear")
-                else f"{kind}-w{segment}",
+                else f"{kind}-w{segment}" + ("+skip" if skip else ""),
                 "kind": kind,
                 "val_mse": val_mse,
                 "epochs": len(history.epochs),
@@ -253,6 +267,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="the first is the main model (its candidates give the primary row)",
     )
     p.add_argument("--segments", type=int, nargs="+", default=[24, 48])
+    p.add_argument(
+        "--repeat-skip",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="segment models: gated copy of the last segment (auto: with and without it when "
+        "a segment is a day, validation choosing)",
+    )
     p.add_argument("--hidden-size", type=int, default=256)
     p.add_argument("--dropout", type=float, default=0.5)
     p.add_argument("--epochs", type=int, default=10)

@@ -128,6 +128,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--select", default="auto", choices=["auto", "model"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
+        "--repeat-skip",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="segment model: gated copy of the last season (auto: when a segment is one season)",
+    )
+    p.add_argument(
         "--intervals",
         type=float,
         nargs="+",
@@ -162,6 +168,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         select=args.select,
         deseasonalize=False,
         seed=args.seed,
+        repeat_skip="auto" if args.repeat_skip == "auto" else args.repeat_skip == "on",
         intervals=tuple(args.intervals or ()),
     )
     start = time.perf_counter()

@@ -205,3 +205,35 @@ def test_members_with_their_own_lookbacks_read_the_end_of_the_window() -> None:
         EnsembleConfig(member, 2, lookbacks=(8, 8))
     with pytest.raises(ConfigError, match="multiple of `segment`"):
         EnsembleConfig(member, 2, lookbacks=(6, 12))
+
+
+@pytest.mark.parametrize("decoder", ["parallel", "recurrent"])
+def test_repeat_skip_copies_the_last_season_through_its_gate(decoder: str, tmp_path: Path) -> None:
+    """With the head silenced and the gate open, the forecast is the last input segment
+    repeated (in the data's units); with the gate shut it is the head alone; the skip survives
+    a checkpoint and ONNX export."""
+    set_seed(0)
+    config = SegmentConfig(lookback=12, horizon=8, segment=4, channels=2, repeat_skip=True,
+                           decoder=decoder, dropout=0.0)  # fmt: skip
+    model = SegmentRNN(config).eval()
+    x = torch.randn(3, 12, 2) * 5 + 20
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+        model.skip_gate.weight.zero_()  # type: ignore[union-attr]
+        model.skip_gate.bias.fill_(50.0)  # type: ignore[union-attr]
+        y, _ = model(x)
+        torch.testing.assert_close(y, x[:, -4:].repeat(1, 2, 1), atol=1e-4, rtol=0)
+        model.skip_gate.bias.fill_(-50.0)  # type: ignore[union-attr]
+        shut, _ = model(x)
+    centre = x[:, -4:].mean(dim=1, keepdim=True)
+    torch.testing.assert_close(shut, centre.expand_as(shut), atol=1e-4, rtol=0)
+    model.skip_gate.bias.data.fill_(0.3)  # type: ignore[union-attr]
+    loaded = load_checkpoint(save(tmp_path / "m", Checkpoint(model))).model
+    torch.testing.assert_close(loaded(x)[0], model(x)[0])
+    if decoder == "parallel":
+        path = export_onnx(Checkpoint(model), tmp_path / "m.onnx")
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        h = np.zeros((1, 6, config.hidden_size), np.float32)
+        got = session.run(None, {"x": x.numpy(), "h": h})[0]
+        np.testing.assert_allclose(got, model(x)[0].detach().numpy(), atol=1e-4)

@@ -255,3 +255,21 @@ def test_stream_and_predict_refuse_a_forecast_checkpoint_and_export_describes_it
     scaling = sidecar["scalers"]["per_series"][name]
     assert scaling["offset"] == part.offset.tolist() and scaling["scale"] == part.scale.tolist()
     assert sidecar["forecaster"]["selection"]["chosen"] == "model"
+
+
+def test_repeat_skip_auto_is_chosen_on_validation_and_kept(tmp_path: object) -> None:
+    """A segment of one season: the network is trained with and without the gated copy of
+    the last season and the lower validation loss decides; without a season, no trial."""
+    series = _floored(240)
+    config = replace(TINY, model="segment", lookback=24, horizon=6, period=12, select="model",
+                     test_rows=24, val_rows=48, epochs=2)  # fmt: skip
+    f = Forecaster(config).fit(series)
+    assert set(f.skip_losses) == {24} and set(f.lookback_losses) == {24}
+    assert f.config.repeat_skip == (f.skip_losses[24] < f.lookback_losses[24])
+    assert f.validation_loss == min(f.skip_losses[24], f.lookback_losses[24])
+    loaded = Forecaster.load(f.save(tmp_path / "f"))  # type: ignore[operator]
+    assert loaded.skip_losses == f.skip_losses and loaded.config.repeat_skip is f.config.repeat_skip
+    g = Forecaster(replace(config, period=None, segment=6)).fit(series)
+    assert g.skip_losses == {} and g.config.repeat_skip is False
+    h = Forecaster(replace(config, repeat_skip=True)).fit(series)
+    assert h.skip_losses == {} and h.config.repeat_skip is True

@@ -53,6 +53,7 @@ def _forecast_config(args: argparse.Namespace) -> Any:
     lookbacks = tuple(args.lookback)
     return ForecastConfig(
         segment=args.segment,
+        repeat_skip="auto" if args.repeat_skip == "auto" else args.repeat_skip == "on",
         select=args.select,
         batch_size=args.batch_size,
         lr=args.lr,
@@ -369,6 +370,14 @@ def add_forecast_parser(sub: Any) -> None:
         metavar="W",
         help="--model segment: steps per segment (default: the seasonal period when it "
         "divides the lookback)",
+    )
+    p.add_argument(
+        "--repeat-skip",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="segment model: add the last input segment, gated by the network, to every output "
+        "segment (auto, the default: when a segment is one season, i.e. the seasonal naive "
+        "forecast as a path the network learns when to follow)",
     )
     p.add_argument(
         "--select",

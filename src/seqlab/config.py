@@ -316,6 +316,10 @@ class SegmentConfig:
     forecast. ``loss`` is taken on the normalised values, so every series weighs the same
     whatever its scale. ``encoder="linear"`` replaces the recurrence over the segments by one
     linear map of all segment embeddings to the state (an ablation: what the recurrence adds).
+    ``repeat_skip`` adds to every output segment the last input segment (normalised) times a
+    gate in [0, 1] that the decoder computes from its state: the network can then copy the
+    last season exactly where that is right (a very regular series) and learn a correction
+    elsewhere, instead of rebuilding the profile from its state.
     """
 
     lookback: int
@@ -330,8 +334,11 @@ class SegmentConfig:
     norm: SegmentNorm = "window"
     loss: SegmentLoss = "mae"
     encoder: SegmentEncoder = "recurrent"
+    repeat_skip: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.repeat_skip, bool):
+            raise ConfigError(f"`repeat_skip` must be true or false, got {self.repeat_skip!r}")
         for name in ("lookback", "segment", "channels", "hidden_size"):
             _positive_int(name, getattr(self, name))
         _positive_int("horizon", self.horizon, MAX_HORIZON)

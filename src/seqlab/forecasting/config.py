@@ -67,6 +67,11 @@ class ForecastConfig:
     value the series took before each forecast origin (``"auto"``: when that lowers the
     network's validation MASE).
 
+    ``repeat_skip`` (segment model) adds to each output segment the last input segment times
+    a gate the network computes (see :class:`~seqlab.config.SegmentConfig`); ``"auto"`` does
+    so when a segment is one seasonal period (then the gated path is the seasonal naive
+    forecast, which the network learns when to follow).
+
     ``log`` fits the logarithm of every column (all values must be positive) and undoes it on
     every output: forecasts, bands, evaluation and files are in the data's own units."""
 
@@ -104,6 +109,7 @@ class ForecastConfig:
     lookback_trial_epochs: int | None = None
     nonnegative: bool | Literal["auto"] = "auto"
     observed_floor: bool | Literal["auto"] = "auto"
+    repeat_skip: bool | Literal["auto"] = "auto"
     intervals: tuple[float, ...] = ()
     interval_method: Literal["adaptive", "split"] = "adaptive"
     log: bool = False
@@ -140,6 +146,10 @@ class ForecastConfig:
             )
         if self.select not in ("auto", "model"):
             raise DataError(f"`select` must be 'auto' or 'model', got {self.select!r}")
+        if self.repeat_skip not in (True, False, "auto"):
+            raise DataError(
+                f"`repeat_skip` must be true, false or 'auto', got {self.repeat_skip!r}"
+            )
         if self.observed_floor not in (True, False, "auto"):
             raise DataError(
                 f"`observed_floor` must be true, false or 'auto', got {self.observed_floor!r}"
@@ -194,8 +204,15 @@ class ForecastConfig:
             return period
         return max(w for w in range(1, max(1, lookback // 4) + 1) if lookback % w == 0)
 
-    def segment_config(self, targets: int, lookback: int, segment: int) -> SegmentConfig:
-        """The segment-recurrent network for ``targets`` channels."""
+    def segment_config(
+        self, targets: int, lookback: int, segment: int, period: int | None = None
+    ) -> SegmentConfig:
+        """The segment-recurrent network for ``targets`` channels; ``repeat_skip="auto"``
+        turns the gated copy of the last segment on when a segment is one season
+        (``period``), where copying it is the seasonal naive forecast."""
+        skip = self.repeat_skip
+        if skip == "auto":
+            skip = period is not None and period > 1 and segment == period
         try:
             return SegmentConfig(
                 lookback=lookback,
@@ -206,6 +223,7 @@ class ForecastConfig:
                 hidden_size=self.hidden_size,
                 num_layers=self.num_layers,
                 dropout=self.dropout,
+                repeat_skip=skip,
             )
         except ConfigError as exc:
             raise DataError(str(exc)) from None

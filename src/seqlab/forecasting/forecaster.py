@@ -69,6 +69,7 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
         self.period: int | None = self.config.period
         self.calendar: tuple[str, ...] = ()  # the calendar features in use
         self.lookback_losses: dict[int, float] = {}  # validation loss per tried lookback
+        self.skip_losses: dict[int, float] = {}  # the same with repeat_skip, where tried
         self.validation_loss: float | None = None  # of the (ensemble) model on validation rows
         self.member_histories: list[History] = []  # one per ensemble member
         self.seasonality_p: float | None = None  # of the test behind deseasonalize="auto"
@@ -141,7 +142,10 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
         if self.config.model == "auto":
             return self._fit_auto(named)
         self._prepare(named)
-        if not self.config.lookbacks:
+        if not self.config.lookbacks and not self._skip_choice():
+            if self.config.model == "segment":  # "auto" resolved by its rule
+                skip = self._skip_rule(self.config.lookback)
+                self.config = replace(self.config, repeat_skip=skip)
             self._fit_lookback(self.config.lookback)
             self.groups = [(self.config.lookback, self.member_histories)]
         else:
@@ -315,6 +319,7 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
             selection=dict(self.selection),
             lookback_choice=dict(self.selection_lookbacks),
             lookback_losses=dict(self.lookback_losses),
+            skip_losses=dict(self.skip_losses),
             networks=dict(self.networks),
             validation_loss=self.validation_loss,
             floors=dict(self.floors),
@@ -328,6 +333,7 @@ class Forecaster(IntervalCalibration, NetworkTraining):  # mixins: stubs of each
         self.selection = dict(state.selection) or dict(self.selection)
         self.selection_lookbacks = dict(state.lookback_choice)
         self.lookback_losses, self.networks = dict(state.lookback_losses), dict(state.networks)
+        self.skip_losses = dict(state.skip_losses)
         self.validation_loss, self.floors = state.validation_loss, dict(state.floors)
         self.scales, self.intervals = dict(state.scales), dict(state.intervals)
 

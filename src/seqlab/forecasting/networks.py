@@ -49,6 +49,7 @@ class NetworkTraining:
     member_histories: list[History]
     groups: list[tuple[int, list[History]]]
     lookback_losses: dict[int, float]
+    skip_losses: dict[int, float]
     validation_loss: float | None
     selection: dict[str, Any]
     selection_lookbacks: dict[str, float]
@@ -171,25 +172,54 @@ class NetworkTraining:
         self.selection["refit_epochs"] = all_epochs
         self.checkpoint = replace(checkpoint, model=model, data=self._describe())
 
+    def _skip_rule(self, lookback: int) -> bool:
+        """``repeat_skip`` as a bool for this lookback: as given, or with "auto" whether a
+        segment is one season (where the gated copy is the seasonal naive forecast)."""
+        c = self.config
+        if c.repeat_skip != "auto":
+            return bool(c.repeat_skip)
+        period = self.period
+        return bool(period and period > 1 and c.segment_length(lookback, period) == period)
+
+    def _skip_choice(self) -> bool:
+        """Whether validation chooses ``repeat_skip`` ("auto", a segment model, a segment of
+        one season for some lookback, and validation rows to choose on)."""
+        c = self.config
+        lookbacks = c.lookbacks or (c.lookback,)
+        return (
+            c.model == "segment"
+            and c.repeat_skip == "auto"
+            and any(self._skip_rule(lb) for lb in lookbacks)
+            and any(p.test_start > p.train_end for p in self.parts.values())
+        )
+
     def _choose_lookback(self) -> None:
+        """Train one model per lookback (and, where validation chooses ``repeat_skip``, one
+        with and one without it) and keep the lowest validation loss; with trial epochs the
+        best trains on, without them the mean of the lookbacks may replace it."""
         if not any(p.test_start > p.train_end for p in self.parts.values()):
             raise DataError("choosing among `lookbacks` needs validation rows (val_fraction > 0)")
         trials = []
         trial = self.config.lookback_trial_epochs
-        for lookback in self.config.lookbacks:
-            checkpoint, history = self._fit_lookback(lookback, trial)
-            assert self.validation_loss is not None
-            loss = self.validation_loss
-            self.lookback_losses[lookback] = loss
-            trials.append((loss, lookback, checkpoint, history, self.member_histories))
-            log.info("lookback %d: validation loss %.4g", lookback, loss)
+        auto, both = self.config, self._skip_choice()
+        for lookback in auto.lookbacks or (auto.lookback,):
+            skips = [False, True] if both and self._skip_rule(lookback) else [False]
+            for skip in skips:
+                self.config = replace(auto, repeat_skip=skip)
+                checkpoint, history = self._fit_lookback(lookback, trial)
+                assert self.validation_loss is not None
+                loss = self.validation_loss
+                (self.skip_losses if skip else self.lookback_losses)[lookback] = loss
+                trials.append((loss, lookback, checkpoint, history, self.member_histories, skip))
+                log.info("lookback %d%s: validation loss %.4g", lookback,
+                         " with repeat_skip" if skip else "", loss)  # fmt: skip
         best = min(trials, key=lambda t: t[0])
-        self.validation_loss, lookback, checkpoint, self.history, self.member_histories = best
+        self.validation_loss, lookback, checkpoint, self.history, self.member_histories = best[:5]
         self.groups = [(lookback, self.member_histories)]
-        self.config = replace(self.config, lookback=lookback, lookbacks=())
+        self.config = replace(auto, lookback=lookback, lookbacks=(), repeat_skip=best[5])
         self.checkpoint = replace(checkpoint, data=self._describe())
         if trial is None:
-            self._try_lookback_mean(trials)
+            self._try_lookback_mean([t for t in trials if t[5] == best[5]])
         elif trial < self.config.epochs:
             self._continue_training(trial)
 
@@ -278,7 +308,7 @@ class NetworkTraining:
         c, part = self.config, next(iter(self.parts.values()))
         if c.model == "segment":
             segment = c.segment_length(lookback, self.period)
-            return c.segment_config(len(part.targets), lookback, segment)
+            return c.segment_config(len(part.targets), lookback, segment, self.period)
         return c.model_config(len(part.targets), len(part.covariates), len(self.calendar), lookback)
 
     def _train_members(

@@ -25,9 +25,10 @@ F64 = NDArray[np.float64]
 class FittedState:
     """The fitted Forecaster: its config, each series' split and preprocessing (``parts``),
     the seasonal period and calendar features in use, the seasonality test, what forecasts
-    and why (``selection``: chosen on validation), the lookbacks and networks tried with
-    their validation scores, each series' lower bounds (``floors``: 0 or -inf) and MASE
-    scales, and the conformal calibration of the prediction intervals."""
+    and why (``selection``: chosen on validation), the lookbacks (with and without
+    ``repeat_skip``) and networks tried with their validation scores, each series' lower
+    bounds (``floors``: 0 or -inf) and MASE scales, and the conformal calibration of the
+    prediction intervals."""
 
     config: ForecastConfig
     parts: Mapping[str, Part]
@@ -37,6 +38,7 @@ class FittedState:
     selection: Mapping[str, Any] = field(default_factory=dict)
     lookback_choice: Mapping[str, float] = field(default_factory=dict)
     lookback_losses: Mapping[int, float] = field(default_factory=dict)
+    skip_losses: Mapping[int, float] = field(default_factory=dict)
     networks: Mapping[str, float] = field(default_factory=dict)
     validation_loss: float | None = None
     floors: Mapping[str, F64] = field(default_factory=dict)
@@ -54,6 +56,7 @@ class FittedState:
             "selection": dict(self.selection),
             "lookback_choice": dict(self.lookback_choice),
             "lookback_losses": {str(k): v for k, v in self.lookback_losses.items()},
+            "skip_losses": {str(k): v for k, v in self.skip_losses.items()},
             "networks": dict(self.networks),
             "validation_loss": self.validation_loss,
             "nonnegative": {n: np.isfinite(f).tolist() for n, f in self.floors.items()},
@@ -77,6 +80,7 @@ class FittedState:
             lookback_losses={
                 int(k): float(v) for k, v in (data.get("lookback_losses") or {}).items()
             },
+            skip_losses={int(k): float(v) for k, v in (data.get("skip_losses") or {}).items()},
             networks=dict(data.get("networks") or {}),
             validation_loss=data.get("validation_loss"),
             floors={

@@ -55,6 +55,7 @@ class SegmentRNN(nn.Module):
         self.channel = nn.Parameter(torch.randn(c.channels, d - d // 2))
         self.dropout = nn.Dropout(c.dropout)
         self.head = nn.Linear(d, c.segment)
+        self.skip_gate = nn.Linear(d, 1) if c.repeat_skip else None
         n = c.lookback // c.segment
         self.flat = nn.Linear(n * d, c.num_layers * d) if c.encoder == "linear" else None
 
@@ -70,6 +71,11 @@ class SegmentRNN(nn.Module):
         scale = (x - centre).abs().mean(dim=1, keepdim=True) + EPS
         return centre, scale
 
+    def _last_segment(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, L, C) normalised -> the last segment of each (sequence, channel): (B * C, w)."""
+        w = self.config.segment
+        return z[:, -w:].permute(0, 2, 1).reshape(-1, w)
+
     # -- the network on normalised windows ---------------------------------------------
     def encode(self, z: torch.Tensor, state: State | None = None) -> State:
         """(B, L, C) normalised -> state (layers, B * C, D)."""
@@ -84,18 +90,21 @@ class SegmentRNN(nn.Module):
         _, state = self.rnn(self.embed(segs), state)  # (B*C, n, D) -> (layers, B*C, D)
         return state
 
-    def decode(self, state: State) -> torch.Tensor:
-        """State (layers, B * C, D) -> normalised forecast (B, H, C)."""
+    def decode(self, state: State, last: torch.Tensor | None = None) -> torch.Tensor:
+        """State (layers, B * C, D) -> normalised forecast (B, H, C); ``last`` (B * C, w) is
+        the last normalised input segment, which ``repeat_skip`` needs."""
         c = self.config
         rows = (state[0] if isinstance(state, tuple) else state).shape[1]
+        if c.repeat_skip and last is None:
+            raise ValueError("a repeat_skip model decodes with the last input segment")
         if c.decoder == "parallel":
-            segs = self._decode_parallel(state, rows)
+            segs = self._decode_parallel(state, rows, last)
         else:
-            segs = self._decode_recurrent(state, rows)
+            segs = self._decode_recurrent(state, rows, last)
         y = segs.reshape(rows // c.channels, c.channels, -1)[..., : c.horizon]  # (B, C, H)
         return y.permute(0, 2, 1)  # (B, H, C)
 
-    def _decode_parallel(self, state: State, rows: int) -> torch.Tensor:
+    def _decode_parallel(self, state: State, rows: int, last: torch.Tensor | None) -> torch.Tensor:
         c = self.config
         m = c.out_segments
         pos = self.position[None].expand(rows, m, -1)  # (B*C, m, D/2)
@@ -103,10 +112,21 @@ class SegmentRNN(nn.Module):
         inp = torch.cat([pos, chan], dim=-1).reshape(rows * m, 1, -1)  # (B*C*m, 1, D)
         rep = tuple(s.repeat_interleave(m, dim=1) for s in _tensors(state))
         out, _ = self.rnn(inp, rep if len(rep) == 2 else rep[0])  # (B*C*m, 1, D)
-        segs: torch.Tensor = self.head(self.dropout(out[:, 0]))  # (B*C*m, w)
+        segs = self._segment_out(out[:, 0], m, last)  # (B*C*m, w)
         return segs.reshape(rows, m * c.segment)
 
-    def _decode_recurrent(self, state: State, rows: int) -> torch.Tensor:
+    def _segment_out(
+        self, out: torch.Tensor, repeat: int, last: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Output segments (R, w) from decoder outputs (R, D), R = B*C rows × ``repeat``
+        segments each: the head, plus the gated last input segment with ``repeat_skip``."""
+        segs: torch.Tensor = self.head(self.dropout(out))
+        if self.skip_gate is not None and last is not None:
+            gate = torch.sigmoid(self.skip_gate(out))  # (R, 1)
+            segs = segs + gate * last.repeat_interleave(repeat, dim=0)
+        return segs
+
+    def _decode_recurrent(self, state: State, rows: int, last: torch.Tensor | None) -> torch.Tensor:
         c = self.config
         chan = self.channel.repeat(rows // c.channels, 1)  # (B*C, D - D/2)
         outs: list[torch.Tensor] = []
@@ -116,7 +136,7 @@ class SegmentRNN(nn.Module):
             if outs:
                 inp = inp + self.embed(outs[-1])[:, None]  # feed the previous segment back
             out, state = self.rnn(inp, state)
-            outs.append(self.head(self.dropout(out[:, 0])))  # (B*C, w)
+            outs.append(self._segment_out(out[:, 0], 1, last))  # (B*C, w)
         return torch.cat(outs, dim=1)  # (B*C, m*w)
 
     def _check(self, x: torch.Tensor, state: State | None) -> None:
@@ -139,15 +159,17 @@ class SegmentRNN(nn.Module):
             raise ValueError("a segment-recurrent model takes no future covariates, got some")
         self._check(x, state)
         centre, scale = self._stats(x)
-        enc = self.encode((x - centre) / scale, state)
-        return self.decode(enc) * scale + centre, enc
+        z = (x - centre) / scale
+        enc = self.encode(z, state)
+        return self.decode(enc, self._last_segment(z)) * scale + centre, enc
 
     def training_loss(self, batch: Batch, state: State | None = None) -> tuple[torch.Tensor, State]:
         """MAE (or MSE) of the forecast in each window's normalised units."""
         self._check(batch.x, state)
         centre, scale = self._stats(batch.x)
-        enc = self.encode((batch.x - centre) / scale, state)
-        pred = self.decode(enc)
+        z = (batch.x - centre) / scale
+        enc = self.encode(z, state)
+        pred = self.decode(enc, self._last_segment(z))
         check_same_shape(pred, batch.y)
         return self._loss(pred - (batch.y - centre) / scale), enc
 
