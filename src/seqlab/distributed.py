@@ -12,6 +12,7 @@ files. Outside torchrun every function here is a no-op (rank 0 of a world of 1).
 
 from __future__ import annotations
 
+import atexit
 import os
 from typing import Any
 
@@ -58,7 +59,16 @@ def join(device: torch.device) -> bool:
         store = dist.PrefixStore(f"seqlab/attempt-{restart_count()}", store)
         backend = "nccl" if device.type == "cuda" else "gloo"
         dist.init_process_group(backend, store=store, rank=rank, world_size=size)
+        atexit.register(_leave)  # seqlab made the group: it takes it down before exit
     return True
+
+
+def _leave() -> None:
+    """Destroy the process group (at exit): a group left to the interpreter's teardown can
+    abort the process from gloo's threads after its work is done."""
+    dist = _dist()
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def world() -> tuple[int, int]:
