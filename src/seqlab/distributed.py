@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import os
+from datetime import timedelta
 from typing import Any
 
 import torch
@@ -64,11 +65,20 @@ def join(device: torch.device) -> bool:
 
 
 def _leave() -> None:
-    """Destroy the process group (at exit): a group left to the interpreter's teardown can
-    abort the process from gloo's threads after its work is done."""
+    """At exit: wait for every rank (rank 0 may still be writing), then destroy the process
+    group. A group left to the interpreter's teardown, or torn down while a peer still talks
+    to it, can abort the process from gloo's threads after its work is done."""
     dist = _dist()
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    try:
+        if dist.get_backend() == "gloo":
+            dist.monitored_barrier(timeout=timedelta(seconds=120))
+        else:
+            dist.barrier()
+    except RuntimeError:  # a peer already gone (it failed): nothing to wait for
+        pass
+    dist.destroy_process_group()
 
 
 def world() -> tuple[int, int]:
