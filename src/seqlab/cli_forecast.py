@@ -168,9 +168,14 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     extras = [f"past covariates {', '.join(covariates)}"] if covariates else []
     if forecaster.calendar:
         extras.append(f"calendar {', '.join(forecaster.calendar)}")
-    if forecaster.lookback_losses:
+    if len(forecaster.lookback_losses) > 1:
         tried = ", ".join(f"{k}: {v:.4g}" for k, v in forecaster.lookback_losses.items())
         extras.append(f"lookback chosen on validation loss ({tried})")
+    if forecaster.skip_losses:
+        used = "with" if forecaster.config.repeat_skip else "without"
+        extras.append(f"{used} the repeat skip, chosen on validation loss")
+    if forecaster.selection.get("floor"):
+        extras.append("forecasts kept at or above the lowest value seen (chosen on validation)")
     if forecaster.seasonality_p is not None:
         removed = "season means removed" if forecaster.deseasonalized else "no season removed"
         extras.append(f"{removed} (seasonality test p = {forecaster.seasonality_p:.3g})")

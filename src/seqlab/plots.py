@@ -134,6 +134,11 @@ def date_axis(ax: Any, xs: Sequence[Any]) -> None:
 
     if len(xs) and np.issubdtype(np.asarray(xs).dtype, np.datetime64):
         locator = mdates.AutoDateLocator(maxticks=8)  # type: ignore[no-untyped-call]
+        # one more step per unit (a year of months, a day of hours, ...), so that a range just
+        # too long for the largest default step still gets ticks instead of a warning
+        for unit, extra in ((mdates.MONTHLY, 12), (mdates.HOURLY, 24), (mdates.MINUTELY, 60)):
+            if extra not in locator.intervald[unit]:
+                locator.intervald[unit] = [*locator.intervald[unit], extra]
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
 
