@@ -71,12 +71,8 @@ def _recurrent(model: nn.Module, x: torch.Tensor) -> tuple[nn.LSTM | nn.GRU, tor
     if isinstance(model, Seq2Seq):
         return model.encoder.rnn, model.encoder_inputs(x)[0]  # with the model's normalisation
     if isinstance(model, SegmentRNN):  # one step per segment, one row per (sequence, channel)
-        c = model.config
         centre, scale = model._stats(x)
-        segs = (
-            ((x - centre) / scale).permute(0, 2, 1).reshape(-1, c.lookback // c.segment, c.segment)
-        )
-        return model.rnn, model.embed(segs)
+        return model.rnn, model.embed(model.segments((x - centre) / scale))
     if isinstance(model, Ensemble):
         return _recurrent(model.members[0], model._windows(x)[0])
     raise TypeError(

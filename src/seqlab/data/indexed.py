@@ -70,7 +70,7 @@ class WindowData(Batched):
                     f"[{lookback}, {len(s) - horizon}], got {o.min()}..{o.max()}"
                 )
             starts.append(o + offsets[k])
-        rows = as_float_tensor(np.concatenate([np.asarray(s, np.float32) for s in series]), "x")
+        rows = as_float_tensor(np.concatenate(series, dtype=np.float32), "x")  # one copy
         index = torch.as_tensor(np.concatenate(starts).astype(np.int64))
         return cls(rows, index, lookback, horizon, targets, future_from)
 

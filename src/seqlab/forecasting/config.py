@@ -207,12 +207,8 @@ class ForecastConfig:
     def segment_config(
         self, targets: int, lookback: int, segment: int, period: int | None = None
     ) -> SegmentConfig:
-        """The segment-recurrent network for ``targets`` channels; ``repeat_skip="auto"``
-        turns the gated copy of the last segment on when a segment is one season
-        (``period``), where copying it is the seasonal naive forecast."""
-        skip = self.repeat_skip
-        if skip == "auto":
-            skip = period is not None and period > 1 and segment == period
+        """The segment-recurrent network for ``targets`` channels (``repeat_skip`` as
+        :meth:`repeats_season` says)."""
         try:
             return SegmentConfig(
                 lookback=lookback,
@@ -223,10 +219,17 @@ class ForecastConfig:
                 hidden_size=self.hidden_size,
                 num_layers=self.num_layers,
                 dropout=self.dropout,
-                repeat_skip=skip,
+                repeat_skip=self.repeats_season(segment, period),
             )
         except ConfigError as exc:
             raise DataError(str(exc)) from None
+
+    def repeats_season(self, segment: int, period: int | None) -> bool:
+        """``repeat_skip`` as a bool: as given, or with "auto" whether a segment is one season
+        (``period``), where the gated copy of the last segment is the seasonal naive forecast."""
+        if self.repeat_skip != "auto":
+            return bool(self.repeat_skip)
+        return period is not None and period > 1 and segment == period
 
     def model_config(
         self,

@@ -246,7 +246,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
             train_end=part.train_end,
             period=self.period,
         )
-        return {method: self._clip(name, f) for method, f in found.items()}  # as they are
+        return {method: self._clip(name, f) for method, f in found.items()}  # no observed floor
 
     @property
     def fitted(self) -> FittedState:

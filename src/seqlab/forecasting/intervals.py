@@ -109,7 +109,7 @@ def grid_radius(grid: Mapping[str, Any], alpha: F64) -> F64:
     calibration score (interpolated between the grid's ranks); 0 below rank 1 and, above rank
     n, the largest score (where ACI proper would give an infinite band, which no forecast
     table, width or interval score can use)."""
-    n, ranks = grid["n"], np.asarray(grid["ranks"], np.float64)
+    n, ranks = int(grid["n"]), np.asarray(grid["ranks"], np.float64)
     values = np.asarray(grid["values"], np.float64)  # (m, H)
     k = np.ceil((n + 1) * (1.0 - alpha))  # (G, H)
     pos = np.interp(np.clip(k, 1, n), ranks, np.arange(len(ranks), dtype=np.float64))
@@ -136,6 +136,7 @@ def adaptive_radii(
     module docstring). Also returns the share of windows each expert's gamma served."""
     a = 1.0 - level
     n_win, steps = realised.shape
+    grid = {k: np.asarray(v, np.float64) for k, v in grid.items()}  # lists -> arrays, once
     g = np.asarray(gammas, np.float64)[:, None]  # (G, 1)
     order = np.argsort(times, kind="stable")
     t_sorted = times[order]

@@ -176,10 +176,7 @@ class NetworkTraining:
         """``repeat_skip`` as a bool for this lookback: as given, or with "auto" whether a
         segment is one season (where the gated copy is the seasonal naive forecast)."""
         c = self.config
-        if c.repeat_skip != "auto":
-            return bool(c.repeat_skip)
-        period = self.period
-        return bool(period and period > 1 and c.segment_length(lookback, period) == period)
+        return c.repeats_season(c.segment_length(lookback, self.period), self.period)
 
     def _skip_choice(self) -> bool:
         """Whether validation chooses ``repeat_skip`` ("auto", a segment model, a segment of

@@ -71,17 +71,28 @@ class SegmentRNN(nn.Module):
         scale = (x - centre).abs().mean(dim=1, keepdim=True) + EPS
         return centre, scale
 
-    def _last_segment(self, z: torch.Tensor) -> torch.Tensor:
-        """(B, L, C) normalised -> the last segment of each (sequence, channel): (B * C, w)."""
+    def segments(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, L, C) -> the segments of each (sequence, channel): (B * C, L / w, w)."""
         w = self.config.segment
-        return z[:, -w:].permute(0, 2, 1).reshape(-1, w)
+        return z.permute(0, 2, 1).reshape(-1, z.shape[1] // w, w)
+
+    def _forecast(
+        self, x: torch.Tensor, state: State | None
+    ) -> tuple[torch.Tensor, State, torch.Tensor, torch.Tensor]:
+        """(normalised forecast (B, H, C), encoder state, centre, scale) of windows x."""
+        centre, scale = self._stats(x)
+        segs = self.segments((x - centre) / scale)  # (B*C, n, w)
+        enc = self.encode_segments(segs, state)
+        return self.decode(enc, segs[:, -1]), enc, centre, scale
 
     # -- the network on normalised windows ---------------------------------------------
     def encode(self, z: torch.Tensor, state: State | None = None) -> State:
         """(B, L, C) normalised -> state (layers, B * C, D)."""
+        return self.encode_segments(self.segments(z), state)
+
+    def encode_segments(self, segs: torch.Tensor, state: State | None = None) -> State:
+        """Segments (B * C, n, w) of normalised windows -> state (layers, B * C, D)."""
         c = self.config
-        b = z.shape[0]
-        segs = z.permute(0, 2, 1).reshape(b * c.channels, -1, c.segment)  # (B*C, n, w)
         if self.flat is not None:  # the ablation: no recurrence over the segments
             rows = segs.shape[0]
             h = torch.tanh(self.flat(self.embed(segs).flatten(1)))  # (B*C, n*D) -> (B*C, layers*D)
@@ -158,18 +169,13 @@ class SegmentRNN(nn.Module):
         if future is not None:
             raise ValueError("a segment-recurrent model takes no future covariates, got some")
         self._check(x, state)
-        centre, scale = self._stats(x)
-        z = (x - centre) / scale
-        enc = self.encode(z, state)
-        return self.decode(enc, self._last_segment(z)) * scale + centre, enc
+        pred, enc, centre, scale = self._forecast(x, state)
+        return pred * scale + centre, enc
 
     def training_loss(self, batch: Batch, state: State | None = None) -> tuple[torch.Tensor, State]:
         """MAE (or MSE) of the forecast in each window's normalised units."""
         self._check(batch.x, state)
-        centre, scale = self._stats(batch.x)
-        z = (batch.x - centre) / scale
-        enc = self.encode(z, state)
-        pred = self.decode(enc, self._last_segment(z))
+        pred, enc, centre, scale = self._forecast(batch.x, state)
         check_same_shape(pred, batch.y)
         return self._loss(pred - (batch.y - centre) / scale), enc
 
