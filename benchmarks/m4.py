@@ -11,7 +11,10 @@ Everything else is decided by code from the data's shape, never by hand for one 
 
 - the lookbacks tried are multiples of the season (or of the horizon with ``--season 1``)
   that leave every series at least one training window; the Forecaster trains one model per
-  lookback and keeps the one with the lowest validation loss;
+  lookback (each with and without the repeat skip where a segment is one season) and keeps
+  the one with the lowest validation loss;
+- the Forecaster decides on the same validation windows whether to keep the network's
+  forecasts at or above each series' lowest value so far (the observed floor);
 - the Forecaster then scores the network, its baselines and their combination on the
   validation windows, forecasts with the best, and refits on all training values;
 - a series too short for the chosen lookback is forecast by Naive2 (counted in the output).

@@ -282,8 +282,8 @@ def add_forecast_parser(sub: Any) -> None:
         nargs="+",
         metavar="LEVEL",
         help="prediction intervals at these coverage levels, e.g. 0.8 0.95, for any model, "
-        "calibrated on the validation windows (split conformal); the test windows report "
-        "their coverage, width and MSIS",
+        "calibrated on the validation windows (conformal; see --interval-method); the test "
+        "windows report their coverage, width and MSIS",
     )
     p.add_argument(
         "--interval-method",
