@@ -10,12 +10,15 @@ test window (stride 1, none dropped), every channel and every step. ``--features
 forecasts the last column (``OT``) only; ``M`` every column, channel independent.
 
 Per horizon, every candidate configuration of ``--model`` is trained on the training rows with
-early stopping on the validation rows; the one with the lowest validation MSE is marked
-``primary`` *before* any test row is read — nothing is chosen on the test split. Rows for the
-other candidates and for the ablations are written too:
+early stopping on the validation rows. The main model's (the first ``--model``) candidates are
+ranked by validation MSE, and with ``--ensemble auto`` the mean forecast of the best k of them
+(k = 2, 3, ...) is a candidate too (``segment-mean<k>``, its ``members`` listed). The one with
+the lowest validation MSE is marked ``primary`` *before* any test row is read — nothing is
+chosen on the test split. Rows for the other candidates and for the ablations are written too:
 
 - ``segment``: seqlab's SegmentRNN (GRU over segments, parallel decoding); candidates are the
-  segment lengths in ``--segments`` that divide the lookback;
+  segment lengths in ``--segments`` that divide the lookback, each trained with every loss in
+  ``--losses`` (and, where a segment is one day, with and without ``--repeat-skip``);
 - ``segment-linear``: the same with the recurrence over the segments replaced by one linear map
   of the segment embeddings (what the recurrence adds);
 - ``nlinear``: one linear map from the window (less its last value) to the horizon (Zeng et
@@ -32,7 +35,7 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -101,22 +104,7 @@ def windows(z: np.ndarray, first: int, last: int, lookback: int, horizon: int) -
     return SequenceData.from_arrays(x.astype(np.float32), y.astype(np.float32))
 
 
-@torch.no_grad()
-def scores(model: nn.Module, data: SequenceData, batch: int = 1024) -> tuple[float, float]:
-    """(MSE, MAE) over every window, step and channel."""
-    model.eval()
-    se = ae = count = 0.0
-    for b in data.batches(batch, shuffle=False):
-        err = model(b.x)[0] - b.y
-        se += float(err.pow(2).sum())
-        ae += float(err.abs().sum())
-        count += err.numel()
-    return se / count, ae / count
-
-
-def build(
-    kind: str, lookback: int, horizon: int, channels: int, args: Any, segment: int, skip: bool
-) -> Any:
+def build(kind: str, lookback: int, horizon: int, channels: int, args: Any, cand: Candidate) -> Any:
     if kind == "nlinear":
         return NLinear(lookback, horizon)
     if kind == "gru":
@@ -134,14 +122,14 @@ def build(
         SegmentConfig(
             lookback=lookback,
             horizon=horizon,
-            segment=segment,
+            segment=cand.segment,
             channels=channels,
             hidden_size=args.hidden_size,
             dropout=args.dropout,
             norm="last",
-            loss="mae",
+            loss=cand.loss,
             encoder="linear" if kind == "segment-linear" else "recurrent",
-            repeat_skip=skip,
+            repeat_skip=cand.skip,
         )
     )
 
@@ -155,12 +143,46 @@ def skips(args: Any, segment: int) -> list[bool]:
     return [False, True] if segment == (24 if args.freq == "h" else 96) else [False]
 
 
-def candidates(kind: str, lookback: int, args: Any) -> list[tuple[int, bool]]:
-    """(segment length, repeat_skip) of every candidate of ``kind``."""
+class Candidate(NamedTuple):
+    """One configuration of a segment model (``segment`` 0 for the other kinds)."""
+
+    segment: int = 0
+    skip: bool = False
+    loss: Literal["mae", "mse"] = "mse"
+
+    def name(self, kind: str, losses: int) -> str:
+        if kind not in ("segment", "segment-linear"):
+            return kind
+        return (
+            f"{kind}-w{self.segment}"
+            + ("+skip" if self.skip else "")
+            + (f"-{self.loss}" if losses > 1 else "")
+        )
+
+
+def candidates(kind: str, lookback: int, args: Any) -> list[Candidate]:
+    """Every candidate configuration of ``kind``: segment lengths × repeat skip × loss."""
     if kind not in ("segment", "segment-linear"):
-        return [(0, False)]
+        return [Candidate()]
     ws = [w for w in args.segments if lookback % w == 0 and lookback // w >= 2] or [lookback]
-    return [(w, skip) for w in ws for skip in skips(args, w)]
+    return [Candidate(w, skip, loss) for w in ws for skip in skips(args, w) for loss in args.losses]
+
+
+def ensembles(ranked: list[np.ndarray], truth: np.ndarray) -> list[float]:
+    """Validation MSE of the mean forecast of the best k candidates, k = 1 .. len(ranked);
+    ``ranked`` holds the candidates' validation forecasts, best (lowest MSE) first."""
+    total = np.zeros(truth.shape, np.float64)
+    out = []
+    for k, pred in enumerate(ranked, start=1):
+        total += pred
+        out.append(float(np.mean((total / k - truth) ** 2)))
+    return out
+
+
+def errors(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """(MSE, MAE) over every window, step and channel."""
+    err = pred.astype(np.float64) - truth
+    return float(np.mean(err**2)), float(np.mean(np.abs(err)))
 
 
 def run_horizon(z: np.ndarray, horizon: int, args: Any, kinds: list[str]) -> list[dict[str, Any]]:
@@ -168,12 +190,13 @@ def run_horizon(z: np.ndarray, horizon: int, args: Any, kinds: list[str]) -> lis
     lb = args.lookback
     train = windows(z, 0, train_end, lb, horizon)
     val = windows(z, train_end, val_end, lb, horizon)
+    v_true = val.y.numpy().astype(np.float64)
     rows: list[dict[str, Any]] = []
-    trained = []
+    trained = []  # (row, model, validation forecasts)
     for kind in kinds:
-        for segment, skip in candidates(kind, lb, args):
+        for cand in candidates(kind, lb, args):
             set_seed(args.seed)
-            model = build(kind, lb, horizon, z.shape[1], args, segment, skip)
+            model = build(kind, lb, horizon, z.shape[1], args, cand)
             tc = TrainConfig(
                 epochs=args.epochs,
                 batch_size=args.batch_size,
@@ -186,35 +209,64 @@ def run_horizon(z: np.ndarray, horizon: int, args: Any, kinds: list[str]) -> lis
             start = time.perf_counter()
             history = Trainer(tc).fit(model, train, val)
             seconds = time.perf_counter() - start
-            val_mse, _ = scores(model, val)
+            v_pred = predictions(model, val)
             row = {
                 "dataset": Path(args.csv).stem,
                 "features": args.features,
                 "lookback": lb,
                 "horizon": horizon,
-                "model": kind
-                if kind not in ("segment", "segment-linear")
-                else f"{kind}-w{segment}" + ("+skip" if skip else ""),
+                "model": cand.name(kind, len(args.losses)),
                 "kind": kind,
-                "val_mse": val_mse,
+                "val_mse": errors(v_pred, v_true)[0],
                 "epochs": len(history.epochs),
                 "seconds": round(seconds, 1),
                 "seconds_per_epoch": round(seconds / max(1, len(history.epochs)), 2),
                 "primary": False,
             }
             rows.append(row)
-            trained.append((row, model))
-    # the primary row: the lowest validation MSE among the main model's candidates, chosen
-    # before the test windows are even built
-    main = [r for r in rows if r["kind"] == kinds[0]]
-    primary = min(main, key=lambda r: r["val_mse"])
+            trained.append((row, model, v_pred))
+    # the main model's candidates, best on validation first, and the mean forecasts of the
+    # best k of them (a deep ensemble of the configurations, k chosen on validation too)
+    main = sorted((t for t in trained if t[0]["kind"] == kinds[0]), key=lambda t: t[0]["val_mse"])
+    means = []
+    if args.ensemble == "auto":
+        for k, val_mse in enumerate(ensembles([t[2] for t in main], v_true), start=1):
+            if k > 1:
+                members = [t[0]["model"] for t in main[:k]]
+                means.append(
+                    {
+                        **{key: main[0][0][key] for key in ("dataset", "features", "lookback")},
+                        "horizon": horizon,
+                        "model": f"{kinds[0]}-mean{k}",
+                        "kind": kinds[0],
+                        "members": members,
+                        "val_mse": val_mse,
+                        "seconds": round(sum(t[0]["seconds"] for t in main[:k]), 1),
+                        "primary": False,
+                    }
+                )
+    rows.extend(means)
+    # the primary row: the lowest validation MSE among the main model's candidates and their
+    # means, chosen before the test windows are even built
+    primary = min([t[0] for t in main] + means, key=lambda r: r["val_mse"])
     primary["primary"] = True
     test = windows(z, val_end, test_end, lb, horizon)
-    for row, model in trained:
-        row["mse"], row["mae"] = scores(model, test)
-        if row is primary and args.intervals:
-            scale = mase_scale(z[:train_end], 24 if args.freq == "h" else 96)
-            row["intervals"] = conformal(model, val, test, scale, args.intervals)
+    t_true = test.y.numpy().astype(np.float64)
+    forecasts = {}
+    for row, model, _ in trained:
+        forecasts[row["model"]] = predictions(model, test)
+        row["mse"], row["mae"] = errors(forecasts[row["model"]], t_true)
+    for row in means:
+        row["mse"], row["mae"] = errors(
+            np.mean([forecasts[m] for m in row["members"]], axis=0), t_true
+        )
+    if args.intervals:
+        names = primary.get("members", [primary["model"]])
+        by_name = {t[0]["model"]: t[2] for t in trained}
+        v_pred = np.mean([by_name[m] for m in names], axis=0)
+        t_pred = np.mean([forecasts[m] for m in names], axis=0)
+        scale = mase_scale(z[:train_end], 24 if args.freq == "h" else 96)
+        primary["intervals"] = conformal(v_pred, v_true, t_pred, t_true, scale, args.intervals)
     return rows
 
 
@@ -225,16 +277,19 @@ def predictions(model: nn.Module, data: SequenceData, batch: int = 1024) -> np.n
 
 
 def conformal(
-    model: nn.Module, val: SequenceData, test: SequenceData, scale: np.ndarray, levels: list[float]
+    v_pred: np.ndarray,
+    v_true: np.ndarray,
+    t_pred: np.ndarray,
+    t_true: np.ndarray,
+    scale: np.ndarray,
+    levels: list[float],
 ) -> dict[str, Any]:
     """Conformal intervals (seqlab.forecasting.intervals) calibrated on the validation
-    windows, scored on the test windows: coverage, width and MSIS in MASE units. The
-    adaptive bands (seqlab's default) learn from each test window once its outcome is known,
-    in time order (window k starts k rows after the first); ``"split"`` keeps the validation
-    radii throughout."""
-    v_pred, t_pred = predictions(model, val), predictions(model, test)
-    v_true, t_true = val.y.numpy().astype(np.float64), test.y.numpy().astype(np.float64)
-    t_pred = t_pred.astype(np.float64)
+    windows' forecasts, scored on the test windows': coverage, width and MSIS in MASE units.
+    The adaptive bands (seqlab's default) learn from each test window once its outcome is
+    known, in time order (window k starts k rows after the first); ``"split"`` keeps the
+    validation radii throughout."""
+    v_pred, t_pred = v_pred.astype(np.float64), t_pred.astype(np.float64)
     score = conformal_scores(v_true, v_pred, v_pred, scale)
     realised = conformal_scores(t_true, t_pred, t_pred, scale)  # (N * F, H), window-major
     n, steps, cols = t_true.shape
@@ -267,6 +322,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="the first is the main model (its candidates give the primary row)",
     )
     p.add_argument("--segments", type=int, nargs="+", default=[24, 48])
+    p.add_argument(
+        "--losses",
+        nargs="+",
+        choices=["mse", "mae"],
+        default=["mse", "mae"],
+        help="segment models: a candidate trained with each loss (on normalised values)",
+    )
+    p.add_argument(
+        "--ensemble",
+        choices=["auto", "off"],
+        default="auto",
+        help="auto: the mean forecast of the best k candidates of the main model is a "
+        "candidate too (k = 2, 3, ...), validation choosing",
+    )
     p.add_argument(
         "--repeat-skip",
         choices=["auto", "on", "off"],

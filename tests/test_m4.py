@@ -4,18 +4,15 @@ on small M4-format files written here."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
+from bench_module import load_benchmark
 from seqlab.baselines import naive2, seasonal_indices, seasonality_test
 from seqlab.metrics import mase, owa, smape
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_seasonality_test_against_the_formula() -> None:
@@ -64,14 +61,6 @@ def test_metrics_by_hand() -> None:
         owa(1.0, 1.0, 0.0, 1.0)
 
 
-def _benchmark() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("m4_bench", ROOT / "benchmarks" / "m4.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _write_m4(tmp_path: Path, horizon: int, season: int) -> tuple[Path, Path]:
     """M4 wide files: a header, then id and values padded with empty cells."""
     rng = np.random.default_rng(0)
@@ -106,7 +95,7 @@ def test_benchmark_script_end_to_end(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], horizon: int, season: int
 ) -> None:
     train, test = _write_m4(tmp_path, horizon, season)
-    bench = _benchmark()
+    bench = load_benchmark("m4")
     out = tmp_path / "out"
     argv = [
         "--train", str(train), "--test", str(test), "--horizon", str(horizon),
