@@ -61,6 +61,7 @@ from seqlab.models import SegmentConfig, SegmentRNN, Seq2Seq
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ETTh1.csv"
 DEFAULT_CSV = SHARED if SHARED.is_file() else dataset_path("etth1")  # the unmodified copy
 MONTH = 30 * 24  # hourly rows in the protocol's "month"
+DAY = {"h": 24, "15min": 96}  # rows in a day, the season of both ETT frequencies
 
 
 class NLinear(nn.Module):
@@ -140,7 +141,7 @@ def skips(args: Any, segment: int) -> list[bool]:
     ETT frequencies), validation deciding; without it otherwise."""
     if args.repeat_skip != "auto":
         return [args.repeat_skip == "on"]
-    return [False, True] if segment == (24 if args.freq == "h" else 96) else [False]
+    return [False, True] if segment == DAY[args.freq] else [False]
 
 
 class Candidate(NamedTuple):
@@ -179,6 +180,11 @@ def ensembles(ranked: list[np.ndarray], truth: np.ndarray) -> list[float]:
     return out
 
 
+def blend(forecasts: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
+    """The mean of the named candidates' forecasts."""
+    return np.mean([forecasts[n] for n in names], axis=0)
+
+
 def errors(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     """(MSE, MAE) over every window, step and channel."""
     err = pred.astype(np.float64) - truth
@@ -191,81 +197,78 @@ def run_horizon(z: np.ndarray, horizon: int, args: Any, kinds: list[str]) -> lis
     train = windows(z, 0, train_end, lb, horizon)
     val = windows(z, train_end, val_end, lb, horizon)
     v_true = val.y.numpy().astype(np.float64)
+    tc = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        patience=args.patience,
+        progress=False,
+        seed=args.seed,
+        schedule="cosine",
+    )
     rows: list[dict[str, Any]] = []
-    trained = []  # (row, model, validation forecasts)
+    trained = []  # (row, model)
+    val_fc: dict[str, np.ndarray] = {}  # validation forecasts by row name
     for kind in kinds:
         for cand in candidates(kind, lb, args):
             set_seed(args.seed)
             model = build(kind, lb, horizon, z.shape[1], args, cand)
-            tc = TrainConfig(
-                epochs=args.epochs,
-                batch_size=args.batch_size,
-                lr=args.lr,
-                patience=args.patience,
-                progress=False,
-                seed=args.seed,
-                schedule="cosine",
-            )
             start = time.perf_counter()
             history = Trainer(tc).fit(model, train, val)
             seconds = time.perf_counter() - start
-            v_pred = predictions(model, val)
+            name = cand.name(kind, len(args.losses))
+            val_fc[name] = predictions(model, val)
             row = {
                 "dataset": Path(args.csv).stem,
                 "features": args.features,
                 "lookback": lb,
                 "horizon": horizon,
-                "model": cand.name(kind, len(args.losses)),
+                "model": name,
                 "kind": kind,
-                "val_mse": errors(v_pred, v_true)[0],
+                "val_mse": errors(val_fc[name], v_true)[0],
                 "epochs": len(history.epochs),
                 "seconds": round(seconds, 1),
                 "seconds_per_epoch": round(seconds / max(1, len(history.epochs)), 2),
                 "primary": False,
             }
             rows.append(row)
-            trained.append((row, model, v_pred))
+            trained.append((row, model))
     # the main model's candidates, best on validation first, and the mean forecasts of the
     # best k of them (a deep ensemble of the configurations, k chosen on validation too)
-    main = sorted((t for t in trained if t[0]["kind"] == kinds[0]), key=lambda t: t[0]["val_mse"])
+    main = sorted((r for r in rows if r["kind"] == kinds[0]), key=lambda r: r["val_mse"])
     means = []
     if args.ensemble == "auto":
-        for k, val_mse in enumerate(ensembles([t[2] for t in main], v_true), start=1):
-            if k > 1:
-                members = [t[0]["model"] for t in main[:k]]
-                means.append(
-                    {
-                        **{key: main[0][0][key] for key in ("dataset", "features", "lookback")},
-                        "horizon": horizon,
-                        "model": f"{kinds[0]}-mean{k}",
-                        "kind": kinds[0],
-                        "members": members,
-                        "val_mse": val_mse,
-                        "seconds": round(sum(t[0]["seconds"] for t in main[:k]), 1),
-                        "primary": False,
-                    }
-                )
+        scores = ensembles([val_fc[r["model"]] for r in main], v_true)
+        for k, val_mse in enumerate(scores[1:], start=2):
+            means.append(
+                {
+                    **{key: main[0][key] for key in ("dataset", "features", "lookback")},
+                    "horizon": horizon,
+                    "model": f"{kinds[0]}-mean{k}",
+                    "kind": kinds[0],
+                    "members": [r["model"] for r in main[:k]],
+                    "val_mse": val_mse,
+                    "seconds": round(sum(r["seconds"] for r in main[:k]), 1),
+                    "primary": False,
+                }
+            )
     rows.extend(means)
     # the primary row: the lowest validation MSE among the main model's candidates and their
     # means, chosen before the test windows are even built
-    primary = min([t[0] for t in main] + means, key=lambda r: r["val_mse"])
+    primary = min(main + means, key=lambda r: r["val_mse"])
     primary["primary"] = True
     test = windows(z, val_end, test_end, lb, horizon)
     t_true = test.y.numpy().astype(np.float64)
-    forecasts = {}
-    for row, model, _ in trained:
-        forecasts[row["model"]] = predictions(model, test)
-        row["mse"], row["mae"] = errors(forecasts[row["model"]], t_true)
+    test_fc = {}
+    for row, model in trained:
+        test_fc[row["model"]] = predictions(model, test)
+        row["mse"], row["mae"] = errors(test_fc[row["model"]], t_true)
     for row in means:
-        row["mse"], row["mae"] = errors(
-            np.mean([forecasts[m] for m in row["members"]], axis=0), t_true
-        )
+        row["mse"], row["mae"] = errors(blend(test_fc, row["members"]), t_true)
     if args.intervals:
         names = primary.get("members", [primary["model"]])
-        by_name = {t[0]["model"]: t[2] for t in trained}
-        v_pred = np.mean([by_name[m] for m in names], axis=0)
-        t_pred = np.mean([forecasts[m] for m in names], axis=0)
-        scale = mase_scale(z[:train_end], 24 if args.freq == "h" else 96)
+        v_pred, t_pred = blend(val_fc, names), blend(test_fc, names)
+        scale = mase_scale(z[:train_end], DAY[args.freq])
         primary["intervals"] = conformal(v_pred, v_true, t_pred, t_true, scale, args.intervals)
     return rows
 

@@ -154,7 +154,7 @@ class NetworkTraining:
         """Retrain the chosen network on the training and validation rows, each member for
         as many epochs as early stopping kept on validation (each lookback group on its own
         windows)."""
-        if not any(p.test_start > p.train_end for p in self.parts.values()):
+        if not self._has_validation_rows():
             return
         groups, all_epochs = [], []
         for lookback, histories in self.groups:
@@ -172,6 +172,10 @@ class NetworkTraining:
         self.selection["refit_epochs"] = all_epochs
         self.checkpoint = replace(checkpoint, model=model, data=self._describe())
 
+    def _has_validation_rows(self) -> bool:
+        """Whether some series keeps rows between its training and test rows."""
+        return any(p.test_start > p.train_end for p in self.parts.values())
+
     def _skip_rule(self, lookback: int) -> bool:
         """``repeat_skip`` as a bool for this lookback: as given, or with "auto" whether a
         segment is one season (where the gated copy is the seasonal naive forecast)."""
@@ -187,14 +191,14 @@ class NetworkTraining:
             c.model == "segment"
             and c.repeat_skip == "auto"
             and any(self._skip_rule(lb) for lb in lookbacks)
-            and any(p.test_start > p.train_end for p in self.parts.values())
+            and self._has_validation_rows()
         )
 
     def _choose_lookback(self) -> None:
         """Train one model per lookback (and, where validation chooses ``repeat_skip``, one
         with and one without it) and keep the lowest validation loss; with trial epochs the
         best trains on, without them the mean of the lookbacks may replace it."""
-        if not any(p.test_start > p.train_end for p in self.parts.values()):
+        if not self._has_validation_rows():
             raise DataError("choosing among `lookbacks` needs validation rows (val_fraction > 0)")
         trials = []
         trial = self.config.lookback_trial_epochs
