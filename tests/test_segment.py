@@ -71,6 +71,25 @@ def test_parallel_decoder_is_one_gru_step_per_output_segment() -> None:
                     torch.testing.assert_close(y[b, list(steps), c], seg[: len(steps)])
 
 
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_parallel_decoder_equals_the_rnn_run_on_repeated_rows(cell: str, layers: int) -> None:
+    """The decoder broadcasts the input's and the state's halves of each gate; the result
+    must be what ``self.rnn`` gives on B·C·m rows (each state repeated per output segment)."""
+    model = _model(cell, norm="none", num_layers=layers, horizon=11)  # 3 output segments
+    x = torch.randn(3, 12, 2)
+    with torch.no_grad():
+        y, state = model(x)
+        rows, m = 6, 3
+        pos = model.position[None].expand(rows, m, -1)
+        chan = model.channel.repeat(3, 1)[:, None].expand(rows, m, -1)
+        inp = torch.cat([pos, chan], dim=-1).reshape(rows * m, 1, -1)
+        rep = tuple(s.repeat_interleave(m, dim=1) for s in (state if cell == "lstm" else (state,)))
+        out, _ = model.rnn(inp, rep if cell == "lstm" else rep[0])
+        want = model.head(out[:, 0]).reshape(3, 2, m * 4)[..., :11].permute(0, 2, 1)
+    torch.testing.assert_close(y, want)
+
+
 @pytest.mark.parametrize("norm", ["window", "last"])
 def test_normalisation_is_undone_on_the_forecast(norm: str) -> None:
     model = _model(norm=norm)

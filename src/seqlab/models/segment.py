@@ -116,14 +116,46 @@ class SegmentRNN(nn.Module):
         return y.permute(0, 2, 1)  # (B, H, C)
 
     def _decode_parallel(self, state: State, rows: int, last: torch.Tensor | None) -> torch.Tensor:
+        """One decoder step for every output segment at once. The step's input (position ⊕
+        channel embedding) is the same for every sequence, so its half of each gate is
+        computed once per (position, channel) and the state's half once per row, then the
+        two are broadcast against each other: the same numbers as running ``self.rnn`` on
+        B·C·m repeated rows, at a fraction of the matrix products."""
         c = self.config
-        m = c.out_segments
-        pos = self.position[None].expand(rows, m, -1)  # (B*C, m, D/2)
-        chan = self.channel.repeat(rows // c.channels, 1)[:, None].expand(rows, m, -1)
-        inp = torch.cat([pos, chan], dim=-1).reshape(rows * m, 1, -1)  # (B*C*m, 1, D)
-        rep = tuple(s.repeat_interleave(m, dim=1) for s in _tensors(state))
-        out, _ = self.rnn(inp, rep if len(rep) == 2 else rep[0])  # (B*C*m, 1, D)
-        segs = self._segment_out(out[:, 0], m, last)  # (B*C*m, w)
+        m, d, chans = c.out_segments, c.hidden_size, c.channels
+        batch = rows // chans
+        table = torch.cat(
+            [
+                self.position[None].expand(chans, m, -1),  # (C, m, D/2)
+                self.channel[:, None].expand(chans, m, -1),  # (C, m, D - D/2)
+            ],
+            dim=-1,
+        )
+        inp: torch.Tensor = table[None]  # (1, C, m, D): broadcast over the batch
+        hs = _tensors(state)  # h (layers, B*C, D) [, cell]
+        drop = self.rnn.dropout if self.training else 0.0
+        for layer in range(c.num_layers):
+            if layer:
+                inp = nn.functional.dropout(inp, drop, self.training)
+            w_ih, w_hh, b_ih, b_hh = (
+                getattr(self.rnn, f"{name}_l{layer}")
+                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            )
+            gi = nn.functional.linear(inp, w_ih, b_ih)  # (1 or B, C, m, G·D)
+            h0 = hs[0][layer].reshape(batch, chans, 1, d)
+            gh = nn.functional.linear(h0, w_hh, b_hh)  # (B, C, 1, G·D)
+            if c.cell == "gru":
+                i_r, i_z, i_n = gi.chunk(3, dim=-1)
+                h_r, h_z, h_n = gh.chunk(3, dim=-1)
+                r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+                n = torch.tanh(i_n + r * h_n)
+                inp = n + z * (h0 - n)  # (B, C, m, D)
+            else:
+                i, f, g, o = (gi + gh).chunk(4, dim=-1)
+                c0 = hs[1][layer].reshape(batch, chans, 1, d)
+                cell = torch.sigmoid(f) * c0 + torch.sigmoid(i) * torch.tanh(g)
+                inp = torch.sigmoid(o) * torch.tanh(cell)
+        segs = self._segment_out(inp.reshape(rows * m, d), m, last)  # (B*C*m, w)
         return segs.reshape(rows, m * c.segment)
 
     def _segment_out(
