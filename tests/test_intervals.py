@@ -181,7 +181,16 @@ def test_adaptive_bands_follow_a_calmer_test_period_and_survive_save_and_load(
     point = forecaster.predict()[0][:, 0]
     reached = (band[:, 1] - point) / forecaster.scales[""][0]
     assert (reached < split_radius).all()  # adapted down to the calmer test period
-    loaded = Forecaster.load(forecaster.save(tmp_path / "f"))
+    saved = forecaster.save(tmp_path / "f")
+    # the calibration scores travel as arrays beside checkpoint.json, not inside it
+    meta = json.loads((saved / "checkpoint.json").read_text())
+    assert "scores" not in meta["data"]["intervals"] and "radii" in meta["data"]["intervals"]
+    assert (saved / "interval_scores.safetensors").is_file()
+    loaded = Forecaster.load(saved)
+    for key in ("n", "ranks", "values"):
+        np.testing.assert_array_equal(
+            loaded.intervals["scores"]["80"][key], forecaster.intervals["scores"]["80"][key]
+        )
     np.testing.assert_allclose(loaded.predict_intervals(), forecaster.predict_intervals())
 
 

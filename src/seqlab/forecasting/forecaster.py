@@ -44,7 +44,15 @@ from seqlab.forecasting.results import (
     in_data_units,
 )
 from seqlab.forecasting.selection import MODEL, ValidationBlock, choose, combine, mase_scale
-from seqlab.forecasting.state import SERIES_FILE, FittedState, series_blob, with_series
+from seqlab.forecasting.state import (
+    SCORES_FILE,
+    SERIES_FILE,
+    FittedState,
+    read_scores,
+    scores_blob,
+    series_blob,
+    with_series,
+)
 from seqlab.history import History
 
 __all__ = ["Forecaster"]
@@ -414,10 +422,15 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
 
     # -- persistence ---------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the network, the fitted state (:meth:`_describe`) and the series' rows
-        (``series.safetensors``) that :meth:`load` reads back."""
-        ckpt = replace(self._require_fitted(), data=self._describe())
-        return save(path, ckpt, extra_files={SERIES_FILE: series_blob(self.parts)})
+        """Write the network, the fitted state (:meth:`_describe`), the series' rows
+        (``series.safetensors``) and, with intervals, their calibration scores
+        (``interval_scores.safetensors``), all of which :meth:`load` reads back."""
+        data, extra = self._describe(), {SERIES_FILE: series_blob(self.parts)}
+        if "scores" in data["intervals"]:  # the calibration scores: arrays, not JSON text
+            intervals = dict(data["intervals"])
+            extra[SCORES_FILE] = scores_blob(intervals.pop("scores"))
+            data = {**data, "intervals": intervals}
+        return save(path, replace(self._require_fitted(), data=data), extra_files=extra)
 
     @classmethod
     def load(cls, path: str | Path) -> Forecaster:
@@ -429,9 +442,11 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
             raise DataError(f"{path} is a seqlab checkpoint but not a Forecaster's")
         try:
             forecaster = cls._restore(ckpt, data)
-            rows = Path(path) / SERIES_FILE
+            rows, scores = Path(path) / SERIES_FILE, Path(path) / SCORES_FILE
             if rows.is_file():  # checkpoints written before 0.1 have none
                 forecaster.parts = with_series(forecaster.parts, rows.read_bytes())
+            if scores.is_file():  # earlier checkpoints kept the scores in checkpoint.json
+                forecaster.intervals["scores"] = read_scores(scores.read_bytes())
             return forecaster
         except (SeqlabError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise CheckpointError(f"{path}: the forecasting state is malformed: {exc}") from None

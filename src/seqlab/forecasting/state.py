@@ -16,7 +16,15 @@ from seqlab.data.sources import Series
 from seqlab.forecasting.config import ForecastConfig
 from seqlab.forecasting.parts import Part, column_roles
 
-__all__ = ["SERIES_FILE", "FittedState", "series_blob", "with_series"]
+__all__ = [
+    "SCORES_FILE",
+    "SERIES_FILE",
+    "FittedState",
+    "read_scores",
+    "scores_blob",
+    "series_blob",
+    "with_series",
+]
 
 F64 = NDArray[np.float64]
 
@@ -144,4 +152,32 @@ def with_series(parts: Mapping[str, Part], blob: bytes) -> dict[str, Part]:
         if values.shape[1] != len(part.series.columns) or len(values) != part.rows:
             raise ValueError(f"series {name!r}: saved rows do not match the fitted split")
         out[name] = replace(part, series=series)
+    return out
+
+
+SCORES_FILE = "interval_scores.safetensors"
+
+
+def scores_blob(scores: Mapping[str, Mapping[str, Any]]) -> bytes:
+    """The intervals' calibration score grids (one per level: ``n``, ``ranks``, ``values``
+    (ranks, H)) as safetensors bytes: at a long horizon they are megabytes of numbers, which
+    checkpoint.json should not carry as text."""
+    from safetensors.numpy import save as save_arrays
+
+    arrays: dict[str, NDArray[Any]] = {}
+    for level, grid in scores.items():
+        arrays[f"{level}/n"] = np.asarray([grid["n"]], np.int64)
+        arrays[f"{level}/ranks"] = np.ascontiguousarray(grid["ranks"], np.int64)
+        arrays[f"{level}/values"] = np.ascontiguousarray(grid["values"], np.float64)
+    return save_arrays(arrays)
+
+
+def read_scores(blob: bytes) -> dict[str, dict[str, Any]]:
+    """The score grids of :func:`scores_blob`'s bytes, by level."""
+    from safetensors.numpy import load as load_arrays
+
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in load_arrays(blob).items():
+        level, name = key.rsplit("/", 1)
+        out.setdefault(level, {})[name] = int(value[0]) if name == "n" else value
     return out
