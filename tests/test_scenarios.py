@@ -88,23 +88,3 @@ def test_future_predictor_from_a_reloaded_checkpoint(tmp_path: Path) -> None:
     assert len(cases) == 3
     assert all(result.numbers[k] <= 0.01 for k in cases)
     assert (result.artifacts["checkpoint"] / "checkpoint.json").is_file()
-
-
-def test_real_forecasting_sst_beats_every_baseline_at_every_step(tmp_path: Path) -> None:
-    from seqlab.scenarios import real_forecasting
-
-    result = real_forecasting.run(tmp_path)
-    _assert_passed(result)
-    steps = [k for k in result.numbers if k.startswith("SST RMSE °C (mean of 4 regions), step")]
-    assert len(steps) == 12  # one check per horizon step, each asserted above
-    with open(result.artifacts["sst_table"], newline="") as f:
-        rows = list(csv.DictReader(f))
-    methods = {r["method"] for r in rows}
-    assert {"model", "naive", "seasonal naive", "climatology", "linear AR"} <= methods
-    regions = {r["region"] for r in rows if r["method"] == "model"}
-    assert regions == {"nino12", "nino3", "nino4", "nino34", "mean"}
-    assert len(rows[0]) == 2 + 12
-    stocks = [c for c in result.checks if c.quantity.startswith("stocks, 6 months")]
-    assert len(stocks) == 1 and "the random walk" in stocks[0].ours
-    assert (result.artifacts["stocks_run"] / "forecast.csv").is_file()
-    assert (result.artifacts["sst_run"] / "forecast.png").is_file()
