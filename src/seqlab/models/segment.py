@@ -133,10 +133,9 @@ class SegmentRNN(nn.Module):
         )
         inp: torch.Tensor = table[None]  # (1, C, m, D): broadcast over the batch
         hs = _tensors(state)  # h (layers, B*C, D) [, cell]
-        drop = self.rnn.dropout if self.training else 0.0
         for layer in range(c.num_layers):
-            if layer:
-                inp = nn.functional.dropout(inp, drop, self.training)
+            if layer:  # nn.GRU / nn.LSTM's dropout between layers
+                inp = nn.functional.dropout(inp, self.rnn.dropout, self.training)
             w_ih, w_hh, b_ih, b_hh = (
                 getattr(self.rnn, f"{name}_l{layer}")
                 for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
