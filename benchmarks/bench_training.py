@@ -5,6 +5,8 @@ For each size (input, hidden, layers, time, batch) it times, in one run and inte
     (exactly what Trainer does per batch), and a no-grad forward;
   - raw: nn.LSTM(batch_first=True) + nn.Linear with the same weights and the same steps;
   - a GEMM of the LSTM's gate-matmul shape, as the machine's FLOP/s reference.
+Variable lengths (lengths uniform in 1..time): ours (padded fast path in training) against
+the same model forced through packed sequences, the path it used before, per training step.
 Writes results.json and results.md to --out. Run: make bench
 """
 
@@ -25,6 +27,7 @@ from seqlab import Batch, ModelConfig, SequenceModel
 from seqlab._io import atomic_write_bytes
 
 SIZES = [(1, 64, 2, 96, 32), (7, 128, 2, 96, 64), (32, 256, 1, 100, 64)]
+LENGTH_SIZES = [(1, 32, 1, 40, 64), (7, 128, 2, 96, 64)]  # the bit counter's, and a larger one
 
 
 class Raw(nn.Module):
@@ -113,6 +116,43 @@ def bench_size(
     }
 
 
+def bench_lengths(
+    size: tuple[int, int, int, int, int], device: torch.device, repeats: int
+) -> dict[str, object]:
+    """Training steps on a variable-length batch: the padded path against packed sequences."""
+    f, d, layers, t, b = size
+    torch.manual_seed(0)
+    model = SequenceModel(
+        ModelConfig(input_size=f, hidden_size=d, num_layers=layers, output_size=f)
+    ).to(device)
+    x, y = torch.randn(b, t, f, device=device), torch.randn(b, t, f, device=device)
+    batch = Batch(x, y, torch.randint(1, t + 1, (b,)))
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    backbone = model.backbone
+    padded = backbone._padded
+
+    def packed_loss() -> torch.Tensor:
+        backbone._padded = backbone._packed  # type: ignore[method-assign]
+        try:
+            return model.training_loss(batch)[0]
+        finally:
+            backbone._padded = padded  # type: ignore[method-assign]
+
+    times = _time_pair(
+        {
+            "padded": lambda: _train_step(model, opt, lambda: model.training_loss(batch)[0]),
+            "packed": lambda: _train_step(model, opt, packed_loss),
+        },
+        device,
+        repeats,
+    )
+    return {
+        "size": {"input": f, "hidden": d, "layers": layers, "time": t, "batch": b},
+        "train_step_s": times,
+        "speedup_padded_over_packed": times["packed"] / times["padded"],
+    }
+
+
 def to_markdown(results: dict[str, object]) -> str:
     lines = [
         f"# Training-step benchmark ({results['device']}, torch {results['torch']}, "
@@ -133,6 +173,20 @@ def to_markdown(results: dict[str, object]) -> str:
             f"| {100 * r['forward_fraction_of_gemm']:.1f} |"
         )
     lines += ["", "Ratios are medians of interleaved calls in one run; below 1.10 meets the goal."]
+    lines += [
+        "",
+        "Variable lengths (uniform in 1..time), training step:",
+        "",
+        "| input, hidden, layers, time, batch | padded (ms) | packed (ms) | speed-up |",
+        "|---|---|---|---|",
+    ]
+    for r in results["lengths"]:  # type: ignore[attr-defined]
+        s = r["size"]
+        lines.append(
+            f"| {s['input']}, {s['hidden']}, {s['layers']}, {s['time']}, {s['batch']} "
+            f"| {r['train_step_s']['padded'] * 1e3:.2f} | {r['train_step_s']['packed'] * 1e3:.2f} "
+            f"| {r['speedup_padded_over_packed']:.2f}x |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -150,6 +204,7 @@ def main() -> None:
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "sizes": [bench_size(s, device, args.repeats) for s in SIZES],
+        "lengths": [bench_lengths(s, device, args.repeats) for s in LENGTH_SIZES],
     }
     out = Path(args.out)
     atomic_write_bytes(out / "results.json", json.dumps(results, indent=2).encode())

