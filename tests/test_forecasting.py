@@ -224,6 +224,28 @@ def test_pinball_loss_exact_value() -> None:
     assert float(pinball(pred, target, torch.tensor([0.1, 0.5, 0.9]))) == pytest.approx(0.15)
 
 
+def test_quantile_models_face_the_baselines_and_their_bands_follow_the_choice() -> None:
+    # One epoch of a small network on a clean season: a baseline (or the combination)
+    # wins on validation. The point forecast is the chosen method's, and the quantiles are
+    # the network's moved onto it, every width kept.
+    config = ForecastConfig(
+        lookback=12, horizon=3, hidden_size=4, num_layers=1, epochs=1, patience=None,
+        model="direct", quantiles=(0.1, 0.5, 0.9), intervals=(0.8,),
+    )  # fmt: skip
+    forecaster = Forecaster(config).fit(_seasonal())
+    chosen = forecaster.selection["chosen"]
+    assert chosen != "model" and set(forecaster.selection["scores"]) >= {"model", chosen}
+    point, _ = forecaster.predict()
+    bands = forecaster.predict_quantiles()
+    np.testing.assert_allclose(bands[..., 1], point, rtol=0, atol=1e-9)
+    part = forecaster.parts[""]
+    raw = forecaster.predict_windows(part.series, np.array([len(part.series)]))[0]
+    np.testing.assert_allclose(np.diff(bands, axis=-1), np.diff(raw, axis=-1), atol=1e-9)
+    ev = forecaster.evaluate()
+    assert ev.selected == chosen and ev.quantiles is not None
+    np.testing.assert_allclose(ev.quantiles[..., 1], ev.forecasts[chosen], rtol=0, atol=1e-9)
+
+
 def test_quantile_forecasts_and_coverage(tmp_path: Path) -> None:
     config = ForecastConfig(
         lookback=12,

@@ -71,6 +71,9 @@ class IntervalCalibration:
     def _chosen(self, part: Part, series: Series, origins: NDArray[np.int64], model: F64) -> F64:
         raise NotImplementedError
 
+    def _centred(self, raw: F64, point: F64) -> F64:
+        raise NotImplementedError
+
     def predict_windows(
         self, series: Series, origins: NDArray[np.int64], name: str | None = None
     ) -> F64:
@@ -126,7 +129,8 @@ class IntervalCalibration:
     ) -> tuple[F64, F64]:
         """The network's raw outputs and the chosen method's forecasts at ``origins``."""
         raw = self.predict_windows(series, origins, name or None)
-        return raw, self._chosen(part, series, origins, self._point(raw))
+        point = self._chosen(part, series, origins, self._point(raw))
+        return self._centred(raw, point), point
 
     def _raw_bands(self, raw: F64, point: F64) -> dict[float, tuple[F64, F64]]:
         """Per level, the band (N, H, F) before calibration: the quantile pair of a quantile

@@ -51,7 +51,9 @@ class ForecastConfig:
     part (forecast past the end only). ``select="auto"`` scores the network, every baseline
     and the mean of the network and the best baseline on the validation windows (never the
     test rows) and forecasts with the best (see :mod:`seqlab.forecasting.selection`);
-    ``"model"`` always uses the network. ``refit`` then retrains the network on the training
+    ``"model"`` always uses the network. A quantile model faces the baselines with its middle
+    quantile; when another method wins, its quantiles are moved onto that method's forecast,
+    every band's width kept. ``refit`` then retrains the network on the training
     *and* validation rows for as many epochs as early stopping kept.
 
     ``intervals`` (e.g. 0.8, 0.95) adds prediction intervals at those coverage levels to

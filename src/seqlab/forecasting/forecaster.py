@@ -235,7 +235,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         if self.networks:
             self.selection["networks"] = self.networks
         self._choose_floor()
-        if c.select == "model" or c.quantiles:
+        if c.select == "model":
             return
         blocks = self._validation_blocks()
         if not blocks:
@@ -362,6 +362,16 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         self._require_fitted()
         return forecast_frame(self)
 
+    def _centred(self, raw: F64, point: F64) -> F64:
+        """A quantile model's outputs (N, H, F, Q) moved so that the middle quantile is the
+        chosen forecast ``point`` (N, H, F), every band's width kept: when validation chose a
+        baseline or a combination over the network, its quantiles follow. Anything else is
+        returned unchanged."""
+        if raw.ndim != 4 or self.selection["chosen"] == MODEL:
+            return raw
+        out: F64 = raw + (point - self._point(raw))[..., None]
+        return out
+
     def _chosen(self, part: Part, series: Series, origins: NDArray[np.int64], model: F64) -> F64:
         """The forecasts of the method chosen on validation, given the network's."""
         chosen: str = self.selection["chosen"]
@@ -374,12 +384,16 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         return baselines[chosen]
 
     def predict_quantiles(self, series: Series | None = None, name: str | None = None) -> F64:
-        """Quantile forecasts (H, F, Q) past the end of the series (needs ``quantiles``)."""
+        """Quantile forecasts (H, F, Q) past the end of the series (needs ``quantiles``),
+        centred on the forecast :meth:`predict` returns (the method chosen on validation)."""
         if not self.config.quantiles:
             raise DataError("this Forecaster was not trained with quantiles")
         part = self._part_named(name)
         s = self._model_units(series) if series is not None else part.series
-        return self._data_units(self.predict_windows(s, np.array([len(s)]), name)[0])
+        origins = np.array([len(s)])
+        raw = self.predict_windows(s, origins, name)
+        point = self._chosen(part, s, origins, self._point(raw))
+        return self._data_units(self._centred(raw, point)[0])
 
     def evaluate(self) -> Evaluation:
         """Every test window (stride 1) of every series: ours against every baseline on the
@@ -402,6 +416,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
             if chosen not in forecasts:  # the combination, of forecasts already made here
                 baseline = forecasts[chosen.removeprefix(f"{MODEL} + ")]
                 forecasts[chosen] = combine(forecasts[MODEL], baseline)
+            raw = self._centred(raw, forecasts[chosen])
             quantile_bands = raw if raw.ndim == 4 else None
             blocks.append(
                 Block(name, origins, truth, forecasts, values[: part.train_end], quantile_bands)
