@@ -75,18 +75,26 @@ def _train_step(
     opt.step()
 
 
+def _setup(
+    size: tuple[int, int, int, int, int], device: torch.device
+) -> tuple[SequenceModel, torch.Tensor, torch.Tensor]:
+    """A seeded SequenceModel of ``size`` and random inputs and targets (B, T, F)."""
+    f, d, layers, t, b = size
+    torch.manual_seed(0)
+    model = SequenceModel(
+        ModelConfig(input_size=f, hidden_size=d, num_layers=layers, output_size=f)
+    ).to(device)
+    return model, torch.randn(b, t, f, device=device), torch.randn(b, t, f, device=device)
+
+
 def bench_size(
     size: tuple[int, int, int, int, int], device: torch.device, repeats: int
 ) -> dict[str, object]:
     f, d, layers, t, b = size
-    torch.manual_seed(0)
-    ours = SequenceModel(
-        ModelConfig(input_size=f, hidden_size=d, num_layers=layers, output_size=f)
-    ).to(device)
+    ours, x, y = _setup(size, device)
     raw = Raw(f, d, layers).to(device)
     raw.rnn.load_state_dict(ours.backbone.rnn.state_dict())
     raw.linear.load_state_dict(ours.head.linear.state_dict())
-    x, y = torch.randn(b, t, f, device=device), torch.randn(b, t, f, device=device)
     batch = Batch(x, y)
     opt_ours = torch.optim.Adam(ours.parameters(), 1e-3)
     opt_raw = torch.optim.Adam(raw.parameters(), 1e-3)
@@ -121,11 +129,7 @@ def bench_lengths(
 ) -> dict[str, object]:
     """Training steps on a variable-length batch: the padded path against packed sequences."""
     f, d, layers, t, b = size
-    torch.manual_seed(0)
-    model = SequenceModel(
-        ModelConfig(input_size=f, hidden_size=d, num_layers=layers, output_size=f)
-    ).to(device)
-    x, y = torch.randn(b, t, f, device=device), torch.randn(b, t, f, device=device)
+    model, x, y = _setup(size, device)
     batch = Batch(x, y, torch.randint(1, t + 1, (b,)))
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     backbone = model.backbone
