@@ -157,6 +157,11 @@ def bench_lengths(
     }
 
 
+def _size_cell(s: dict[str, int]) -> str:
+    """The table's first cell: input, hidden, layers, time, batch."""
+    return f"| {s['input']}, {s['hidden']}, {s['layers']}, {s['time']}, {s['batch']} "
+
+
 def to_markdown(results: dict[str, object]) -> str:
     lines = [
         f"# Training-step benchmark ({results['device']}, torch {results['torch']}, "
@@ -167,10 +172,9 @@ def to_markdown(results: dict[str, object]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results["sizes"]:  # type: ignore[attr-defined]
-        s = r["size"]
         lines.append(
-            f"| {s['input']}, {s['hidden']}, {s['layers']}, {s['time']}, {s['batch']} "
-            f"| {r['train_step_s']['ours'] * 1e3:.2f} | {r['train_step_s']['raw'] * 1e3:.2f} "
+            _size_cell(r["size"])
+            + f"| {r['train_step_s']['ours'] * 1e3:.2f} | {r['train_step_s']['raw'] * 1e3:.2f} "
             f"| {r['train_ratio_ours_over_raw']:.3f} "
             f"| {r['forward_s']['ours'] * 1e3:.2f} | {r['forward_s']['raw'] * 1e3:.2f} "
             f"| {r['forward_ratio_ours_over_raw']:.3f} | {r['gemm_gflops']:.1f} "
@@ -185,10 +189,9 @@ def to_markdown(results: dict[str, object]) -> str:
         "|---|---|---|---|",
     ]
     for r in results["lengths"]:  # type: ignore[attr-defined]
-        s = r["size"]
         lines.append(
-            f"| {s['input']}, {s['hidden']}, {s['layers']}, {s['time']}, {s['batch']} "
-            f"| {r['train_step_s']['padded'] * 1e3:.2f} | {r['train_step_s']['packed'] * 1e3:.2f} "
+            _size_cell(r["size"]) + f"| {r['train_step_s']['padded'] * 1e3:.2f} "
+            f"| {r['train_step_s']['packed'] * 1e3:.2f} "
             f"| {r['speedup_padded_over_packed']:.2f}x |"
         )
     return "\n".join(lines) + "\n"

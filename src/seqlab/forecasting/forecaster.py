@@ -389,11 +389,10 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         if not self.config.quantiles:
             raise DataError("this Forecaster was not trained with quantiles")
         part = self._part_named(name)
+        key = next(n for n, p in self.parts.items() if p is part)
         s = self._model_units(series) if series is not None else part.series
-        origins = np.array([len(s)])
-        raw = self.predict_windows(s, origins, name)
-        point = self._chosen(part, s, origins, self._point(raw))
-        return self._data_units(self._centred(raw, point)[0])
+        raw, _ = self._forecasts(key, part, s, np.array([len(s)]))
+        return self._data_units(raw[0])
 
     def evaluate(self) -> Evaluation:
         """Every test window (stride 1) of every series: ours against every baseline on the

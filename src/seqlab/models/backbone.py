@@ -140,11 +140,11 @@ class RecurrentBackbone(nn.Module):
         output. Not with inter-layer dropout in training: the two passes would draw
         different masks."""
         out, _ = self.rnn(x, state)  # (B, T, D)
-        steps = torch.arange(x.shape[1], device=x.device)
-        valid = steps[None, :] < lengths.to(x.device)[:, None]  # (B, T)
+        ends = lengths.to(x.device)
+        valid = torch.arange(x.shape[1], device=x.device)[None, :] < ends[:, None]  # (B, T)
         out = out * valid.unsqueeze(-1).to(out.dtype)
         if self.cell == "gru" and self.num_layers == 1:
-            last = out[torch.arange(x.shape[0], device=x.device), lengths.to(x.device) - 1]
+            last = out[torch.arange(x.shape[0], device=x.device), ends - 1]
             return out, last.unsqueeze(0).contiguous()
         with torch.no_grad():
             _, final = self._packed(x, state, lengths)
