@@ -136,7 +136,7 @@ def test_the_lookback_is_chosen_on_validation_loss(tmp_path: Path) -> None:
     loaded = Forecaster.load(f.save(tmp_path / "f"))
     assert loaded.config.lookback == 12
     np.testing.assert_allclose(loaded.predict(series)[0], f.predict()[0], rtol=1e-5)
-    with pytest.raises(DataError, match="needs validation rows"):
+    with pytest.raises(DataError, match="needs a validation window"):
         Forecaster(replace(config, val_fraction=0.0)).fit(series)
 
 

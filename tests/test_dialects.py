@@ -66,7 +66,7 @@ def test_an_undecidable_file_is_refused_with_the_flag_that_decides(tmp_path: Pat
         tmp_path / "amb.csv", ["date;value"] + [f"2020-01-{d:02d};1,{d:03d}" for d in range(1, 9)]
     )
     with pytest.raises(
-        DataError, match=r"could use ',' as decimal mark or as thousands.*--decimal"
+        DataError, match=r"could use ',' as decimal mark or as thousands.*`decimal`"
     ):
         load_csv(path)
     assert load_csv(path, dialect={"decimal": ","}).values[0, 0] == pytest.approx(1.001)
@@ -120,9 +120,9 @@ def test_a_number_written_another_way_names_the_flags(tmp_path: Path) -> None:
     flags would read it."""
     rows = [f'2020-01-{d:02d},"{d},5"' for d in range(1, 9)]
     path = _write(tmp_path / "mixed.csv", ["date,value", *rows])
-    with pytest.raises(DataError, match=r"column 'value' holds numbers like '1,5'.*--decimal ,"):
+    with pytest.raises(DataError, match=r"column 'value' holds numbers like '1,5'.*`decimal` ,"):
         load_csv(path)
-    stated = r"row 2: column 'value' holds '1,5', not a number; .*--decimal ,"
+    stated = r"row 2: column 'value' holds '1,5', not a number; .*`decimal` ,"
     with pytest.raises(DataError, match=stated):
         load_csv(path, target=["value"])
     assert load_csv(path, dialect={"decimal": ","}).values[0, 0] == 1.5  # quoted: ',' is free
@@ -165,7 +165,7 @@ def test_numbers_written_in_any_dialect_read_back_as_written(
     except DataError as exc:  # an ambiguous sample may be refused, with the deciding flag
         refused = str(exc)
     if refused:
-        assert "--decimal" in refused
+        assert "`decimal`" in refused
         REFUSED.append(style)
         return
     np.testing.assert_allclose(series.values[:, 0], np.float32(values), rtol=1e-6)

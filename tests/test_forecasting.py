@@ -131,7 +131,7 @@ def test_run_folder_files(fitted: Forecaster, tmp_path: Path) -> None:
 
 
 def test_too_short_a_series_says_what_it_needs() -> None:
-    with pytest.raises(DataError, match=r"too short for lookback 12 \+ horizon 3"):
+    with pytest.raises(DataError, match=r"too short for `lookback` 12 \+ `horizon` 3"):
         Forecaster(SMALL).fit(_seasonal(20))
     with pytest.raises(DataError, match="not fitted yet"):
         Forecaster(SMALL).evaluate()

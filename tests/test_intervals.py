@@ -222,3 +222,35 @@ def test_cli_intervals_columns_and_report(tmp_path: Path) -> None:
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["intervals"]["calibration"]["method"] == "split conformal"
     assert 0.0 < metrics["intervals"]["test"]["80"]["coverage"] <= 1.0
+
+
+def test_reads_never_change_the_saved_state_and_any_order_gives_the_same_answers(
+    tmp_path: Path,
+) -> None:
+    """scikit-learn's contract for the reads: ``evaluate`` and ``predict_intervals`` leave
+    what ``save`` writes byte for byte as it was (adaptation used to write what it reached into
+    the intervals' state), and two orders of calls give identical results; what adaptation
+    reached over the test windows is part of the evaluation instead."""
+    series = _series(600)
+    config = replace(SMALL, epochs=2, val_fraction=0.3, intervals=(0.8,))
+    forecaster = Forecaster(config).fit(series)
+    assert forecaster.intervals["adaptation"] == "adaptive"
+
+    def saved(name: str) -> tuple[dict[str, object], bytes]:  # all but the time of saving
+        path = forecaster.save(tmp_path / name)
+        meta = json.loads((path / "checkpoint.json").read_text())
+        assert meta.pop("created")
+        return meta, (path / SCORES).read_bytes()
+
+    before = saved("before")
+    first = forecaster.evaluate()
+    bands = forecaster.predict_intervals()
+    assert saved("after") == before
+    assert set(first.intervals["80"]["adapted"]) and "adapted" not in forecaster.intervals
+    other = Forecaster.load(tmp_path / "before")  # the same state, the reads in the other order
+    np.testing.assert_array_equal(other.predict_intervals(), bands)
+    second = other.evaluate()
+    assert second.metrics == first.metrics and second.intervals == first.intervals
+
+
+SCORES = "interval_scores.safetensors"

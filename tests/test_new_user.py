@@ -28,7 +28,7 @@ def test_a_test_start_outside_the_data_says_where_the_data_runs() -> None:
 
 
 def test_quantiles_name_the_flag_and_auto_picks_the_direct_head() -> None:
-    with pytest.raises(DataError, match=r"need the direct head \(--model direct, or auto\)"):
+    with pytest.raises(DataError, match=r"need the direct head \(`model` direct, or auto\)"):
         ForecastConfig(model="seq2seq", quantiles=(0.1, 0.5, 0.9))
     config = ForecastConfig(
         quantiles=(0.1, 0.5, 0.9), lookback=24, horizon=6, hidden_size=4, num_layers=1, epochs=1

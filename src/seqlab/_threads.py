@@ -1,11 +1,49 @@
-"""How many CPU threads PyTorch uses: ``set_threads(n)`` (``seqlab --threads N``)."""
+"""How many CPU threads PyTorch uses while seqlab works: one policy for every entry point.
+
+The rule (:func:`policy_threads`): a count the user stated — ``set_threads(n)`` (``seqlab
+--threads N``) or ``OMP_NUM_THREADS`` — is used as it is; otherwise the cores this process may
+run on less those other processes keep busy, never more than PyTorch's own setting. OpenMP
+threads that share a core with another busy process wait for each other at every operator:
+measured on 2 cores beside one busy single-threaded process, 2 threads made a fit 11–27x slower
+where 1 thread made it 1.3x (benchmarks/RESULTS.md).
+
+Every public entry point (``Forecaster.fit`` / ``predict`` / ``evaluate``, ``Trainer.fit``,
+the streaming classes) runs inside :func:`work`, which applies the rule on entry, lets a long
+fit adapt between epochs (:func:`adapt`) and puts PyTorch's setting back as it was on return,
+so a host application's own setting is untouched by seqlab's work. Busy cores are measured from
+``/proc/stat`` (Linux): the CPU time every allowed core spent busy less this process's own, over
+the last stretch; elsewhere the 1-minute load average stands in.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import time
+from collections.abc import Callable, Iterator
+from typing import ParamSpec, TypeVar
 
-__all__ = ["available_cores", "idle_cores", "set_threads"]
+__all__ = [
+    "adapt",
+    "available_cores",
+    "busy_elsewhere",
+    "idle_cores",
+    "policy_threads",
+    "set_threads",
+    "with_thread_policy",
+    "work",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_explicit: int | None = None  # set_threads(n)
+_depth = 0  # how many work() blocks are open (the outermost decides and restores)
+_last: tuple[float, float, float] | None = None  # (wall, busy core-seconds, ours) sampled
+_cached: tuple[float, float] | None = None  # (wall, busy cores elsewhere) last measured
+_ceiling = 1  # PyTorch's setting when the outermost work() began
+ADAPT_EVERY = 2.0  # seconds between two measurements inside a fit
 
 
 def available_cores() -> int:
@@ -16,28 +54,142 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def idle_cores() -> int:
-    """The available cores less those other processes keep busy (the 1-minute load average),
-    at least 1. On a machine busy with other work, PyTorch's threads then do not fight them
-    for the cores: measured on 2 busy cores, 2 threads took 11–333 s where 1 took 9–10 s
-    (benchmarks/RESULTS.md)."""
-    cores = available_cores()
+def _cpu_seconds() -> tuple[float, float] | None:
+    """(busy seconds summed over the allowed cores, this process's CPU seconds), or None
+    where ``/proc/stat`` cannot be read."""
     try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # no load average here
-        return cores
-    return max(1, min(cores, round(cores - load)))
+        allowed = {f"cpu{k}" for k in os.sched_getaffinity(0)}
+        with open("/proc/stat") as f:
+            lines = [line.split() for line in f if line.startswith("cpu")]
+    except (AttributeError, OSError):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    busy = 0
+    for cells in lines:
+        if cells[0] in allowed:  # user nice system idle iowait irq softirq steal ...
+            numbers = [int(v) for v in cells[1:9]]
+            busy += sum(numbers) - numbers[3] - numbers[4]
+    times = os.times()
+    return busy / tick, times.user + times.system
+
+
+def busy_elsewhere(interval: float = 0.0) -> float:
+    """How many of the allowed cores other processes keep busy: measured since the last
+    measurement (reused when that is under ``ADAPT_EVERY`` seconds old; measured over
+    ``interval`` seconds when there is none, or it is over a minute old); the 1-minute load
+    average where ``/proc/stat`` is missing."""
+    global _last, _cached
+    now = time.monotonic()
+    if _cached is not None and now - _cached[0] < ADAPT_EVERY:
+        return _cached[1]
+    sample = _cpu_seconds()
+    if sample is None:
+        try:
+            return max(0.0, os.getloadavg()[0])
+        except (AttributeError, OSError):
+            return 0.0
+    before = _last
+    if before is None or now - before[0] > 60 or now - before[0] < 0.05:
+        if interval <= 0:
+            _last = (now, *sample)
+            return 0.0
+        time.sleep(interval)
+        before, now, sample = (now, *sample), time.monotonic(), _cpu_seconds()
+        assert sample is not None
+    _last = (now, *sample)
+    busy = max(0.0, ((sample[0] - before[1]) - (sample[1] - before[2])) / (now - before[0]))
+    _cached = (now, busy)
+    return busy
+
+
+def idle_cores(interval: float = 0.1) -> int:
+    """The available cores less those other processes keep busy (:func:`busy_elsewhere`),
+    at least 1."""
+    cores = available_cores()
+    return max(1, min(cores, round(cores - busy_elsewhere(interval))))
+
+
+def _stated() -> int | None:
+    """The count the user stated: ``set_threads(n)``, else ``OMP_NUM_THREADS``."""
+    if _explicit is not None:
+        return _explicit
+    omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(omp) if omp.isdigit() and int(omp) > 0 else None
+
+
+def policy_threads(interval: float = 0.1) -> int:
+    """The thread count the rule gives now (see the module docstring)."""
+    import torch
+
+    stated = _stated()
+    if stated is not None:
+        return stated
+    return max(1, min(torch.get_num_threads(), idle_cores(interval)))
+
+
+@contextlib.contextmanager
+def work() -> Iterator[None]:
+    """Run seqlab's work under the thread rule; PyTorch's setting is put back on return.
+    Nested blocks (``Trainer.fit`` inside ``Forecaster.fit``) keep the outermost's choice."""
+    global _depth, _ceiling
+    import torch
+
+    if _depth:
+        _depth += 1
+        try:
+            yield
+        finally:
+            _depth -= 1
+        return
+    before = torch.get_num_threads()
+    _ceiling = before
+    torch.set_num_threads(policy_threads())
+    _depth = 1
+    try:
+        yield
+    finally:
+        _depth = 0
+        torch.set_num_threads(before)
+
+
+def adapt() -> int:
+    """Inside :func:`work`, between epochs of a long fit: measure again (at most every
+    ``ADAPT_EVERY`` seconds) and follow the rule; returns the threads in use."""
+    import torch
+
+    current = torch.get_num_threads()
+    if not _depth or _stated() is not None:
+        return current
+    cores = available_cores()
+    want = max(1, min(_ceiling, cores, round(cores - busy_elsewhere())))
+    if want != current:
+        torch.set_num_threads(want)
+    return want
+
+
+def with_thread_policy(fn: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a public entry point so that it runs inside :func:`work`."""
+
+    @functools.wraps(fn)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        with work():
+            return fn(*args, **kwargs)
+
+    return wrapped
 
 
 def set_threads(n: int | None = None) -> int:
-    """Use ``n`` threads for PyTorch's operators (default: the available cores); returns the
-    number set. Between-operator parallelism is set to 1 thread the first time (seqlab's
-    models run one operator at a time), which PyTorch allows only before any parallel work."""
+    """Use ``n`` threads for PyTorch's operators from now on, in seqlab's work too (default:
+    the available cores); returns the number set. Between-operator parallelism is set to 1
+    thread the first time (seqlab's models run one operator at a time), which PyTorch allows
+    only before any parallel work."""
+    global _explicit
     import torch
 
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ValueError(f"`threads` must be a positive integer, got {n!r}")
     count = n if n is not None else available_cores()
+    _explicit = count
     torch.set_num_threads(count)
     with contextlib.suppress(RuntimeError):  # after parallel work: keep what it has
         torch.set_num_interop_threads(1)

@@ -23,6 +23,7 @@ __all__ = [
     "run_baselines",
     "seasonal_naive",
     "seasonality_test",
+    "skipped_baselines",
 ]
 
 F64 = NDArray[np.float64]
@@ -66,10 +67,17 @@ def linear_ar(
     values: F64, origins: NDArray[np.int64], horizon: int, lookback: int, train_end: int
 ) -> F64:
     """Per-feature linear autoregression on the last ``lookback`` values, one least-squares
-    map to all H steps, fitted on the training windows."""
+    map to all H steps, fitted on the training windows. A series too short for two training
+    windows of ``lookback`` values reads fewer: at most ``train_end - horizon - 1``
+    (:func:`ar_lookback`); one too short even for a lookback of 1 is refused."""
+    fitted = ar_lookback(lookback, horizon, train_end)
+    if fitted is None:
+        raise DataError(
+            f"too few training rows ({train_end}) to fit the linear autoregression baseline at "
+            f"horizon {horizon}: it needs at least {horizon + 2}"
+        )
+    lookback = fitted
     train_origins = np.arange(lookback, train_end - horizon + 1)
-    if len(train_origins) < 2:
-        raise DataError("too few training windows to fit the linear autoregression baseline")
     out = np.empty((len(origins), horizon, values.shape[1]))
     for f in range(values.shape[1]):
         col = values[:, f]
@@ -79,6 +87,13 @@ def linear_ar(
         recent = col[origins[:, None] - lookback + np.arange(lookback)[None, :]]
         out[:, :, f] = np.concatenate([recent, np.ones((len(origins), 1))], axis=1) @ weights
     return out
+
+
+def ar_lookback(lookback: int, horizon: int, train_end: int) -> int | None:
+    """The lookback :func:`linear_ar` fits with: ``lookback``, or fewer values where the
+    training rows hold fewer than two windows of it; None when not even a lookback of 1 does."""
+    fitted = min(lookback, train_end - horizon - 1)
+    return fitted if fitted >= 1 else None
 
 
 def _acf(x: F64, lags: int) -> F64:
@@ -145,11 +160,26 @@ def run_baselines(
     train_end: int,
     period: int | None,
 ) -> dict[str, F64]:
-    """Every baseline that applies (the seasonal ones need a period)."""
+    """Every baseline that applies to this series: the seasonal ones need a period (and
+    climatology a training season of each), the linear AR two training windows
+    (:func:`ar_lookback`); :func:`skipped_baselines` says which are left out and why."""
     values = np.asarray(values, dtype=np.float64)
     out = {"naive": naive(values, origins, horizon), "drift": drift(values, origins, horizon)}
     if period is not None and period > 1 and origins.min() >= period:
         out["seasonal naive"] = seasonal_naive(values, origins, horizon, period)
-        out["climatology"] = climatology(values, origins, horizon, period, train_end)
-    out["linear AR"] = linear_ar(values, origins, horizon, lookback, train_end)
+        if train_end >= period:
+            out["climatology"] = climatology(values, origins, horizon, period, train_end)
+    if ar_lookback(lookback, horizon, train_end) is not None:
+        out["linear AR"] = linear_ar(values, origins, horizon, lookback, train_end)
+    return out
+
+
+def skipped_baselines(horizon: int, train_end: int, period: int | None) -> dict[str, str]:
+    """The baselines :func:`run_baselines` leaves out of a series with ``train_end``
+    training rows, each with the reason (forecast origins before one season aside)."""
+    out = {}
+    if period is not None and period > 1 and train_end < period:
+        out["climatology"] = f"fewer training rows ({train_end}) than one season ({period})"
+    if ar_lookback(1, horizon, train_end) is None:
+        out["linear AR"] = f"fewer than two training windows ({train_end} rows, horizon {horizon})"
     return out

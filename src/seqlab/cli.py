@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,8 +22,6 @@ from seqlab.errors import SeqlabError
 __all__ = ["main"]
 
 EXIT_USAGE = 2
-# Commands that train or run models: the seqlab command gives them the idle cores' threads.
-THREADED = {"forecast", "train", "scenarios", "predict", "stream", "export", "inspect-gates"}
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
@@ -205,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         metavar="N",
-        help="CPU threads for PyTorch (default: the available cores less those busy with other "
-        "work, by the load average; see benchmarks/RESULTS.md)",
+        help="CPU threads for PyTorch (default: OMP_NUM_THREADS, else the available cores less "
+        "those other processes keep busy, measured again during training; see seqlab._threads)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -339,9 +338,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def as_flags(message: str, parser: argparse.ArgumentParser, command: str) -> str:
+    """``message`` with each option the library names as `` `name` `` written as the flag of
+    ``command`` that sets it (`` `fill` `` -> ``--fill``); names with no flag stay as they are."""
+    flags: dict[str, str] = {}
+    for sub in parser._actions:  # the subcommands' parsers
+        if isinstance(sub, argparse._SubParsersAction) and command in sub.choices:
+            for action in sub.choices[command]._actions:
+                long = [o for o in action.option_strings if o.startswith("--")]
+                if long:
+                    flags.setdefault(action.dest, long[0])
+    return re.sub(r"`([a-z_]+)`", lambda m: flags.get(m[1], m[0]), message)
+
+
+class _FlagFilter(logging.Filter):
+    """Writes a log record's message as :func:`as_flags` does (one subcommand's flags)."""
+
+    def __init__(self, parser: argparse.ArgumentParser, command: str) -> None:
+        super().__init__()
+        self.parser, self.command = parser, command
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = as_flags(record.getMessage(), self.parser, self.command), ()
+        return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    process = argv is None  # the seqlab command itself, not a call from Python
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     args.argv = argv  # recorded by the commands that write a run folder
@@ -349,14 +372,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:  # the library's messages in flags too
+        for old in [f for f in handler.filters if isinstance(f, _FlagFilter)]:
+            handler.removeFilter(old)  # an earlier main() in this process
+        handler.addFilter(_FlagFilter(parser, args.command))
     try:
-        if args.threads is not None or (process and args.command in THREADED):
-            from seqlab._threads import idle_cores, set_threads
+        if args.threads is not None:  # else the library's rule (seqlab._threads)
+            from seqlab._threads import set_threads
 
-            set_threads(args.threads if args.threads is not None else idle_cores())
+            set_threads(args.threads)
         return int(args.func(args))
     except (SeqlabError, ValueError, TypeError, OSError) as exc:
-        message = " ".join(str(exc).split())  # one line, whatever the message holds
+        message = as_flags(" ".join(str(exc).split()), parser, args.command)  # one line
         print(f"seqlab {args.command}: error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -17,6 +17,7 @@ from torch import nn
 
 import seqlab.distributed as distributed
 from seqlab._io import crash_point
+from seqlab._threads import adapt, with_thread_policy
 from seqlab.callbacks import Callback, EarlyStopping, ProgressBar, model_callbacks
 from seqlab.config import TrainConfig
 from seqlab.data.batches import Batch, SequenceData, stream_batches
@@ -84,6 +85,7 @@ class Trainer:
         self.history = History()
         self.step = 0
 
+    @with_thread_policy
     def fit(
         self,
         model: nn.Module,
@@ -111,6 +113,7 @@ class Trainer:
         val_epoch = None if val is None else (lambda: val.batches(bs, shard=shard))
         return self._run(model, train_epoch, val_epoch, stateful=False, resume=resume)
 
+    @with_thread_policy
     def fit_stream(
         self,
         model: nn.Module,
@@ -214,6 +217,7 @@ class Trainer:
             start = restore_training_state(self, model, resume)
         history = self.history
         for epoch in range(start, cfg.epochs):
+            adapt()  # the thread rule again: other processes may have started or stopped
             self._emit("on_epoch_start", model, epoch)
             loss, self.step = self._train_epoch(
                 model, optimizer, train_epoch, epoch, self.step, stateful
@@ -273,6 +277,7 @@ class Trainer:
             raise DataError("the training data produced no batches")
         return total / seen, step
 
+    @with_thread_policy
     @torch.no_grad()
     def evaluate(
         self, model: nn.Module, batches: Iterable[Batch], *, stateful: bool = False

@@ -80,7 +80,7 @@ def _guess_numbers(cells: list[str], sep: str, where: str) -> tuple[str, str | N
             return ",", thousands
         raise DataError(
             f"{where}: numbers like {comma_decimal[0]!r} could use ',' as decimal mark or as "
-            "thousands separator; pass --decimal , (or --thousands ,) to say which"
+            "thousands separator; pass `decimal` , (or `thousands` ,) to say which"
         )
     if any(re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", c) for c in cells):
         return ".", ","

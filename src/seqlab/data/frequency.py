@@ -40,13 +40,13 @@ def regular(
         )
         raise DataError(
             f"{where}: {len(missing)} missing timestamp(s) (gaps) in a series of frequency {step}, "
-            f"first at {shown}; pass fill= (ffill, interpolate, zero, drop) to fill them"
+            f"first at {shown}; fill them with `fill` (ffill, interpolate, zero or drop)"
         )
     frame = pd.DataFrame(values, index=index).reindex(full)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         freq = pd.infer_freq(full)
-    note = f"filled {len(missing)} missing timestamp(s) with fill={fill!r}"
+    note = f"filled {len(missing)} missing timestamp(s) with `fill` {fill!r}"
     return (
         (None if freq is None else str(freq)),
         full.to_numpy(),

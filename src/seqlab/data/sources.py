@@ -8,6 +8,7 @@ and gaps are reported with their positions; gaps and missing values are filled o
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +38,7 @@ __all__ = [
 
 Fill = Literal["ffill", "interpolate", "zero", "drop"]
 FILLS: tuple[str, ...] = ("ffill", "interpolate", "zero", "drop")
+log = logging.getLogger(__name__)
 TIME_NAMES = re.compile(r"^(date|time|timestamp|datetime|month|period|ds|day|year)$", re.IGNORECASE)
 
 
@@ -254,8 +256,8 @@ def load_frame(
                     f"column {name!r} not found in {where}; available columns: {available}"
                 )
     values = np.stack([_numbers(frame[c], c, where, row_offset) for c in names], axis=1)
-    stamps = None if tcol is None else _timestamps(frame[tcol], tcol, where, row_offset)
     notes: list[str] = []
+    stamps = None if tcol is None else _timestamps(frame[tcol], tcol, where, row_offset, notes)
     freq = None
     if stamps is not None:
         freq, stamps, values, gap_note = regular(stamps, values, where, fill)
@@ -266,7 +268,7 @@ def load_frame(
         values, fill_note = _fill(values, fill)
         notes += fill_note
     if values.shape[0] == 0:
-        raise DataError(f"{where} has no rows left after fill={fill!r}")
+        raise DataError(f"{where} has no rows left after `fill` {fill!r}")
     return Series(values.astype(np.float32), tuple(names), stamps, freq, tuple(notes))
 
 
@@ -324,7 +326,7 @@ def _marks_hint(frame: Any, columns: Sequence[str]) -> str:
         if len(cells) and cells.str.fullmatch(OTHER_MARKS).mean() > 0.5:
             return (
                 f"; column {c!r} holds numbers like {cells.iloc[0]!r}: state the file's marks "
-                "with --decimal , / --thousands . (dialect={'decimal': ','})"
+                "with `decimal` , / `thousands` ."
             )
     return ""
 
@@ -342,7 +344,7 @@ def _numbers(col: Any, name: str, where: str, row_offset: int) -> NDArray[np.flo
         cell = text.iloc[pos]
         hint = ""
         if re.fullmatch(OTHER_MARKS, cell):
-            hint = "; if that is a number, state the file's marks: --decimal , / --thousands ."
+            hint = "; if that is a number, state the file's marks: `decimal` , / `thousands` ."
         raise DataError(
             f"{where}, row {pos + row_offset}: column {name!r} holds {cell!r}, not a number{hint}"
         )
@@ -350,18 +352,49 @@ def _numbers(col: Any, name: str, where: str, row_offset: int) -> NDArray[np.flo
     return out
 
 
-def _timestamps(col: Any, name: str, where: str, row_offset: int) -> NDArray[np.datetime64]:
-    import pandas as pd
+EARLIEST = np.datetime64("1800-01-01")  # a parsed date before it is taken for a misreading
 
+
+def _timestamps(
+    col: Any, name: str, where: str, row_offset: int, notes: list[str]
+) -> NDArray[np.datetime64] | None:
+    """The time column's dates; None (an ordered index, said in ``notes`` and logged) when
+    every cell parses only to a date before 1800 (months written ``1-01`` … ``3-12``, years
+    1–3 of a tutorial's series); an error naming `date_format` when some do."""
     parsed = _to_datetime(col)
     bad = parsed.isna().to_numpy()
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise DataError(
             f"{where}, row {pos + row_offset}: time column {name!r} holds "
-            f"{col.iloc[pos]!r}, not a date; {int(bad.sum())} such row(s)"
+            f"{col.iloc[pos]!r}, not a date; {int(bad.sum())} such row(s); state its format "
+            "with `date_format` (e.g. %Y-%m-%d)"
         )
-    stamps: NDArray[np.datetime64] = parsed.to_numpy(dtype="datetime64[ns]")
+    early = (parsed.to_numpy(dtype="datetime64[us]") < EARLIEST).astype(bool)
+    if early.all():
+        note = (
+            f"time column {name!r} reads only as dates before 1800 ({col.iloc[0]!r} as "
+            f"{str(parsed.iloc[0])[:10]}): read as an ordered index without dates; state the "
+            "dates' format with `date_format` to use them"
+        )
+        log.warning("%s: %s", where, note)
+        notes.append(note)
+        return None
+    if early.any():
+        pos = int(np.flatnonzero(early)[0])
+        raise DataError(
+            f"{where}, row {pos + row_offset}: time column {name!r} holds {col.iloc[pos]!r}, "
+            f"read as {str(parsed.iloc[pos])[:10]} (before 1800); state the dates' format with "
+            "`date_format` (e.g. %Y-%m-%d)"
+        )
+    return _checked_order(parsed.to_numpy(dtype="datetime64[ns]"), name, where, row_offset)
+
+
+def _checked_order(
+    stamps: NDArray[np.datetime64], name: str, where: str, row_offset: int
+) -> NDArray[np.datetime64]:
+    import pandas as pd
+
     dup = np.flatnonzero(pd.Series(stamps).duplicated().to_numpy())
     if dup.size:
         rows = ", ".join(str(p + row_offset) for p in dup[:5])
@@ -384,7 +417,7 @@ def _check_finite(
     stamps: NDArray[np.datetime64] | None,
     where: str,
     row_offset: int = 0,
-    hint: str = "; pass fill= (ffill, interpolate, zero, drop) to fill them",
+    hint: str = "; fill them with `fill` (ffill, interpolate, zero or drop)",
 ) -> None:
     checks: tuple[tuple[Callable[[], NDArray[np.bool_]], str, bool], ...] = (
         (lambda: ~np.isfinite(values), "NaN or infinite value(s)", False),
@@ -422,5 +455,5 @@ def _fill(values: NDArray[np.float64], fill: Fill) -> tuple[NDArray[np.float64],
     else:
         filled = frame.interpolate(limit_direction="both")
     return filled.to_numpy(dtype=np.float64), [
-        f"filled {int(bad.sum())} missing value(s) with fill={fill!r}"
+        f"filled {int(bad.sum())} missing value(s) with `fill` {fill!r}"
     ]

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from seqlab._threads import with_thread_policy
 from seqlab.data.sources import Series
 from seqlab.errors import DataError
 from seqlab.forecasting.config import ForecastConfig
@@ -163,12 +164,15 @@ class IntervalCalibration:
             and "scores" in self.intervals
         )
 
-    def _adaptive(self, windows: dict[str, Window]) -> dict[str, dict[str, F64]]:
+    def _adaptive(
+        self, windows: dict[str, Window]
+    ) -> tuple[dict[str, dict[str, F64]], dict[str, Any]]:
         """Adaptive conformal radii (N, H, F) per series and level for the test ``windows``
         of every series, taken in the order of their origins (counted from the start of each
         series' test part, so series on one calendar move together); a window's outcome counts
         once it is known (NaN truth: never); see
-        :func:`~seqlab.forecasting.intervals.adaptive_radii`."""
+        :func:`~seqlab.forecasting.intervals.adaptive_radii`. Also returns, per level, what
+        adaptation reached (``share``); nothing is written to the Forecaster."""
         names = list(windows)
         cols = [windows[n].truth.shape[2] for n in names]
         times = np.concatenate(
@@ -178,7 +182,7 @@ class IntervalCalibration:
             ]
         )
         out: dict[str, dict[str, F64]] = {n: {} for n in names}
-        self.intervals["adapted"] = {}
+        reached: dict[str, Any] = {}
         for level in self.config.intervals:
             key = label(level)
             realised = np.concatenate(
@@ -190,15 +194,16 @@ class IntervalCalibration:
                 ]
             )  # (sum N * F, H), window by window, columns within
             radii, share = adaptive_radii(self.intervals["scores"][key], times, realised, level)
-            self.intervals["adapted"][key] = share
+            reached[key] = share
             start = 0
             for n, f in zip(names, cols, strict=True):
                 rows = len(windows[n].origins) * f
                 r = radii[start : start + rows].reshape(-1, f, radii.shape[1]).transpose(0, 2, 1)
                 out[n][key] = r
                 start += rows
-        return out
+        return out, reached
 
+    @with_thread_policy
     def predict_intervals(self, series: Series | None = None, name: str | None = None) -> F64:
         """Calibrated intervals (H, F, K, 2) past the end of the series: for each of the K
         ``intervals`` levels (ascending) the lower and upper bound."""
@@ -230,6 +235,7 @@ class IntervalCalibration:
                 )
                 raw, point = self._forecasts(name, part, part.series, origins)
                 windows[name] = Window(origins, truth, raw, point)
-            adapted = self._adaptive(windows) if windows else {}
+            adapted = self._adaptive(windows)[0] if windows else {}
+            # a cache of what these reads compute, not fitted state: neither saved nor compared
             self._final = {n: {k: r[-1:] for k, r in d.items()} for n, d in adapted.items()}
         return self._final

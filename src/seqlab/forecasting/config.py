@@ -177,17 +177,17 @@ class ForecastConfig:
                 raise DataError(f"`{name}` must be a non-negative integer, got {value!r}")
         if self.quantiles and self.model == "seq2seq":
             raise DataError(
-                "`quantiles` need the direct head (--model direct, or auto), got --model seq2seq: "
+                "`quantiles` need the direct head (`model` direct, or auto), got `model` seq2seq: "
                 "a decoder would have to choose which quantile to feed back"
             )
         if self.model == "segment":
             if self.covariates or self.calendar:
                 raise DataError(
-                    "the segment model (--model segment) reads the target columns only; "
-                    "covariates and calendar features need --model seq2seq or direct"
+                    "the segment model (`model` segment) reads the target columns only; "
+                    "`covariates` and `calendar` features need `model` seq2seq or direct"
                 )
             if self.quantiles:
-                raise DataError("`quantiles` need --model direct, got --model segment")
+                raise DataError("`quantiles` need `model` direct, got `model` segment")
             if self.segment is not None:
                 self.segment_config(1, self.lookback, self.segment)  # checks the fields
         else:

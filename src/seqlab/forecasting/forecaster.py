@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from seqlab.baselines import run_baselines
+from seqlab._threads import with_thread_policy
+from seqlab.baselines import run_baselines, skipped_baselines
 from seqlab.checkpoint import Checkpoint, load_checkpoint, save
 from seqlab.data.calendar import future_stamps, resolve_calendar
 from seqlab.data.sources import Series, from_frame, to_log
@@ -129,6 +130,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         return any(p.season_means is not None for p in self.parts.values())
 
     # -- fitting -------------------------------------------------------------------
+    @with_thread_policy
     def fit(
         self,
         series: Series | Mapping[str, Series] | Any,
@@ -237,12 +239,29 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         self._choose_floor()
         if c.select == "model":
             return
+        skipped = self._skipped_baselines()
+        if skipped:
+            self.selection["skipped"] = skipped
         blocks = self._validation_blocks()
         if not blocks:
             return
         chosen, scores = choose(blocks)
         self.selection.update(chosen=chosen, scores=scores)
         log.info("chosen on validation: %s (MASE %.4g)", chosen, scores[chosen])
+
+    def _skipped_baselines(self) -> dict[str, dict[str, Any]]:
+        """Per baseline that some series is too short for: how many series and why (the
+        first reason); such a baseline is no candidate in the selection (see ``choose``)."""
+        found: dict[str, dict[str, Any]] = {}
+        for part in self.parts.values():
+            why = skipped_baselines(self.config.horizon, part.train_end, self.period)
+            for method, reason in why.items():
+                entry = found.setdefault(method, {"series": 0, "why": reason})
+                entry["series"] += 1
+        for method, entry in found.items():
+            log.warning("baseline %s left out for %d series: %s", method, entry["series"],
+                        entry["why"])  # fmt: skip
+        return found
 
     def _baselines(self, part: Part, values: F64, origins: NDArray[np.int64]) -> dict[str, F64]:
         name = next(n for n, p in self.parts.items() if p is part)
@@ -304,6 +323,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         return self.parts[name]
 
     # -- forecasting ---------------------------------------------------------------
+    @with_thread_policy
     def predict_windows(
         self, series: Series, origins: NDArray[np.int64], name: str | None = None
     ) -> F64:
@@ -337,6 +357,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         middle: F64 = pred[..., int(np.argmin(np.abs(np.asarray(qs) - 0.5)))]
         return middle
 
+    @with_thread_policy
     def predict(
         self, series: Series | None = None, name: str | None = None
     ) -> tuple[F64, NDArray[np.datetime64] | None]:
@@ -353,6 +374,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         chosen = self._chosen(part, s, origins, forecast)[0]
         return self._data_units(chosen), future_stamps(s, self.config.horizon)
 
+    @with_thread_policy
     def forecast_frame(self) -> Any:
         """The forecast past the end of every series as a pandas DataFrame: ``series`` (for
         several), ``time``, each target, and quantile and interval columns, in the data's
@@ -374,15 +396,22 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
 
     def _chosen(self, part: Part, series: Series, origins: NDArray[np.int64], model: F64) -> F64:
         """The forecasts of the method chosen on validation, given the network's."""
-        chosen: str = self.selection["chosen"]
-        if chosen == MODEL:
+        if self.selection["chosen"] == MODEL:
             return model
         values = series.values[:, part.targets].astype(np.float64)
-        baselines = self._baselines(part, values, origins)
-        if chosen.startswith(f"{MODEL} + "):
-            return combine(model, baselines[chosen.removeprefix(f"{MODEL} + ")])
-        return baselines[chosen]
+        return self._method(model, self._baselines(part, values, origins))
 
+    def _method(self, model: F64, baselines: Mapping[str, F64]) -> F64:
+        """The chosen method's forecasts from the network's and the baselines'. A baseline
+        that cannot be fitted on this series (too few training rows; counted in
+        ``selection["skipped"]``) leaves the network's forecast in its place."""
+        chosen: str = self.selection["chosen"]
+        baseline = chosen.removeprefix(f"{MODEL} + ")
+        if chosen == MODEL or baseline not in baselines:
+            return model
+        return combine(model, baselines[baseline]) if baseline != chosen else baselines[chosen]
+
+    @with_thread_policy
     def predict_quantiles(self, series: Series | None = None, name: str | None = None) -> F64:
         """Quantile forecasts (H, F, Q) past the end of the series (needs ``quantiles``),
         centred on the forecast :meth:`predict` returns (the method chosen on validation)."""
@@ -394,6 +423,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         raw, _ = self._forecasts(key, part, s, np.array([len(s)]))
         return self._data_units(raw[0])
 
+    @with_thread_policy
     def evaluate(self) -> Evaluation:
         """Every test window (stride 1) of every series: ours against every baseline on the
         same windows. Metrics are averaged over series and columns with equal weight."""
@@ -413,8 +443,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
             forecasts.update(self._baselines(part, values, origins))
             chosen: str = self.selection["chosen"]
             if chosen not in forecasts:  # the combination, of forecasts already made here
-                baseline = forecasts[chosen.removeprefix(f"{MODEL} + ")]
-                forecasts[chosen] = combine(forecasts[MODEL], baseline)
+                forecasts[chosen] = self._method(forecasts[MODEL], forecasts)
             raw = self._centred(raw, forecasts[chosen])
             quantile_bands = raw if raw.ndim == 4 else None
             blocks.append(
@@ -422,7 +451,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
             )
             tested[name] = Window(origins, truth, raw, forecasts[chosen])  # for the bands
         if self.intervals:  # around the forecasts already made: no re-forecast
-            adapted = self._adaptive(tested) if self._adapts() else {}
+            adapted, reached = self._adaptive(tested) if self._adapts() else ({}, {})
             for name, w in tested.items():
                 intervals[name] = self._bands(name, w.raw, w.point, adapted.get(name))
         scales = self.scales
@@ -432,6 +461,8 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         evaluation.selected = self.selection["chosen"]
         if self.intervals:
             add_intervals(evaluation, blocks, intervals, scales, c.intervals)
+            for key, share in reached.items():  # what adaptation reached over the test windows
+                evaluation.intervals[key]["adapted"] = share
         return evaluation
 
     # -- persistence ---------------------------------------------------------------

@@ -173,8 +173,13 @@ class NetworkTraining:
         self.checkpoint = replace(checkpoint, model=model, data=self._describe())
 
     def _has_validation_rows(self) -> bool:
-        """Whether some series keeps rows between its training and test rows."""
-        return any(p.test_start > p.train_end for p in self.parts.values())
+        """Whether some series keeps a validation window (one horizon of rows between its
+        training and test rows, after the shortest lookback tried)."""
+        c = self.config
+        shortest = min(c.lookbacks or (c.lookback,))
+        return any(
+            p.test_start - max(p.train_end, shortest) >= c.horizon for p in self.parts.values()
+        )
 
     def _skip_rule(self, lookback: int) -> bool:
         """``repeat_skip`` as a bool for this lookback: as given, or with "auto" whether a
@@ -199,7 +204,10 @@ class NetworkTraining:
         with and one without it) and keep the lowest validation loss; with trial epochs the
         best trains on, without them the mean of the lookbacks may replace it."""
         if not self._has_validation_rows():
-            raise DataError("choosing among `lookbacks` needs validation rows (val_fraction > 0)")
+            raise DataError(
+                "choosing among `lookbacks` needs a validation window of `horizon` rows in some "
+                "series; give more `val_rows` (or a larger `val_fraction`)"
+            )
         trials = []
         trial = self.config.lookback_trial_epochs
         auto, both = self.config, self._skip_choice()

@@ -89,21 +89,33 @@ def split_rows(series: Series, name: str, config: ForecastConfig) -> tuple[int, 
                 "first timestamp and no later than the last"
             )
         test_start = int(np.searchsorted(series.timestamps, when))
-    else:
-        test_start = length - round(length * c.test_fraction)
-    val = c.val_rows if c.val_rows is not None else round(test_start * c.val_fraction)
-    train_end = test_start - val
+    else:  # a fraction: at least one horizon of test rows where the series allows it
+        test_start = length - _at_least_horizon(round(length * c.test_fraction), length, c)
     # the shortest lookback tried: a series too short for a longer one gives it no windows
     need = min(c.lookbacks or (c.lookback,)) + c.horizon
+    if c.val_rows is not None:
+        val = c.val_rows
+    else:  # a fraction: at least one validation window where the training rows allow it
+        val = _at_least_horizon(round(test_start * c.val_fraction), test_start - need, c)
+    train_end = test_start - val
     test_short = c.test_rows != 0 and length - test_start < c.horizon
     if train_end - need < 1 or test_short or test_start > length:
         label = f"series {name!r} of" if name else "a series of"
         raise DataError(
             f"{label} {length} steps split at row {train_end} (train) and {test_start} "
-            f"(test) is too short for lookback {need - c.horizon} + horizon {c.horizon}: "
-            f"the training part needs more than {need} steps and the test part {c.horizon}"
+            f"(test) is too short for `lookback` {need - c.horizon} + `horizon` {c.horizon}: "
+            f"the training part needs more than {need} steps and the test part {c.horizon}; "
+            "shorten `lookback` or `horizon`, or give fewer `test_rows`"
         )
     return train_end, test_start
+
+
+def _at_least_horizon(rows: int, room: int, config: ForecastConfig) -> int:
+    """``rows`` (from a fraction), raised to one horizon when it is above 0 but fewer (no
+    window would fit), as far as ``room`` rows allow."""
+    if rows <= 0 or rows >= config.horizon:
+        return rows
+    return max(rows, min(config.horizon, room - 1))
 
 
 def column_roles(
@@ -134,7 +146,13 @@ def make_part(series: Series, name: str, config: ForecastConfig, season_period: 
     if season_period:
         seasons = season_index(series, season_period)
         train, train_seasons = values[:train_end], seasons[:train_end]
-        means = np.stack([train[train_seasons == k].mean(axis=0) for k in range(season_period)])
+        overall = train.mean(axis=0)  # for a season with no training row (a short series)
+        means = np.stack(
+            [
+                train[train_seasons == k].mean(axis=0) if (train_seasons == k).any() else overall
+                for k in range(season_period)
+            ]
+        )
         values = values - means[seasons]
     scaler = StandardScaler().fit(values[:train_end])
     assert scaler.offset_ is not None and scaler.scale_ is not None

@@ -120,9 +120,13 @@ def evaluation_from_blocks(
         low, high = levels[0], levels[-1]
         inside = (ev.truth >= ev.quantiles[..., 0]) & (ev.truth <= ev.quantiles[..., -1])
         ev.coverage = {f"{low:g}-{high:g}": float(inside.mean()), "nominal": high - low}
+
+    def m_of(b: Block) -> int:  # MASE's period; plain naive on fewer rows (as mase_scale)
+        return period if period and len(b.training) > period else 1
+
     for m in methods:
         scores = [
-            forecast_metrics(b.truth[..., f], b.forecasts[m][..., f], b.training[:, f], period or 1)
+            forecast_metrics(b.truth[..., f], b.forecasts[m][..., f], b.training[:, f], m_of(b))
             for b in blocks
             for f in range(b.truth.shape[2])
         ]
