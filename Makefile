@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.seqlab-installed
 
-.PHONY: venv demo test lint typecheck pytest bench bench-etth1 bench-m4 bench-ett bench-intervals bench-threads bench-scale clean
+.PHONY: venv demo test lint typecheck pytest bench bench-etth1 bench-m4 bench-m3 bench-ett bench-intervals bench-threads bench-scale clean
 
 venv: $(STAMP)
 
@@ -58,6 +58,19 @@ M4_DIR ?= ../shared/data/m4
 bench-m4: $(STAMP)
 	$(BIN)/python benchmarks/m4.py --train $(M4_DIR)/Hourly-train.csv --test $(M4_DIR)/Hourly-test.csv \
 		--horizon 48 --season 24 --intervals 0.8 0.95 --out benchmarks/results/m4-hourly
+
+# The four M3 subsets through the same benchmarks/m4.py (horizons and seasons of the M3
+# protocol, ../shared/data/SOURCES.md): short series, a minute or so each on 2 cores.
+M3_DIR ?= ../shared/data/m3
+bench-m3: $(STAMP)
+	$(BIN)/python benchmarks/m4.py --train $(M3_DIR)/Yearly-train.csv --test $(M3_DIR)/Yearly-test.csv \
+		--horizon 6 --season 1 --out benchmarks/results/m3-yearly
+	$(BIN)/python benchmarks/m4.py --train $(M3_DIR)/Quarterly-train.csv \
+		--test $(M3_DIR)/Quarterly-test.csv --horizon 8 --season 4 --out benchmarks/results/m3-quarterly
+	$(BIN)/python benchmarks/m4.py --train $(M3_DIR)/Monthly-train.csv --test $(M3_DIR)/Monthly-test.csv \
+		--horizon 18 --season 12 --out benchmarks/results/m3-monthly
+	$(BIN)/python benchmarks/m4.py --train $(M3_DIR)/Other-train.csv --test $(M3_DIR)/Other-test.csv \
+		--horizon 8 --season 1 --out benchmarks/results/m3-other
 
 # ETTh1 multivariate (lookback 96) and univariate OT (lookback 336), horizons 96-720, under the
 # DLinear/SegRNN protocol: the segment-recurrent model against NLinear and the ablations. The

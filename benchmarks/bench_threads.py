@@ -1,5 +1,7 @@
-"""Threads: the same training run with seqlab's default (the idle cores, by the load
-average), with every core (PyTorch's default) and with one thread, on an idle machine and with
+"""Threads: ``Forecaster.fit`` (the library) idle, beside one busy single-threaded process and
+beside a 2-thread PyTorch job, under seqlab's thread rule and with every core fixed by hand,
+as ratios to the idle time of each; then the same training run through the CLI with seqlab's
+default, with every core (PyTorch's default) and with one thread, on an idle machine and with
 every core kept busy by other processes (the shared-machine case).
 
     python benchmarks/bench_threads.py --out benchmarks/results        (make bench-threads)
@@ -72,12 +74,96 @@ def _step_ms(threads: int, hidden: int, batch: int) -> float:
     return float(done.stdout.strip())
 
 
+FIT = """
+import sys, time
+from seqlab import ForecastConfig, Forecaster, set_threads
+from seqlab.data.builtin import load_dataset
+if sys.argv[1] != "policy":
+    set_threads(int(sys.argv[1]))
+series = load_dataset("nino_sst")
+config = ForecastConfig(model="seq2seq", epochs=int(sys.argv[2]), patience=None, select="model")
+start = time.perf_counter()
+Forecaster(config).fit(series)
+print(time.perf_counter() - start)
+"""
+
+JOB = """
+import time, torch
+torch.set_num_threads(2)
+a = torch.randn(384, 384)
+end = time.time() + 900
+while time.time() < end:
+    a = torch.tanh(a @ a.T / 384)
+"""
+
+
+def _fit(threads: str, epochs: int, limit: float) -> float | None:
+    """Seconds of one ``Forecaster.fit`` in a fresh process (None: over ``limit``)."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    args = [sys.executable, "-c", FIT, threads, str(epochs)]
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=limit, env=env)
+    except subprocess.TimeoutExpired:
+        return None
+    if done.returncode:
+        raise RuntimeError(done.stderr[-2000:])
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def library_rows(epochs: int, cores: int) -> list[dict[str, Any]]:
+    """``Forecaster.fit`` (the library, no CLI) idle, beside one busy single-threaded process
+    and beside a 2-thread PyTorch job: seqlab's rule against every core fixed by hand (what
+    the library did before it had a rule), each timed in a fresh process; ratios to idle."""
+    rows: list[dict[str, Any]] = []
+    idle: dict[str, float] = {}
+    loads = (
+        ("idle", None),
+        ("one busy single-threaded process", "spin"),
+        ("a 2-thread job", "job"),
+    )
+    for name, load in loads:
+        hog = None
+        if load == "spin":
+            hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        elif load == "job":
+            hog = subprocess.Popen([sys.executable, "-c", JOB])
+        try:
+            if hog is not None:
+                time.sleep(3)  # the load is running before the fit starts
+            for threads in ("policy", str(cores)):
+                limit = 20 * idle[threads] if threads in idle else 600
+                seconds = _fit(threads, epochs, limit)
+                if load is None and seconds is not None:
+                    idle[threads] = seconds
+                ratio = None if seconds is None else seconds / idle[threads]
+                label = "seqlab's rule" if threads == "policy" else f"{threads} threads fixed"
+                rows.append(
+                    {
+                        "load": name,
+                        "threads": label,
+                        "seconds": None if seconds is None else round(seconds, 1),
+                        "ratio_to_idle": None if ratio is None else round(ratio, 2),
+                    }
+                )
+                print(rows[-1], flush=True)
+        finally:
+            if hog is not None:
+                hog.kill()
+                hog.wait()
+    return rows
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    p.add_argument("--library-only", action="store_true", help="only the Forecaster.fit rows")
     args = p.parse_args(argv)
     cores = available_cores()
+    library = library_rows(args.epochs, cores)
+    if args.library_only:
+        _write(args.out, {"cores": cores, "epochs": args.epochs, "library": library}, library)
+        return {"library": library}
     rows = []
     for load in (False, True):
         stop = mp.Event()
@@ -108,9 +194,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for threads in sorted({1, cores})
     ]
     result = {"cores": cores, "epochs": args.epochs, "omp": os.environ.get("OMP_NUM_THREADS"),
-              "rows": rows, "train_steps": steps}  # fmt: skip
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(args.out / "threads.json", json.dumps(result, indent=2).encode() + b"\n")
+              "rows": rows, "train_steps": steps, "library": library}  # fmt: skip
     lines = ["| machine | threads | seconds |", "|---|---|---|"]
     lines += [f"| {'busy (' + str(cores) + ' spinning processes)' if r['load'] else 'idle'} | "
               f"{r['threads']} | {r['seconds']} |" for r in rows]  # fmt: skip
@@ -118,9 +202,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     lines += ["|---|---|---|"]
     lines += [f"| {r['hidden']}, {r['batch']} | {r['threads']} | {r['ms_per_step']} |"
               for r in steps]  # fmt: skip
-    atomic_write_bytes(args.out / "threads.md", ("\n".join(lines) + "\n").encode())
-    print("\n".join(lines))
+    _write(args.out, result, library, tuple(lines))
     return result
+
+
+def _write(
+    out: Path, result: dict[str, Any], library: list[dict[str, Any]], lines: tuple[str, ...] = ()
+) -> None:
+    """threads.json and threads.md (the Forecaster.fit table first)."""
+    table = ["| Forecaster.fit beside | threads | seconds | ratio to idle |", "|---|---|---|---|"]
+    table += [f"| {r['load']} | {r['threads']} | {r['seconds'] or '> 20x idle'} | "
+              f"{r['ratio_to_idle'] or '> 20'} |" for r in library]  # fmt: skip
+    text = "\n".join([*table, "", *lines]) + "\n"
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out / "threads.json", json.dumps(result, indent=2).encode() + b"\n")
+    atomic_write_bytes(out / "threads.md", text.encode())
+    print(text)
 
 
 if __name__ == "__main__":

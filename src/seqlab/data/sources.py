@@ -363,14 +363,7 @@ def _timestamps(
     1–3 of a tutorial's series); an error naming `date_format` when some do."""
     parsed = _to_datetime(col)
     bad = parsed.isna().to_numpy()
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"{where}, row {pos + row_offset}: time column {name!r} holds "
-            f"{col.iloc[pos]!r}, not a date; {int(bad.sum())} such row(s); state its format "
-            "with `date_format` (e.g. %Y-%m-%d)"
-        )
-    early = (parsed.to_numpy(dtype="datetime64[us]") < EARLIEST).astype(bool)
+    early = (parsed.to_numpy(dtype="datetime64[us]") < EARLIEST) & ~bad
     if early.all():
         note = (
             f"time column {name!r} reads only as dates before 1800 ({col.iloc[0]!r} as "
@@ -380,13 +373,16 @@ def _timestamps(
         log.warning("%s: %s", where, note)
         notes.append(note)
         return None
-    if early.any():
-        pos = int(np.flatnonzero(early)[0])
-        raise DataError(
-            f"{where}, row {pos + row_offset}: time column {name!r} holds {col.iloc[pos]!r}, "
-            f"read as {str(parsed.iloc[pos])[:10]} (before 1800); state the dates' format with "
-            "`date_format` (e.g. %Y-%m-%d)"
-        )
+    for mask in (bad, early):
+        if mask.any():
+            pos = int(np.flatnonzero(mask)[0])
+            when = str(parsed.iloc[pos])[:10]
+            what = "not a date" if mask is bad else f"read as {when} (before 1800)"
+            raise DataError(
+                f"{where}, row {pos + row_offset}: time column {name!r} holds "
+                f"{col.iloc[pos]!r}, {what}; {int(mask.sum())} such row(s); state the dates' "
+                "format with `date_format` (e.g. %Y-%m-%d)"
+            )
     return _checked_order(parsed.to_numpy(dtype="datetime64[ns]"), name, where, row_offset)
 
 
