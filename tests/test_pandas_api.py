@@ -54,6 +54,9 @@ def test_long_format_with_id_and_time_columns() -> None:
     assert list(out.columns[:3]) == ["series", "time", "units"] and len(out) == 3 * 4
     east = out[out["series"] == "east"]["units"].to_numpy()
     np.testing.assert_allclose(east, forecaster.predict(name="east")[0][:, 0])
+    long["price"] = 1.0  # a second numeric column, which target= leaves out
+    one = Forecaster(TINY).fit(long, id_col="store", time_col="date", target="units")
+    assert one.targets == ("units",)  # a string names a column (was read letter by letter)
 
 
 def test_dataframe_arguments_only_with_a_dataframe() -> None:

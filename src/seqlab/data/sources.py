@@ -197,17 +197,19 @@ def from_frame(
     *,
     id_col: str | None = None,
     time_col: str | None = None,
-    target: Sequence[str] | None = None,
+    target: str | Sequence[str] | None = None,
     fill: Fill | None = None,
 ) -> Series | dict[str, Series]:
     """A pandas DataFrame as forecasting data, in the layouts forecasting users know: long
     format (one row per series and time step: ``id_col``, time and value columns) as one Series
     per id, or one series with a DatetimeIndex or a time column (every numeric column, or
-    ``target``)."""
+    ``target``: one column name or several)."""
     import pandas as pd
 
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    if isinstance(target, str):  # one column, not its letters
+        target = [target]
     if isinstance(frame.index, pd.DatetimeIndex) and time_col is None:
         time_col = str(frame.index.name or "time")
         frame = frame.rename_axis(time_col).reset_index()

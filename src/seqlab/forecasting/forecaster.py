@@ -137,7 +137,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         *,
         id_col: str | None = None,
         time_col: str | None = None,
-        target: Sequence[str] | None = None,
+        target: str | Sequence[str] | None = None,
     ) -> Forecaster:
         """Train on the training rows of every series; with ``lookbacks``, one model per
         lookback, keeping the best on the validation rows. ``series`` is a Series, a mapping
