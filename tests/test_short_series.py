@@ -112,6 +112,9 @@ def test_months_written_1_01_are_read_as_an_ordered_index(
     assert any("ordered index" in n and "`date_format`" in n for n in series.notes)
     assert "reads only as dates before 1800" in caplog.text
     np.testing.assert_array_equal(series.values[:, 0], np.arange(36.0))
+    done = seqlab("inspect", "--data", str(path))
+    assert done.returncode == 0 and "ordered index" in done.stdout
+    assert "--date-format" in done.stdout and "`" not in done.stdout + done.stderr
 
 
 def test_one_nonsense_date_among_real_ones_is_refused_naming_the_row(tmp_path: Path) -> None:

@@ -154,7 +154,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             f"mean {col.mean():.6g}, std {col.std():.6g}, min {col.min():.6g}, max {col.max():.6g}"
         )
         lines.append(f"  {name}: {stats}")
-    lines += [f"note:       {n}" for n in series.notes]
+    parser = build_parser()  # the notes name options as its flags
+    lines += [f"note:       {as_flags(n, parser, 'inspect')}" for n in series.notes]
     print("\n".join(lines))
     return 0
 
