@@ -17,7 +17,9 @@ Everything else is decided by code from the data's shape, never by hand for one 
   forecasts at or above each series' lowest value so far (the observed floor);
 - the Forecaster then scores the network, its baselines and their combination on the
   validation windows, forecasts with the best, and refits on all training values;
-- a series too short for the chosen lookback is forecast by Naive2 (counted in the output).
+- a series shorter than the chosen lookback is left-padded with its first value by the
+  Forecaster (as N-BEATS pads short histories); only one with fewer than 2 * horizon + 1 values
+  (the validation tail and one training window) is forecast by Naive2 (counted in the output).
 
 Scores follow the competition exactly: sMAPE and MASE per series (MASE scaled by the in-sample
 seasonal naive MAE with period ``season``), averaged over series; OWA relative to Naive2.
@@ -91,8 +93,8 @@ def score_intervals(
 ) -> dict[str, Any]:
     """Coverage (overall, per step), width and MSIS of the calibrated intervals on the test
     year, MSIS scaled as M4 did (the in-sample seasonal-naive MAE of the whole training
-    series); series too short for the network (Naive2 fallback) are left out and counted."""
-    keys = [k for k in test if k in named and len(train[k]) >= forecaster.config.lookback]
+    series); series too short for the Forecaster (Naive2 fallback) are left out and counted."""
+    keys = [k for k in test if k in named]
     found = np.stack([forecaster.predict_intervals(name=k)[:, 0] for k in keys])  # (N, H, K, 2)
     truth = np.stack([test[k] for k in keys])[..., None]  # (N, H, 1)
     scale = np.array([mase_scale(train[k][:, None], m)[0] for k in keys])[:, None, None]
@@ -149,8 +151,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     train, test = read_wide(args.train), read_wide(args.test)
     lengths = [len(v) for v in train.values()]
     lookbacks = args.lookbacks or candidate_lookbacks(lengths, h, m)
-    shortest = min(lookbacks)
-    fits = {k: v for k, v in train.items() if len(v) >= shortest + 2 * h + 1}
+    fits = {k: v for k, v in train.items() if len(v) >= 2 * h + 1}  # shorter: Naive2
     config = ForecastConfig(
         model=args.model,
         lookback=lookbacks[0],
@@ -184,7 +185,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     n2 = {k: naive2(v, h, m) for k, v in train.items()}
     fallback = 0
     for k, v in train.items():
-        if k in named and len(v) >= chosen_lb:
+        if k in named:
             ours[k] = forecaster.predict(name=k)[0][:, 0]
             network[k] = forecaster.predict_windows(named[k], np.array([len(v)]), k)[0, :, 0]
         else:

@@ -4,6 +4,7 @@ the same windows, save/load, the run folder and the CLI."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -131,8 +132,11 @@ def test_run_folder_files(fitted: Forecaster, tmp_path: Path) -> None:
 
 
 def test_too_short_a_series_says_what_it_needs() -> None:
-    with pytest.raises(DataError, match=r"too short for `lookback` 12 \+ `horizon` 3"):
-        Forecaster(SMALL).fit(_seasonal(20))
+    """Shorter than the lookback is fine (left-padded); too short for one training window of
+    the horizon is an error naming what is needed."""
+    Forecaster(replace(SMALL, epochs=1)).fit(_seasonal(20))  # lookback 12, horizon 3: padded
+    with pytest.raises(DataError, match=r"too short for `horizon` 3: the training part needs"):
+        Forecaster(SMALL).fit(_seasonal(5))
     with pytest.raises(DataError, match="not fitted yet"):
         Forecaster(SMALL).evaluate()
 

@@ -8,6 +8,7 @@ import torch
 
 from seqlab import DataError, ForecastConfig, Forecaster, SequenceData, Series
 from seqlab.data.indexed import WindowData
+from seqlab.data.windows import first_origin, lookback_index
 from seqlab.forecasting.parts import windows
 
 
@@ -50,12 +51,31 @@ def test_memory_grows_with_the_rows_not_with_windows_times_lookback() -> None:
 
 def test_bad_windows_are_clear_errors() -> None:
     series, origins = _data()
-    with pytest.raises(DataError, match=r"window origins must lie in \[6, 36\]"):
-        WindowData.from_series(series[:1], [np.array([5, 10])], 6, 4, targets=1)
+    with pytest.raises(DataError, match=r"window origins must lie in \[1, 36\]"):
+        WindowData.from_series(series[:1], [np.array([0, 10])], 6, 4, targets=1)
+    with pytest.raises(DataError, match=r"window origins must lie in \[1, 36\]"):
+        WindowData.from_series(series[:1], [np.array([5, 37])], 6, 4, targets=1)
     with pytest.raises(DataError, match="got 3 series but origins for 2"):
         WindowData.from_series(series, origins[:2], 6, 4, targets=1)
     with pytest.raises(DataError, match="one width"):
         WindowData.from_series([np.zeros((20, 1)), np.zeros((20, 2))], origins[:2], 6, 4, 1)
+
+
+def test_a_short_history_is_left_padded_with_its_first_row() -> None:
+    """Origins before the lookback (short series): the window repeats the series' first row
+    where rows are missing, exactly as lookback_index reads a series (the inference path), and
+    never reads the previous series' rows from the shared buffer."""
+    a, b = np.arange(10.0)[:, None], 100 + np.arange(8.0)[:, None]
+    windows = WindowData.from_series([a, b], [np.array([2, 6]), np.array([1, 5])], 4, 2, 1)
+    batch = windows.batch(torch.arange(4))
+    want = np.concatenate([a[lookback_index(np.array([2, 6]), 4)], b[lookback_index([1, 5], 4)]])
+    np.testing.assert_array_equal(batch.x.numpy(), want)
+    np.testing.assert_array_equal(batch.x[0, :, 0].numpy(), [0, 0, 0, 1])
+    np.testing.assert_array_equal(batch.x[2, :, 0].numpy(), [100, 100, 100, 100])
+    np.testing.assert_array_equal(batch.y[2, :, 0].numpy(), [101, 102])
+    assert first_origin(40, 12, 6) == 12  # a full window of real rows: as before
+    assert first_origin(8, 12, 6) == 2  # 8 training rows, horizon 6: origins 1..2
+    assert first_origin(28, 24, 6) == 6  # 6 real input rows where the series has them
 
 
 def test_forecaster_trains_on_indexed_windows() -> None:

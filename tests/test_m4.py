@@ -64,7 +64,7 @@ def test_metrics_by_hand() -> None:
 def _write_m4(tmp_path: Path, horizon: int, season: int) -> tuple[Path, Path]:
     """M4 wide files: a header, then id and values padded with empty cells."""
     rng = np.random.default_rng(0)
-    lengths = [60, 72, 72, 48, 20]  # the last one is too short for any lookback
+    lengths = [60, 72, 72, 48, 20, 10]  # 20: shorter than every lookback; 10: < 2H + 1
     rows_train, rows_test = [], []
     for k, n in enumerate(lengths):
         t = np.arange(n + horizon)
@@ -100,7 +100,7 @@ def test_benchmark_script_end_to_end(
     argv = [
         "--train", str(train), "--test", str(test), "--horizon", str(horizon),
         "--season", str(season), "--out", str(out),
-        "--hidden-size", "8", "--epochs", "2", "--batch-size", "16",
+        "--hidden-size", "8", "--epochs", "2", "--batch-size", "16", "--lookbacks", "24", "32",
     ]  # fmt: skip
     results = bench.main(argv)
     saved = json.loads((out / "m4.json").read_text())
@@ -108,8 +108,13 @@ def test_benchmark_script_end_to_end(
     for name in ("model", "naive2", "snaive"):
         assert set(saved[name]) == {"smape", "mase", "owa"}
     assert saved["naive2"]["owa"] == pytest.approx(1.0)
-    assert saved["naive2_fallback_series"] >= 1  # the 20-value series
-    assert saved["series"] == 5 and saved["lookback"] in saved["lookbacks_tried"]
+    assert saved["naive2_fallback_series"] == 1  # the 10-value series only
+    assert saved["series"] == 6 and saved["lookback"] in saved["lookbacks_tried"]
+    assert saved["lookback"] > 20  # the 20-value series was forecast from a padded window
+    rows = {r.split(",")[0]: r for r in (out / "per_series.csv").read_text().splitlines()}
+    network, fallback = rows["S4"].split(",")[3:5], rows["S5"].split(",")[3:5]
+    assert network != rows["S4"].split(",")[5:7]  # the network's, not Naive2's
+    assert fallback == rows["S5"].split(",")[5:7]  # Naive2's
     assert saved["selection"]["chosen"] in {"model", *saved["selection"]["scores"]}
     assert capsys.readouterr().out.strip().splitlines()[-1] == f"OWA {saved['model']['owa']:.3f}"
     # scores are the competition's: recompute Naive2's sMAPE from the files

@@ -115,6 +115,32 @@ def test_months_written_1_01_are_read_as_an_ordered_index(
     done = seqlab("inspect", "--data", str(path))
     assert done.returncode == 0 and "ordered index" in done.stdout
     assert "--date-format" in done.stdout and "`" not in done.stdout + done.stderr
+    out = tmp_path / "run"  # 36 values for lookback 36 + horizon 12: left-padded, forecast
+    done = seqlab("forecast", "--data", str(path), "--out", str(out), *TINY_FORECAST)
+    assert done.returncode == 0, done.stderr
+    assert len(pd.read_csv(out / "forecast.csv")) == 12
+
+
+def test_series_shorter_than_the_lookback_are_left_padded_not_refused() -> None:
+    """A global model over long series and ones shorter than the lookback (M3's case): the
+    short ones train on left-padded windows and get the network's forecast and test windows,
+    where the fit used to refuse them; padding comes from lookback_index alone, so the same
+    window reads the same numbers in training, validation and prediction."""
+    rng = np.random.default_rng(1)
+    named = {
+        name: Series((np.sin(np.arange(n) / 2) + rng.normal(0, 0.1, n))[:, None], ("y",))
+        for name, n in (("long", 120), ("longer", 150), ("short", 22))
+    }
+    config = ForecastConfig(
+        lookback=36, horizon=4, val_rows=4, test_rows=4, model="seq2seq", select="model", **_tiny()
+    )
+    forecaster = Forecaster(config).fit(named)
+    assert len(forecaster.parts["short"].series) < config.lookback
+    forecast = forecaster.predict(name="short")[0]
+    network = forecaster.predict_windows(named["short"], np.array([22]), "short")[0]
+    np.testing.assert_array_equal(forecast, network)
+    assert np.isfinite(forecast).all()
+    assert "short" in forecaster.evaluate().names
 
 
 def test_one_nonsense_date_among_real_ones_is_refused_naming_the_row(tmp_path: Path) -> None:
@@ -134,10 +160,10 @@ def test_the_command_line_names_flags_not_python_keywords(tmp_path: Path) -> Non
     assert done.returncode == 2 and "fill them with --fill (ffill" in done.stderr
     assert "fill=" not in done.stderr and "`" not in done.stderr
     short = tmp_path / "short.csv"
-    _sales(36).to_csv(short, index=False)
+    _sales(20).to_csv(short, index=False)
     done = seqlab("forecast", "--data", str(short), "--out", str(tmp_path / "b"), *TINY_FORECAST)
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "too short for --lookback 36 + --horizon 12" in done.stderr
-    assert "shorten --lookback or --horizon, or give fewer --test-rows" in done.stderr
-    with pytest.raises(DataError, match="too short for `lookback` 36"):  # Python: the keyword
+    assert "too short for --horizon 12" in done.stderr
+    assert "shorten --horizon, or give fewer --test-rows or --val-rows" in done.stderr
+    with pytest.raises(DataError, match="too short for `horizon` 12"):  # Python: the keyword
         Forecaster(TINY).fit(load_csv(short))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from seqlab.data.windows import lookback_index
 from seqlab.errors import DataError
 
 __all__ = [
@@ -84,7 +85,7 @@ def linear_ar(
         past = col[train_origins[:, None] - lookback + np.arange(lookback)[None, :]]
         design = np.concatenate([past, np.ones((len(past), 1))], axis=1)
         weights, *_ = np.linalg.lstsq(design, col[_steps(train_origins, horizon)], rcond=None)
-        recent = col[origins[:, None] - lookback + np.arange(lookback)[None, :]]
+        recent = col[lookback_index(origins, lookback)]  # a short history left-padded
         out[:, :, f] = np.concatenate([recent, np.ones((len(origins), 1))], axis=1) @ weights
     return out
 

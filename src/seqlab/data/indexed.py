@@ -52,7 +52,8 @@ class WindowData(Batched):
         future_from: int | None = None,
     ) -> WindowData:
         """Windows of several series: ``series[i]`` (T_i, C) and the origins (row numbers
-        within it) of its windows. Each series is copied once into the buffer."""
+        within it) of its windows. Each series is copied once into the buffer; one with an
+        origin before ``lookback`` is left-padded there with copies of its first row."""
         if len(series) != len(origins):
             raise DataError(f"got {len(series)} series but origins for {len(origins)}")
         if not series:
@@ -60,17 +61,20 @@ class WindowData(Batched):
         widths = {np.shape(s)[1] if np.ndim(s) == 2 else -1 for s in series}
         if len(widths) != 1 or -1 in widths:
             raise DataError(f"every series must be (time, columns) of one width, got {widths}")
-        offsets = np.cumsum([0, *(len(s) for s in series)])
-        starts = []
+        padded, starts, offset = [], [], 0
         for k, (s, o) in enumerate(zip(series, origins, strict=True)):
             o = np.asarray(o, np.int64)
-            if len(o) and (o.min() < lookback or o.max() + horizon > len(s)):
+            if len(o) and (o.min() < 1 or o.max() + horizon > len(s)):
                 raise DataError(
                     f"series {k} has {len(s)} rows: window origins must lie in "
-                    f"[{lookback}, {len(s) - horizon}], got {o.min()}..{o.max()}"
+                    f"[1, {len(s) - horizon}], got {o.min()}..{o.max()}"
                 )
-            starts.append(o + offsets[k])
-        rows = as_float_tensor(np.concatenate(series, dtype=np.float32), "x")  # one copy
+            pad = max(0, lookback - int(o.min())) if len(o) else 0  # a short history
+            s = np.concatenate([np.repeat(np.asarray(s)[:1], pad, axis=0), s]) if pad else s
+            padded.append(s)  # left-padded with its first row, as lookback_index reads it
+            starts.append(o + pad + offset)
+            offset += len(s)
+        rows = as_float_tensor(np.concatenate(padded, dtype=np.float32), "x")  # one copy
         index = torch.as_tensor(np.concatenate(starts).astype(np.int64))
         return cls(rows, index, lookback, horizon, targets, future_from)
 

@@ -13,7 +13,14 @@ from numpy.typing import NDArray
 
 from seqlab.errors import DataError
 
-__all__ = ["Split", "chronological_split", "make_windows"]
+__all__ = [
+    "Split",
+    "ahead_index",
+    "chronological_split",
+    "first_origin",
+    "lookback_index",
+    "make_windows",
+]
 
 
 @dataclass(frozen=True)
@@ -76,3 +83,27 @@ def make_windows(
     steps = np.arange(need)
     windows = arr[starts[:, None] + steps[None, :]]  # (N, L+H, F)
     return windows[:, :lookback], windows[:, lookback:][:, :, cols]
+
+
+def lookback_index(origins: NDArray[np.integer], lookback: int) -> NDArray[np.int64]:
+    """(N, L) row numbers of the ``lookback`` rows before each origin; rows before the first
+    read the first row (left padding of a history shorter than the lookback, as N-BEATS pads
+    short series)."""
+    past = np.asarray(origins, np.int64)[:, None] - lookback + np.arange(lookback)[None, :]
+    clipped: NDArray[np.int64] = np.maximum(past, 0)
+    return clipped
+
+
+def ahead_index(origins: NDArray[np.integer], horizon: int) -> NDArray[np.int64]:
+    """(N, H) row numbers of the ``horizon`` rows from each origin on."""
+    return np.asarray(origins, np.int64)[:, None] + np.arange(horizon)[None, :]
+
+
+def first_origin(train_end: int, lookback: int, horizon: int) -> int:
+    """The first window origin of a series with ``train_end`` training rows: ``lookback`` (a
+    window of real rows only) when its training rows hold one; otherwise, for a short series,
+    the origin that leaves ``horizon`` real input rows where there are that many (at least
+    one), the rest of the window left-padded (:func:`lookback_index`)."""
+    if train_end - horizon >= lookback:
+        return lookback
+    return max(1, min(horizon, train_end - horizon))

@@ -28,6 +28,9 @@ class ForecastConfig:
     0.9; needs ``model="direct"``) trains with the pinball loss; point metrics use the middle
     quantile and the evaluation reports the coverage of the outer ones.
 
+    A series shorter than the lookback is left-padded with its first value (every window
+    reads rows before the first as the first row); it needs ``horizon`` + 1 training rows.
+
     ``covariates`` names columns of the series that the model reads but does not forecast (past
     covariates); every other column is a target. ``calendar`` adds calendar features (month,
     weekday, hour, ...; ``("auto",)`` picks them from the frequency) as known-future covariates:

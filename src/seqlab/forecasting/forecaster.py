@@ -25,6 +25,7 @@ from seqlab.baselines import run_baselines, skipped_baselines
 from seqlab.checkpoint import Checkpoint, load_checkpoint, save
 from seqlab.data.calendar import future_stamps, resolve_calendar
 from seqlab.data.sources import Series, from_frame, to_log
+from seqlab.data.windows import first_origin
 from seqlab.errors import CheckpointError, DataError, SeqlabError
 from seqlab.forecasting.calibration import IntervalCalibration, Window
 from seqlab.forecasting.config import PERIODS, ForecastConfig
@@ -208,7 +209,8 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
 
     def _validation_origins(self, part: Part) -> NDArray[np.int64]:
         h, lb = self.config.horizon, self.config.lookback
-        return np.arange(max(part.train_end, lb), part.test_start - h + 1)
+        start = max(part.train_end, first_origin(part.train_end, lb, h))
+        return np.arange(start, part.test_start - h + 1)
 
     def _validation_blocks(self, baselines: bool = True) -> list[ValidationBlock]:
         """The network's (and the baselines') forecasts on every validation window."""
@@ -364,11 +366,8 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         """Forecast H steps past the end of ``series`` (default: the fitted one called ``name``)."""
         part = self._part_named(name)
         s = self._model_units(series) if series is not None else part.series
-        if len(s) < self.config.lookback:
-            raise DataError(
-                f"the series has {len(s)} steps; forecasting needs at least "
-                f"lookback = {self.config.lookback}"
-            )
+        if len(s) < 1:  # a history shorter than the lookback is left-padded
+            raise DataError("the series has no rows to forecast from")
         origins = np.array([len(s)])
         forecast = self._point(self.predict_windows(s, origins, name))
         chosen = self._chosen(part, s, origins, forecast)[0]

@@ -21,6 +21,7 @@ import numpy as np
 
 from seqlab._io import atomic_write_bytes
 from seqlab.errors import DataError
+from seqlab.forecasting.results import skill_against
 from seqlab.plots import date_axis
 
 if TYPE_CHECKING:
@@ -186,7 +187,7 @@ def _metrics_table(metrics: Mapping[str, Any], chosen: str) -> str:
             "<th>skill vs best baseline</th></tr>"]  # fmt: skip
     for m in order:
         v = table[m]
-        skill = 1 - v["rmse"] / table[best]["rmse"] if best in table else float("nan")
+        skill = skill_against(v["rmse"], table[best]["rmse"]) if best in table else float("nan")
         name = f"{m} (ours)" if m == "model" else m
         mark = ' class="chosen"' if m == chosen else ""
         label = html.escape(name + (" [chosen]" if m == chosen else ""))

@@ -22,6 +22,7 @@ from seqlab.checkpoint import Checkpoint
 from seqlab.config import Seq2SeqConfig
 from seqlab.data.indexed import WindowData
 from seqlab.data.sources import Series
+from seqlab.data.windows import first_origin
 from seqlab.errors import DataError
 from seqlab.forecasting.config import ForecastConfig
 from seqlab.forecasting.parts import Part, features
@@ -134,9 +135,10 @@ class NetworkTraining:
                 scaled = np.concatenate([scaled, calendar], axis=1)
             rows.append(scaled)
             end = part.test_start if refit else part.train_end
+            start = first_origin(end, lookback, h)  # a short series: left-padded windows
             bounds = ((0, end), (end, part.test_start))
             for store, (first, last) in zip(found, bounds, strict=True):
-                store.append(np.arange(max(first, lookback), last - h + 1))
+                store.append(np.arange(max(first, start), last - h + 1))
         train, val = (
             WindowData.from_series(rows, origins, lookback, h, targets, future_from)
             if sum(len(o) for o in origins)
@@ -178,7 +180,9 @@ class NetworkTraining:
         c = self.config
         shortest = min(c.lookbacks or (c.lookback,))
         return any(
-            p.test_start - max(p.train_end, shortest) >= c.horizon for p in self.parts.values()
+            p.test_start - max(p.train_end, first_origin(p.train_end, shortest, c.horizon))
+            >= c.horizon
+            for p in self.parts.values()
         )
 
     def _skip_rule(self, lookback: int) -> bool:

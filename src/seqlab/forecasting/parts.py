@@ -16,6 +16,7 @@ from seqlab.data.calendar import calendar_features, season_index
 from seqlab.data.scaling import StandardScaler
 from seqlab.data.seasonality import seasonality_p_value
 from seqlab.data.sources import Series
+from seqlab.data.windows import ahead_index, lookback_index
 from seqlab.errors import DataError
 from seqlab.forecasting.config import ForecastConfig
 
@@ -91,31 +92,32 @@ def split_rows(series: Series, name: str, config: ForecastConfig) -> tuple[int, 
         test_start = int(np.searchsorted(series.timestamps, when))
     else:  # a fraction: at least one horizon of test rows where the series allows it
         test_start = length - _at_least_horizon(round(length * c.test_fraction), length, c)
-    # the shortest lookback tried: a series too short for a longer one gives it no windows
-    need = min(c.lookbacks or (c.lookback,)) + c.horizon
+    # one training window with at least one real input row (a shorter history is left-padded)
+    need = c.horizon + 1
     if c.val_rows is not None:
         val = c.val_rows
     else:  # a fraction: at least one validation window where the training rows allow it
         val = _at_least_horizon(round(test_start * c.val_fraction), test_start - need, c)
     train_end = test_start - val
     test_short = c.test_rows != 0 and length - test_start < c.horizon
-    if train_end - need < 1 or test_short or test_start > length:
+    if train_end < need or test_short or test_start > length:
         label = f"series {name!r} of" if name else "a series of"
         raise DataError(
             f"{label} {length} steps split at row {train_end} (train) and {test_start} "
-            f"(test) is too short for `lookback` {need - c.horizon} + `horizon` {c.horizon}: "
-            f"the training part needs more than {need} steps and the test part {c.horizon}; "
-            "shorten `lookback` or `horizon`, or give fewer `test_rows`"
+            f"(test) is too short for `horizon` {c.horizon}: the training part needs at least "
+            f"{need} steps (one forecast of `horizon` steps from at least one value; a "
+            f"history shorter than `lookback` is left-padded) and the test part {c.horizon}; "
+            "shorten `horizon`, or give fewer `test_rows` or `val_rows`"
         )
     return train_end, test_start
 
 
 def _at_least_horizon(rows: int, room: int, config: ForecastConfig) -> int:
     """``rows`` (from a fraction), raised to one horizon when it is above 0 but fewer (no
-    window would fit), as far as ``room`` rows allow."""
-    if rows <= 0 or rows >= config.horizon:
-        return rows
-    return max(rows, min(config.horizon, room - 1))
+    window would fit) and ``room`` rows leave space for a whole horizon; else ``rows``."""
+    if 0 < rows < config.horizon <= room - 1:
+        return config.horizon
+    return rows
 
 
 def column_roles(
@@ -197,8 +199,8 @@ def windows(
 ) -> tuple[F32, F32 | None, F32 | None]:
     """Inputs (N, L, F + 2K); targets (N, H, O) if those rows exist, else None; future
     calendar features (N, H, 2K) or None."""
-    past = origins[:, None] - lookback + np.arange(lookback)[None, :]  # (N, L)
-    ahead = origins[:, None] + np.arange(horizon)[None, :]  # (N, H)
+    past = lookback_index(origins, lookback)  # (N, L), left-padded before the first row
+    ahead = ahead_index(origins, horizon)  # (N, H)
     x = scaled[past]
     future = None
     if calendar is not None:

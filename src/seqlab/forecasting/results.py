@@ -5,6 +5,7 @@ Shape key: N windows, H horizon, F target columns, Q quantiles.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ __all__ = [
     "evaluation_from_blocks",
     "format_evaluation",
     "in_data_units",
+    "skill_against",
 ]
 
 F64 = NDArray[np.float64]
@@ -59,7 +61,7 @@ class Evaluation:
 
         best = self.metrics[self.best_baseline]["rmse"]
         frame = pd.DataFrame.from_dict(self.metrics, orient="index")
-        frame["skill"] = 1.0 - frame["rmse"] / best
+        frame["skill"] = [skill_against(r, best) for r in frame["rmse"]]
         frame["chosen"] = frame.index == self.selected
         frame.index.name = "method"
         return frame.sort_values("rmse")
@@ -74,7 +76,7 @@ class Evaluation:
     def verdict(self) -> str:
         best = self.best_baseline
         ours, theirs = self.metrics["model"]["rmse"], self.metrics[best]["rmse"]
-        skill = 1.0 - ours / theirs
+        skill = skill_against(ours, theirs)
         numbers = f"RMSE {ours:.4g} vs {theirs:.4g}, skill {skill:+.1%}"
         if skill > 0:
             text = f"the model beats the best baseline ({best}): {numbers}"
@@ -84,7 +86,7 @@ class Evaluation:
             chosen = self.metrics[self.selected]["rmse"]
             text += (
                 f"; forecasts use {self.selected!r}, chosen on the validation rows "
-                f"(test RMSE {chosen:.4g}, skill {1.0 - chosen / theirs:+.1%})"
+                f"(test RMSE {chosen:.4g}, skill {skill_against(chosen, theirs):+.1%})"
             )
         return text
 
@@ -191,7 +193,7 @@ def format_evaluation(ev: Evaluation) -> str:
     rows = [("method", "RMSE", "MAE", "MASE", "sMAPE %", "skill vs best baseline")]
     for name in order:
         m = ev.metrics[name]
-        skill = 1.0 - m["rmse"] / ev.metrics[best]["rmse"]
+        skill = skill_against(m["rmse"], ev.metrics[best]["rmse"])
         label = f"{name} (ours)" if name == "model" else name
         if name == ev.selected:
             label += " [chosen]"
@@ -223,3 +225,11 @@ def format_evaluation(ev: Evaluation) -> str:
             f"MSIS {found['msis']:.3g} in MASE units"
         )
     return "\n".join(lines)
+
+
+def skill_against(ours: float, theirs: float) -> float:
+    """1 - ours / theirs; against an exact baseline (RMSE 0): 0 when ours is exact too,
+    else minus infinity."""
+    if theirs > 0:
+        return 1.0 - ours / theirs
+    return 0.0 if ours == 0 else -math.inf
