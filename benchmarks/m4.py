@@ -32,6 +32,7 @@ import argparse
 import csv
 import json
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from seqlab import ForecastConfig, Forecaster
 from seqlab._io import atomic_write_bytes
 from seqlab.baselines import naive2
 from seqlab.data.sources import Series
+from seqlab.forecasting.classical import Classical
 from seqlab.forecasting.intervals import interval_scores
 from seqlab.forecasting.selection import mase_scale
 from seqlab.metrics import mase, owa, smape
@@ -106,6 +108,25 @@ def score_intervals(
     out["calibration"] = {
         k: v for k, v in forecaster.intervals.items() if k not in ("radii", "scores")
     }
+    return out
+
+
+def classical_peers(
+    forecaster: Forecaster,
+    train: dict[str, np.ndarray],
+    n2: dict[str, np.ndarray],
+    h: int,
+    m: int,
+) -> dict[str, dict[str, np.ndarray]]:
+    """The test forecasts of each classical method the Forecaster kept as a candidate, fitted
+    on each whole training series as the peers are; Naive2 for a series one cannot fit."""
+    kept = (forecaster.selection.get("classical") or {}).get("methods", [])
+    out: dict[str, dict[str, np.ndarray]] = {name: {} for name in kept}
+    peers = Classical(kept, m if m > 1 else None, math.inf)
+    for k, v in train.items():
+        found = peers.forecasts(v[:, None], np.array([len(v)]), h, len(v))
+        for name in kept:
+            out[name][k] = found[name][0, :, 0] if name in found else n2[k]
     return out
 
 
@@ -195,6 +216,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         intervals_scores = score_intervals(forecaster, named, train, test, m, args.intervals)
     sn = {k: np.resize(v[-m:], h) if m > 1 else np.full(h, v[-1]) for k, v in train.items()}
     methods = {"model": ours, "network": network, "naive2": n2, "snaive": sn}
+    methods.update(classical_peers(forecaster, train, n2, h, m))
     results: dict[str, Any] = {name: score(f, train, test, m) for name, f in methods.items()}
     ref = results["naive2"]
     for name in methods:

@@ -58,6 +58,8 @@ def test_evaluation_compares_every_baseline_on_the_same_windows(fitted: Forecast
         "drift",
         "climatology",
         "linear AR",
+        "theta",
+        "ets",
     }
     assert ev.truth.shape == (144 - 115 - 3 + 1, 3, 1)
     assert all(f.shape == ev.truth.shape for f in ev.forecasts.values())

@@ -75,6 +75,8 @@ def _forecast_config(args: argparse.Namespace) -> Any:
         quantiles=tuple(args.quantiles) if args.quantiles else None,
         intervals=tuple(args.intervals or ()),
         interval_method=args.interval_method,
+        classical=tuple(args.classical),
+        classical_budget=args.classical_budget,
         log=args.log,
         covariates=tuple(args.covariates or ()),
         calendar=tuple(args.calendar or ("auto",)) if args.calendar is not None else (),
@@ -284,6 +286,23 @@ def add_forecast_parser(sub: Any) -> None:
         help="prediction intervals at these coverage levels, e.g. 0.8 0.95, for any model, "
         "calibrated on the validation windows (conformal; see --interval-method); the test "
         "windows report their coverage, width and MSIS",
+    )
+    p.add_argument(
+        "--classical",
+        nargs="*",
+        choices=["theta", "ets"],
+        default=list(ForecastConfig().classical),
+        metavar="METHOD",
+        help="classical candidates for --select auto: theta (AutoTheta), ets (AutoETS), from "
+        "statsforecast (default: both; none: --classical with no method)",
+    )
+    p.add_argument(
+        "--classical-budget",
+        type=float,
+        default=d["classical_budget"],
+        metavar="SECONDS",
+        help="leave out a classical method whose fits on every series would take longer "
+        "(default: %(default)s)",
     )
     p.add_argument(
         "--interval-method",

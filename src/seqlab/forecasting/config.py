@@ -77,6 +77,12 @@ class ForecastConfig:
     so when a segment is one seasonal period (then the gated path is the seasonal naive
     forecast, which the network learns when to follow).
 
+    ``classical`` adds statsforecast's AutoTheta (``"theta"``) and AutoETS (``"ets"``) to the
+    candidates that ``select="auto"`` scores on the validation windows, alone and averaged with
+    the network (see :mod:`seqlab.forecasting.classical`); a method whose fits on every series
+    take more than ``classical_budget`` seconds, or that statsforecast is not installed for, is
+    left out and named in ``selection["skipped"]``.
+
     ``log`` fits the logarithm of every column (all values must be positive) and undoes it on
     every output: forecasts, bands, evaluation and files are in the data's own units."""
 
@@ -118,9 +124,11 @@ class ForecastConfig:
     intervals: tuple[float, ...] = ()
     interval_method: Literal["adaptive", "split"] = "adaptive"
     log: bool = False
+    classical: tuple[str, ...] = ("theta", "ets")
+    classical_budget: float = 60.0
 
     def __post_init__(self) -> None:
-        for name in ("quantiles", "covariates", "calendar", "lookbacks", "intervals"):  # JSON lists
+        for name in ("quantiles", "covariates", "calendar", "lookbacks", "intervals", "classical"):
             value = getattr(self, name)
             if isinstance(value, str):
                 raise DataError(f"`{name}` must be a sequence, got the string {value!r}")
@@ -135,6 +143,14 @@ class ForecastConfig:
         for value in self.lookbacks:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise DataError(f"`lookbacks` must hold positive integers, got {value!r}")
+        unknown = [m for m in self.classical if m not in ("theta", "ets")]
+        if unknown:
+            raise DataError(f"`classical` methods are 'theta' and 'ets', got {unknown[0]!r}")
+        budget = self.classical_budget
+        if isinstance(budget, bool) or not isinstance(budget, int | float) or not budget > 0:
+            raise DataError(
+                f"`classical_budget` must be a positive number of seconds, got {budget!r}"
+            )
         if self.deseasonalize not in (True, False, "auto"):
             raise DataError(
                 f"`deseasonalize` must be true, false or 'auto', got {self.deseasonalize!r}"

@@ -28,6 +28,7 @@ from seqlab.data.sources import Series, from_frame, to_log
 from seqlab.data.windows import first_origin
 from seqlab.errors import CheckpointError, DataError, SeqlabError
 from seqlab.forecasting.calibration import IntervalCalibration, Window
+from seqlab.forecasting.classical import Classical
 from seqlab.forecasting.config import PERIODS, ForecastConfig
 from seqlab.forecasting.floors import Floors
 from seqlab.forecasting.networks import NetworkTraining
@@ -98,6 +99,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         self.scales: dict[str, F64] = {}
         # the conformal calibration of ``intervals``: method, windows, radius per level/step
         self.intervals: dict[str, Any] = {}
+        self._fitting: Classical | None = None  # the classical methods' budget during _select
 
     # single-series views, kept for the common case
     def _single(self) -> Part:
@@ -242,9 +244,22 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         if c.select == "model":
             return
         skipped = self._skipped_baselines()
+        self._fitting = Classical(c.classical, self.period, c.classical_budget, len(self.parts))
+        try:
+            blocks = self._validation_blocks()
+        finally:
+            classical, self._fitting = self._fitting, None
+        skipped.update(
+            {m: {"series": len(self.parts), "why": why} for m, why in classical.skipped.items()}
+        )
         if skipped:
             self.selection["skipped"] = skipped
-        blocks = self._validation_blocks()
+        if classical.methods:
+            self.selection["classical"] = {
+                "methods": list(classical.active),
+                "seconds": {m: round(t, 2) for m, t in classical.seconds.items()},
+                "series_not_fitted": classical.unfitted,
+            }
         if not blocks:
             return
         chosen, scores = choose(blocks)
@@ -265,17 +280,27 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
                         entry["why"])  # fmt: skip
         return found
 
-    def _baselines(self, part: Part, values: F64, origins: NDArray[np.int64]) -> dict[str, F64]:
+    def _baselines(
+        self, part: Part, values: F64, origins: NDArray[np.int64], only: str | None = None
+    ) -> dict[str, F64]:
+        """Every baseline's and classical method's forecasts at ``origins`` (those that apply
+        to this series), or with ``only`` just that method's."""
         name = next(n for n, p in self.parts.items() if p is part)
+        h = self.config.horizon
         found = run_baselines(
-            values,
-            origins,
-            self.config.horizon,
-            lookback=self.config.lookback,
-            train_end=part.train_end,
+            values, origins, h, lookback=self.config.lookback, train_end=part.train_end,
             period=self.period,
-        )
+        )  # fmt: skip
+        classical = self._fitting or Classical(self._classical_methods(only), self.period, np.inf)
+        found.update(classical.forecasts(values, origins, h, part.train_end))
+        if only is not None:
+            found = {m: f for m, f in found.items() if m == only}
         return {method: self._clip(name, f) for method, f in found.items()}  # no observed floor
+
+    def _classical_methods(self, only: str | None) -> list[str]:
+        """The classical methods the fit kept (all, or ``only`` when it is one of them)."""
+        kept: list[str] = (self.selection.get("classical") or {}).get("methods", [])
+        return [m for m in kept if only is None or m == only]
 
     @property
     def fitted(self) -> FittedState:
@@ -395,10 +420,12 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
 
     def _chosen(self, part: Part, series: Series, origins: NDArray[np.int64], model: F64) -> F64:
         """The forecasts of the method chosen on validation, given the network's."""
-        if self.selection["chosen"] == MODEL:
+        chosen: str = self.selection["chosen"]
+        if chosen == MODEL:
             return model
         values = series.values[:, part.targets].astype(np.float64)
-        return self._method(model, self._baselines(part, values, origins))
+        needed = chosen.removeprefix(f"{MODEL} + ")
+        return self._method(model, self._baselines(part, values, origins, only=needed))
 
     def _method(self, model: F64, baselines: Mapping[str, F64]) -> F64:
         """The chosen method's forecasts from the network's and the baselines'. A baseline
