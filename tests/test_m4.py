@@ -64,7 +64,7 @@ def test_metrics_by_hand() -> None:
 def _write_m4(tmp_path: Path, horizon: int, season: int) -> tuple[Path, Path]:
     """M4 wide files: a header, then id and values padded with empty cells."""
     rng = np.random.default_rng(0)
-    lengths = [60, 72, 72, 48, 20, 10]  # 20: shorter than every lookback; 10: < 2H + 1
+    lengths = [60, 72, 72, 48, 20, 5]  # 20: shorter than every lookback; 5: < H + 1
     rows_train, rows_test = [], []
     for k, n in enumerate(lengths):
         t = np.arange(n + horizon)
@@ -108,7 +108,7 @@ def test_benchmark_script_end_to_end(
     for name in ("model", "naive2", "snaive"):
         assert set(saved[name]) == {"smape", "mase", "owa"}
     assert saved["naive2"]["owa"] == pytest.approx(1.0)
-    assert saved["naive2_fallback_series"] == 1  # the 10-value series only
+    assert saved["naive2_fallback_series"] == 1  # the 5-value series only
     assert saved["series"] == 6 and saved["lookback"] in saved["lookbacks_tried"]
     assert saved["lookback"] > 20  # the 20-value series was forecast from a padded window
     rows = {r.split(",")[0]: r for r in (out / "per_series.csv").read_text().splitlines()}

@@ -129,7 +129,7 @@ def test_series_shorter_than_the_lookback_are_left_padded_not_refused() -> None:
     rng = np.random.default_rng(1)
     named = {
         name: Series((np.sin(np.arange(n) / 2) + rng.normal(0, 0.1, n))[:, None], ("y",))
-        for name, n in (("long", 120), ("longer", 150), ("short", 22))
+        for name, n in (("long", 120), ("longer", 150), ("short", 22), ("tiny", 9))
     }
     config = ForecastConfig(
         lookback=36, horizon=4, val_rows=4, test_rows=4, model="seq2seq", select="model", **_tiny()
@@ -141,6 +141,9 @@ def test_series_shorter_than_the_lookback_are_left_padded_not_refused() -> None:
     np.testing.assert_array_equal(forecast, network)
     assert np.isfinite(forecast).all()
     assert "short" in forecaster.evaluate().names
+    tiny = forecaster.parts["tiny"]  # 9 values: no room for 4 validation rows besides training
+    assert (tiny.train_end, tiny.test_start) == (5, 5)  # so it trains without them
+    assert np.isfinite(forecaster.predict(name="tiny")[0]).all()
 
 
 def test_one_nonsense_date_among_real_ones_is_refused_naming_the_row(tmp_path: Path) -> None:

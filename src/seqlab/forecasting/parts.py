@@ -5,6 +5,7 @@ O targets, K calendar features (2K columns), N windows, L lookback, H horizon.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ __all__ = [
     "windows",
 ]
 
+log = logging.getLogger(__name__)
 F64 = NDArray[np.float64]
 F32 = NDArray[np.float32]
 
@@ -99,6 +101,10 @@ def split_rows(series: Series, name: str, config: ForecastConfig) -> tuple[int, 
     else:  # a fraction: at least one validation window where the training rows allow it
         val = _at_least_horizon(round(test_start * c.val_fraction), test_start - need, c)
     train_end = test_start - val
+    if train_end < need <= test_start:  # too short for a validation part: trains without one
+        where = f"series {name!r}" if name else "the series"
+        log.info("%s: too short for %d validation rows; trains without them", where, val)
+        train_end = test_start
     test_short = c.test_rows != 0 and length - test_start < c.horizon
     if train_end < need or test_short or test_start > length:
         label = f"series {name!r} of" if name else "a series of"
