@@ -1,4 +1,4 @@
-"""Classical candidates (statsforecast's AutoTheta and AutoETS): no look-ahead, in the
+"""Classical candidates (statsforecast's Theta, AutoTheta and AutoETS): no look-ahead, in the
 validation selection beside the network and the baselines, and left out with a reason when a
 series is too short, the time budget runs out or statsforecast is missing."""
 
@@ -31,7 +31,7 @@ def test_forecasts_use_only_rows_before_each_origin() -> None:
     later = values.copy()
     later[70:] += 1000.0  # everything from origin 70 on changes
     origins = np.array([60, 70])
-    for method in ("theta", "ets"):
+    for method in ("theta", "autotheta", "ets"):
         a = Classical([method], 12, np.inf).forecasts(values, origins, 6, 60)[method]
         b = Classical([method], 12, np.inf).forecasts(later, origins, 6, 60)[method]
         np.testing.assert_array_equal(a, b)  # neither the fit nor the forward saw row 70
@@ -44,9 +44,9 @@ def test_the_selection_scores_them_and_predict_forecasts_with_the_choice() -> No
     series = Series(_trend()[:, None].astype(np.float32), ("y",))
     forecaster = Forecaster(CONFIG).fit(series)
     selection = forecaster.selection
-    assert {"theta", "ets"} <= set(selection["scores"])
-    assert selection["classical"]["methods"] == ["theta", "ets"]
-    assert selection["chosen"] in {"ets", "theta", "model + ets", "model + theta"}
+    assert {"theta", "autotheta", "ets"} <= set(selection["scores"])
+    assert selection["classical"]["methods"] == ["theta", "autotheta", "ets"]
+    assert selection["chosen"].removeprefix("model + ") in {"ets", "theta", "autotheta"}
     values = series.values.astype(np.float64)
     method = selection["chosen"].removeprefix("model + ")
     direct = Classical([method], 12, np.inf).forecasts(values, np.array([96]), 6, 66)[method][0]
@@ -54,7 +54,7 @@ def test_the_selection_scores_them_and_predict_forecasts_with_the_choice() -> No
     want = direct if method == selection["chosen"] else 0.5 * (direct + network)
     np.testing.assert_allclose(forecaster.predict()[0], want, rtol=1e-9)
     evaluation = forecaster.evaluate()
-    assert {"theta", "ets"} <= set(evaluation.metrics)  # in the test table too
+    assert {"theta", "autotheta", "ets"} <= set(evaluation.metrics)  # in the test table too
 
 
 def test_a_method_that_cannot_fit_a_series_is_no_candidate_and_said() -> None:
@@ -66,7 +66,8 @@ def test_a_method_that_cannot_fit_a_series_is_no_candidate_and_said() -> None:
     }
     config = replace(CONFIG, horizon=3, val_rows=3, test_rows=3)
     forecaster = Forecaster(config).fit(named)
-    assert forecaster.selection["classical"]["series_not_fitted"] == {"theta": 0, "ets": 1}
+    not_fitted = forecaster.selection["classical"]["series_not_fitted"]
+    assert not_fitted == {"theta": 0, "autotheta": 0, "ets": 1}
     assert "ets" not in forecaster.selection["scores"] and "theta" in forecaster.selection["scores"]
     assert np.isfinite(forecaster.predict(name="tiny")[0]).all()
 
@@ -79,7 +80,7 @@ def test_over_the_time_budget_or_without_statsforecast_they_are_left_out_with_th
     why = tight.selection["skipped"]["ets"]["why"]
     assert "over the time budget of 1e-09 s (`classical_budget`)" in why
     assert tight.selection["classical"]["methods"] == []
-    assert not {"theta", "ets"} & set(tight.selection["scores"])
+    assert not {"theta", "autotheta", "ets"} & set(tight.selection["scores"])
     monkeypatch.setitem(sys.modules, "statsforecast.models", None)  # import fails
     missing = Forecaster(CONFIG).fit(series)
     assert "statsforecast is not installed" in missing.selection["skipped"]["theta"]["why"]
@@ -89,7 +90,7 @@ def test_over_the_time_budget_or_without_statsforecast_they_are_left_out_with_th
 
 
 def test_bad_settings_are_clear_errors() -> None:
-    with pytest.raises(DataError, match="`classical` methods are 'theta' and 'ets', got 'arima'"):
+    with pytest.raises(DataError, match="methods are 'theta', 'autotheta' and 'ets', got 'arima'"):
         ForecastConfig(classical=("theta", "arima"))
     with pytest.raises(DataError, match="`classical_budget` must be a positive number"):
         ForecastConfig(classical_budget=0)

@@ -59,6 +59,7 @@ def test_evaluation_compares_every_baseline_on_the_same_windows(fitted: Forecast
         "climatology",
         "linear AR",
         "theta",
+        "autotheta",
         "ets",
     }
     assert ev.truth.shape == (144 - 115 - 3 + 1, 3, 1)

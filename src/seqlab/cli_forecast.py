@@ -290,11 +290,11 @@ def add_forecast_parser(sub: Any) -> None:
     p.add_argument(
         "--classical",
         nargs="*",
-        choices=["theta", "ets"],
+        choices=["theta", "autotheta", "ets"],
         default=list(ForecastConfig().classical),
         metavar="METHOD",
-        help="classical candidates for --select auto: theta (AutoTheta), ets (AutoETS), from "
-        "statsforecast (default: both; none: --classical with no method)",
+        help="classical candidates for --select auto, from statsforecast: theta (Theta), "
+        "autotheta (AutoTheta), ets (AutoETS) (default: all three; none: --classical alone)",
     )
     p.add_argument(
         "--classical-budget",

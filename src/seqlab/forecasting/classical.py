@@ -1,7 +1,7 @@
-"""Classical forecasting methods as candidates beside the baselines: statsforecast's
-``AutoTheta`` (the M3 competition's winner, Theta, with its variants chosen on the training
-rows) and ``AutoETS`` (exponential smoothing, the model chosen by AICc), from the maintained
-library of the field (``pip install 'seqlab[classical]'``).
+"""Classical forecasting methods as candidates beside the baselines, from statsforecast, the
+maintained library of the field (``pip install 'seqlab[classical]'``): ``Theta`` (the M3
+competition's winner, as specified there), ``AutoTheta`` (its variants, chosen on the training
+rows) and ``AutoETS`` (exponential smoothing, the model chosen by AICc).
 
 Each method is fitted once per series and column on its training rows, then applied with those
 parameters to the rows before every forecast origin (statsforecast's ``forward``), so a window
@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 __all__ = ["CLASSICAL", "Classical", "missing_library"]
 
 F64 = NDArray[np.float64]
-CLASSICAL: tuple[str, ...] = ("theta", "ets")
+CLASSICAL: tuple[str, ...] = ("theta", "autotheta", "ets")
 # what a statsforecast model raises on data it cannot fit (AutoETS: "tiny datasets")
 NOT_FITTED = (ValueError, ArithmeticError, np.linalg.LinAlgError, NotImplementedError)
 
@@ -38,9 +38,13 @@ def missing_library() -> str | None:
 
 
 def _factory(method: str) -> Callable[..., Any]:
-    from statsforecast.models import AutoETS, AutoTheta
+    from statsforecast.models import AutoETS, AutoTheta, Theta
 
-    factories: dict[str, Callable[..., Any]] = {"theta": AutoTheta, "ets": AutoETS}
+    factories: dict[str, Callable[..., Any]] = {
+        "theta": Theta,
+        "autotheta": AutoTheta,
+        "ets": AutoETS,
+    }
     return factories[method]
 
 

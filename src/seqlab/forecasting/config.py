@@ -77,7 +77,8 @@ class ForecastConfig:
     so when a segment is one seasonal period (then the gated path is the seasonal naive
     forecast, which the network learns when to follow).
 
-    ``classical`` adds statsforecast's AutoTheta (``"theta"``) and AutoETS (``"ets"``) to the
+    ``classical`` adds statsforecast's Theta (``"theta"``), AutoTheta (``"autotheta"``) and
+    AutoETS (``"ets"``) to the
     candidates that ``select="auto"`` scores on the validation windows, alone and averaged with
     the network (see :mod:`seqlab.forecasting.classical`); a method whose fits on every series
     take more than ``classical_budget`` seconds, or that statsforecast is not installed for, is
@@ -124,7 +125,7 @@ class ForecastConfig:
     intervals: tuple[float, ...] = ()
     interval_method: Literal["adaptive", "split"] = "adaptive"
     log: bool = False
-    classical: tuple[str, ...] = ("theta", "ets")
+    classical: tuple[str, ...] = ("theta", "autotheta", "ets")
     classical_budget: float = 60.0
 
     def __post_init__(self) -> None:
@@ -143,9 +144,11 @@ class ForecastConfig:
         for value in self.lookbacks:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise DataError(f"`lookbacks` must hold positive integers, got {value!r}")
-        unknown = [m for m in self.classical if m not in ("theta", "ets")]
+        unknown = [m for m in self.classical if m not in ("theta", "autotheta", "ets")]
         if unknown:
-            raise DataError(f"`classical` methods are 'theta' and 'ets', got {unknown[0]!r}")
+            raise DataError(
+                f"`classical` methods are 'theta', 'autotheta' and 'ets', got {unknown[0]!r}"
+            )
         budget = self.classical_budget
         if isinstance(budget, bool) or not isinstance(budget, int | float) or not budget > 0:
             raise DataError(
