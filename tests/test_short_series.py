@@ -170,3 +170,17 @@ def test_the_command_line_names_flags_not_python_keywords(tmp_path: Path) -> Non
     assert "shorten --horizon, or give fewer --test-rows or --val-rows" in done.stderr
     with pytest.raises(DataError, match="too short for `horizon` 12"):  # Python: the keyword
         Forecaster(TINY).fit(load_csv(short))
+
+
+def test_a_spacing_that_matches_no_frequency_is_read_in_order_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "irregular.csv"
+    days = np.cumsum([1, 3, 2, 7, 1, 5, 2, 9, 4, 1, 6, 3])  # no calendar step fits these
+    stamps = pd.Timestamp("2021-01-01") + pd.to_timedelta(days, unit="D")
+    pd.DataFrame({"date": stamps.strftime("%Y-%m-%d"), "y": np.arange(12.0)}).to_csv(path)
+    series = load_csv(path, target=["y"])
+    assert series.freq is None and len(series) == 12
+    assert "no single frequency fits" in caplog.text and "`date_format`" in caplog.text
+    done = seqlab("inspect", "--data", str(path), "--target", "y")
+    assert done.returncode == 0 and "--date-format" in done.stderr + done.stdout

@@ -112,3 +112,31 @@ def test_a_busy_process_elsewhere_is_measured() -> None:
         hog.kill()
         hog.wait()
     assert busy >= 0.6  # one core: the other pytest worker may add to it, never take away
+
+
+def test_calls_from_two_threads_each_follow_the_rule_and_restore_their_own_setting(
+    host: list[float],
+) -> None:
+    """A host calling seqlab from two threads at once: PyTorch's (OpenMP's) thread setting
+    belongs to each thread, so each call applies the rule and puts its own thread's setting
+    back, whatever the other is doing."""
+    import threading
+
+    host.extend([1.0] * 5)
+    inside, release, seen = threading.Event(), threading.Event(), []
+
+    def first() -> None:
+        with threads.work():
+            inside.set()
+            release.wait(10)
+            seen.append(torch.get_num_threads())
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    inside.wait(10)
+    with threads.work():
+        seen.append(torch.get_num_threads())
+    seen.append(torch.get_num_threads())  # back to 2 here while the worker is still inside
+    release.set()
+    worker.join(10)
+    assert seen == [1, 2, 1] and torch.get_num_threads() == 2

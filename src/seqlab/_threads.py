@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import ParamSpec, TypeVar
@@ -39,10 +40,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _explicit: int | None = None  # set_threads(n)
-_depth = 0  # how many work() blocks are open (the outermost decides and restores)
+# per thread: how many work() blocks are open (the outermost decides and restores) and
+# PyTorch's setting when it began
+_open = threading.local()
 _last: tuple[float, float, float] | None = None  # (wall, busy core-seconds, ours) sampled
 _cached: tuple[float, float] | None = None  # (wall, busy cores elsewhere) last measured
-_ceiling = 1  # PyTorch's setting when the outermost work() began
 ADAPT_EVERY = 2.0  # seconds between two measurements inside a fit
 
 
@@ -130,26 +132,21 @@ def policy_threads(interval: float = 0.1) -> int:
 @contextlib.contextmanager
 def work() -> Iterator[None]:
     """Run seqlab's work under the thread rule; PyTorch's setting is put back on return.
-    Nested blocks (``Trainer.fit`` inside ``Forecaster.fit``) keep the outermost's choice."""
-    global _depth, _ceiling
+    Nested blocks (``Trainer.fit`` inside ``Forecaster.fit``) keep the outermost's choice;
+    each thread of a host has its own setting (OpenMP's is per thread) and its own blocks."""
     import torch
 
-    if _depth:
-        _depth += 1
-        try:
-            yield
-        finally:
-            _depth -= 1
-        return
-    before = torch.get_num_threads()
-    _ceiling = before
-    torch.set_num_threads(policy_threads())
-    _depth = 1
+    here = _open  # PyTorch's (OpenMP's) setting belongs to the calling thread, and so do these
+    if not getattr(here, "depth", 0):
+        here.ceiling = torch.get_num_threads()
+        torch.set_num_threads(policy_threads())
+    here.depth = getattr(here, "depth", 0) + 1
     try:
         yield
     finally:
-        _depth = 0
-        torch.set_num_threads(before)
+        here.depth -= 1
+        if here.depth == 0:
+            torch.set_num_threads(here.ceiling)
 
 
 def adapt() -> int:
@@ -158,10 +155,11 @@ def adapt() -> int:
     import torch
 
     current = torch.get_num_threads()
-    if not _depth or _stated() is not None:
+    if not getattr(_open, "depth", 0) or _stated() is not None:
         return current
     cores = available_cores()
-    want = max(1, min(_ceiling, cores, round(cores - busy_elsewhere())))
+    ceiling: int = _open.ceiling
+    want = max(1, min(ceiling, cores, round(cores - busy_elsewhere())))
     if want != current:
         torch.set_num_threads(want)
     return want

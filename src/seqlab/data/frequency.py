@@ -3,6 +3,7 @@ missing business day) — reported, or filled as the gap policy says."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from seqlab.data.sources import Fill
 
 __all__ = ["infer_freq", "regular"]
+
+log = logging.getLogger(__name__)
 
 
 def regular(
@@ -31,7 +34,13 @@ def regular(
         return freq, stamps, values, []
     full = _with_gaps(index)
     if full is None:
-        return None, stamps, values, [f"irregular timestamps: no single frequency fits {where}"]
+        note = (
+            f"irregular timestamps: no single frequency fits {where}; read in order without a "
+            "frequency (no seasonal period or calendar features from the dates); if the dates "
+            "were misread, state their format with `date_format`"
+        )
+        log.warning(note)
+        return None, stamps, values, [note]
     step = infer_freq(full.to_numpy()) or full.freqstr
     missing = full.difference(index)
     if fill is None:
