@@ -273,3 +273,19 @@ def test_repeat_skip_auto_is_chosen_on_validation_and_kept(tmp_path: object) -> 
     assert g.skip_losses == {} and g.config.repeat_skip is False
     h = Forecaster(replace(config, repeat_skip=True)).fit(series)
     assert h.skip_losses == {} and h.config.repeat_skip is True
+
+
+def test_repeat_skip_is_decided_once_at_the_shortest_lookback(tmp_path: object) -> None:
+    """With several lookbacks the skip is tried both ways at the shortest one only; the longer
+    ones train with the winner alone (half the trials), and the choice among all stays the
+    lowest validation loss."""
+    series = _floored(240)
+    config = replace(TINY, model="segment", lookback=24, lookbacks=(36, 24), horizon=6,
+                     period=12, select="model", test_rows=24, val_rows=48, epochs=2,
+                     lookback_trial_epochs=1)  # fmt: skip
+    f = Forecaster(config).fit(series)
+    decided = f.skip_losses[24] < f.lookback_losses[24]
+    assert set(f.skip_losses) | set(f.lookback_losses) == {24, 36}
+    assert (36 in f.skip_losses) is decided and (36 in f.lookback_losses) is not decided
+    assert len(f.skip_losses) + len(f.lookback_losses) == 3  # was 4: both ways at each
+    assert f.config.repeat_skip is decided  # the better at 24 is kept at every lookback
