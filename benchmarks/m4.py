@@ -11,12 +11,13 @@ Everything else is decided by code from the data's shape, never by hand for one 
 
 - the lookbacks tried are multiples of the season (or of the horizon with ``--season 1``)
   that leave every series at least one training window; the Forecaster trains one model per
-  lookback (each with and without the repeat skip where a segment is one season) and keeps
-  the one with the lowest validation loss;
+  lookback (the shortest with and without the repeat skip where a segment is one season, the
+  others with the better of the two) and keeps the one with the lowest validation loss;
 - the Forecaster decides on the same validation windows whether to keep the network's
   forecasts at or above each series' lowest value so far (the observed floor);
-- the Forecaster then scores the network, its baselines and their combination on the
-  validation windows, forecasts with the best, and refits on all training values;
+- the Forecaster then scores the network, its baselines, the classical methods (Theta,
+  AutoTheta, AutoETS within their time budget) and the network's mean with the best of them on
+  the validation windows and forecasts with the best (no refit: ``refit`` is off);
 - a series shorter than the chosen lookback is left-padded with its first value by the
   Forecaster (as N-BEATS pads short histories), and one too short for the validation tail
   trains without it; only one with fewer than horizon + 1 values (one training window) is
