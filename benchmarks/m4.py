@@ -231,6 +231,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         season=m,
         lookbacks_tried=lookbacks,
         lookback_losses={str(k): v for k, v in forecaster.lookback_losses.items()},
+        skip_losses={str(k): v for k, v in forecaster.skip_losses.items()},  # repeat skip on
         lookback=chosen_lb,
         lookback_choice=forecaster.selection_lookbacks,
         members=args.ensemble,
