@@ -220,9 +220,8 @@ class NetworkTraining:
         decided: bool | None = None  # the skip chosen at the shortest lookback offering it
         for lookback in sorted(auto.lookbacks or (auto.lookback,)):
             offered = both and self._skip_rule(lookback)
-            if not offered:
-                skips = [False]
-            else:
+            skips = [False]
+            if offered:  # both ways the first time, then the winner
                 skips = [False, True] if decided is None else [decided]
             for skip in skips:
                 self.config = replace(auto, repeat_skip=skip)
