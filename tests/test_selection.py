@@ -202,7 +202,12 @@ def test_observed_floor_auto_is_chosen_on_validation_and_saved(tmp_path: object)
 
 def test_lookback_trials_then_the_best_trains_on() -> None:
     config = replace(
-        TINY, model="segment", lookbacks=(8, 16), select="model", lookback_trial_epochs=1
+        TINY,
+        model="segment",
+        lookbacks=(8, 16),
+        select="model",
+        lookback_trial_epochs=1,
+        repeat_skip=False,  # the skip trials: test_repeat_skip_is_decided_once_...
     )
     f = Forecaster(config).fit(_series(120))
     assert set(f.lookback_losses) == {8, 16}

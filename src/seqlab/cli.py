@@ -352,16 +352,16 @@ def as_flags(message: str, parser: argparse.ArgumentParser, command: str) -> str
     return re.sub(r"`([a-z_]+)`", lambda m: flags.get(m[1], m[0]), message)
 
 
-class _FlagFilter(logging.Filter):
-    """Writes a log record's message as :func:`as_flags` does (one subcommand's flags)."""
+class _FlagFormatter(logging.Formatter):
+    """Formats a log record with its message as :func:`as_flags` writes it (one subcommand's
+    flags); the record itself is left as it was for any other handler."""
 
-    def __init__(self, parser: argparse.ArgumentParser, command: str) -> None:
-        super().__init__()
+    def __init__(self, form: str, parser: argparse.ArgumentParser, command: str) -> None:
+        super().__init__(form)
         self.parser, self.command = parser, command
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = as_flags(record.getMessage(), self.parser, self.command), ()
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return as_flags(super().format(record), self.parser, self.command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -369,14 +369,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     args.argv = argv  # recorded by the commands that write a run folder
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    for handler in logging.getLogger().handlers:  # the library's messages in flags too
-        for old in [f for f in handler.filters if isinstance(f, _FlagFilter)]:
-            handler.removeFilter(old)  # an earlier main() in this process
-        handler.addFilter(_FlagFilter(parser, args.command))
+    fresh = not logging.getLogger().handlers  # else a host's (or pytest's): left as they are
+    form = "%(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format=form)
+    if fresh:  # the handler basicConfig made prints the library's messages with flags too
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(_FlagFormatter(form, parser, args.command))
     try:
         if args.threads is not None:  # else the library's rule (seqlab._threads)
             from seqlab._threads import set_threads
