@@ -68,3 +68,12 @@ def test_every_scenario_module_is_registered_under_its_own_name() -> None:
     for name, module in SCENARIOS.items():
         assert name == importlib.import_module(module).NAME
         assert callable(scenario(name))
+
+
+def test_the_checker_refuses_a_layer_entry_that_names_no_module(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    check = _checker()
+    check.LAYERS["seqlab._gone"] = 4  # as `_state_table` stood there after its module went
+    assert check.main() == 1
+    assert "LAYERS names seqlab._gone, which is no module" in capsys.readouterr().out

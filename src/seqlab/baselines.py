@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from seqlab.data.windows import lookback_index
+from seqlab.data.windows import ahead_index, lookback_index
 from seqlab.errors import DataError
 
 __all__ = [
@@ -31,7 +31,7 @@ F64 = NDArray[np.float64]
 
 
 def _steps(origins: NDArray[np.int64], horizon: int) -> NDArray[np.int64]:
-    return origins[:, None] + np.arange(horizon)[None, :]  # (N, H) absolute indices
+    return ahead_index(origins, horizon)  # (N, H) absolute indices
 
 
 def naive(values: F64, origins: NDArray[np.int64], horizon: int) -> F64:

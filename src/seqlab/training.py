@@ -10,7 +10,7 @@ import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 from torch import nn
@@ -29,12 +29,6 @@ from seqlab.models.state import State, detach_state
 __all__ = ["History", "Trainer", "resolve_device"]
 
 log = logging.getLogger(__name__)
-
-
-class Trainable(Protocol):
-    def training_loss(
-        self, batch: Batch, state: State | None = None
-    ) -> tuple[torch.Tensor, State]: ...
 
 
 def resolve_device(name: str) -> torch.device:

@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from seqlab._threads import with_thread_policy
 from seqlab.data.sources import Series
+from seqlab.data.windows import ahead_index
 from seqlab.errors import DataError
 from seqlab.forecasting.config import ForecastConfig
 from seqlab.forecasting.intervals import (
@@ -97,7 +98,7 @@ class IntervalCalibration:
             origins = self._validation_origins(part)
             if not len(origins):
                 continue
-            truth = part.target_values[origins[:, None] + np.arange(c.horizon)[None, :]]
+            truth = part.target_values[ahead_index(origins, c.horizon)]
             raw, point = self._forecasts(name, part, part.series, origins)
             for level, (low, high) in self._raw_bands(raw, point).items():
                 found[level].append(interval_scores_of(truth, low, high, self.scales[name]))
@@ -228,7 +229,7 @@ class IntervalCalibration:
                 origins = np.arange(part.test_start, len(values) + 1)
                 if len(origins) < 2:
                     continue
-                rows = origins[:, None] + np.arange(h)[None, :]
+                rows = ahead_index(origins, h)
                 inside = rows < len(values)
                 truth = np.where(
                     inside[..., None], values[np.minimum(rows, len(values) - 1)], np.nan

@@ -25,7 +25,7 @@ from seqlab.baselines import run_baselines, skipped_baselines
 from seqlab.checkpoint import Checkpoint, load_checkpoint, save
 from seqlab.data.calendar import future_stamps, resolve_calendar
 from seqlab.data.sources import Series, from_frame, to_log
-from seqlab.data.windows import first_origin
+from seqlab.data.windows import ahead_index, first_origin
 from seqlab.errors import CheckpointError, DataError, SeqlabError
 from seqlab.forecasting.calibration import IntervalCalibration, Window
 from seqlab.forecasting.classical import Classical
@@ -222,7 +222,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
             if not len(origins):
                 continue
             values = part.target_values[: part.test_start]
-            truth = values[origins[:, None] + np.arange(c.horizon)[None, :]]
+            truth = values[ahead_index(origins, c.horizon)]
             forecasts = {
                 MODEL: self._point(self.predict_windows(part.series, origins, name or None))
             }
@@ -371,7 +371,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         out: F64 = pred.astype(np.float64) * scale + offset
         if part.season_means is not None and seasons is not None:
             means = part.season_means[:, part.targets]
-            season = means[seasons[origins[:, None] + np.arange(h)[None, :]]]
+            season = means[seasons[ahead_index(origins, h)]]
             out += season[..., None] if q else season
         name = next(n for n, p in self.parts.items() if p is part)
         return self._clip(name, out, series, origins)
@@ -463,7 +463,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
             origins = np.arange(part.test_start, len(values) - c.horizon + 1)
             if not len(origins):  # a series without a test part
                 continue
-            truth = values[origins[:, None] + np.arange(c.horizon)[None, :]]
+            truth = values[ahead_index(origins, c.horizon)]
             raw = self.predict_windows(part.series, origins, name or None)
             forecasts = {MODEL: self._point(raw)}
             forecasts.update(self._baselines(part, values, origins))
