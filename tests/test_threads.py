@@ -140,3 +140,27 @@ def test_calls_from_two_threads_each_follow_the_rule_and_restore_their_own_setti
     release.set()
     worker.join(10)
     assert seen == [1, 2, 1] and torch.get_num_threads() == 2
+
+
+def test_reads_never_wait_to_measure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forecast or a streaming update must not sleep to measure the load (a service calling
+    once a minute would pay for it on every call); a fit may. Reads use the last measurement,
+    or none, and leave a baseline for the next one."""
+    forecaster = Forecaster(CONFIG).fit(_series())
+    before = torch.get_num_threads()
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(threads, "_explicit", None)
+    monkeypatch.setattr(threads, "_last", None)
+    monkeypatch.setattr(threads, "_cached", None)
+    slept: list[float] = []
+    monkeypatch.setattr(threads.time, "sleep", slept.append)
+    try:
+        forecaster.predict()
+        forecaster.predict_windows(_series(), np.array([80]))
+        assert slept == [] and threads._last is not None  # a baseline, no wait
+        threads._last = None
+        with threads.work():  # a fit's block may wait to measure
+            pass
+        assert slept == [0.1]
+    finally:
+        torch.set_num_threads(before)

@@ -32,6 +32,7 @@ __all__ = [
     "idle_cores",
     "policy_threads",
     "set_threads",
+    "with_read_thread_policy",
     "with_thread_policy",
     "work",
 ]
@@ -91,10 +92,11 @@ def busy_elsewhere(interval: float = 0.0) -> float:
         except (AttributeError, OSError):
             return 0.0
     before = _last
-    if before is None or now - before[0] > 60 or now - before[0] < 0.05:
-        if interval <= 0:
-            _last = (now, *sample)
-            return 0.0
+    if before is None or not 0.05 <= now - before[0] <= 60:  # no usable earlier sample
+        if interval <= 0:  # no waiting: a baseline for the next call (kept if just taken)
+            if before is None or now - before[0] > 60:
+                _last = (now, *sample)
+            return 0.0 if _cached is None else _cached[1]
         time.sleep(interval)
         before, now, sample = (now, *sample), time.monotonic(), _cpu_seconds()
         assert sample is not None
@@ -130,16 +132,18 @@ def policy_threads(interval: float = 0.1) -> int:
 
 
 @contextlib.contextmanager
-def work() -> Iterator[None]:
+def work(interval: float = 0.1) -> Iterator[None]:
     """Run seqlab's work under the thread rule; PyTorch's setting is put back on return.
-    Nested blocks (``Trainer.fit`` inside ``Forecaster.fit``) keep the outermost's choice;
-    each thread of a host has its own setting (OpenMP's is per thread) and its own blocks."""
+    Without a recent measurement, the busy cores are measured over ``interval`` seconds first
+    (0: none; the machine is taken as idle until the next call can measure). Nested blocks
+    (``Trainer.fit`` inside ``Forecaster.fit``) keep the outermost's choice; each thread of a
+    host has its own setting (OpenMP's is per thread) and its own blocks."""
     import torch
 
     here = _open  # PyTorch's (OpenMP's) setting belongs to the calling thread, and so do these
     if not getattr(here, "depth", 0):
         here.ceiling = torch.get_num_threads()
-        torch.set_num_threads(policy_threads())
+        torch.set_num_threads(policy_threads(interval))
     here.depth = getattr(here, "depth", 0) + 1
     try:
         yield
@@ -165,15 +169,22 @@ def adapt() -> int:
     return want
 
 
-def with_thread_policy(fn: Callable[P, R]) -> Callable[P, R]:
-    """Decorate a public entry point so that it runs inside :func:`work`."""
+def _policy(interval: float) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            with work(interval):
+                return fn(*args, **kwargs)
 
-    @functools.wraps(fn)
-    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
-        with work():
-            return fn(*args, **kwargs)
+        return wrapped
 
-    return wrapped
+    return decorate
+
+
+# A long piece of work (a fit, an evaluation) may spend 0.1 s measuring first; a read (a
+# forecast, a streaming update) never waits to measure: it uses the last measurement.
+with_thread_policy = _policy(0.1)
+with_read_thread_policy = _policy(0.0)
 
 
 def set_threads(n: int | None = None) -> int:

@@ -82,7 +82,7 @@ def linear_ar(
     out = np.empty((len(origins), horizon, values.shape[1]))
     for f in range(values.shape[1]):
         col = values[:, f]
-        past = col[train_origins[:, None] - lookback + np.arange(lookback)[None, :]]
+        past = col[lookback_index(train_origins, lookback)]
         design = np.concatenate([past, np.ones((len(past), 1))], axis=1)
         weights, *_ = np.linalg.lstsq(design, col[_steps(train_origins, horizon)], rcond=None)
         recent = col[lookback_index(origins, lookback)]  # a short history left-padded

@@ -17,7 +17,7 @@ from torch import nn
 
 import seqlab.distributed as distributed
 from seqlab._io import crash_point
-from seqlab._threads import adapt, with_thread_policy
+from seqlab._threads import adapt, with_read_thread_policy, with_thread_policy
 from seqlab.callbacks import Callback, EarlyStopping, ProgressBar, model_callbacks
 from seqlab.config import TrainConfig
 from seqlab.data.batches import Batch, SequenceData, stream_batches
@@ -271,7 +271,7 @@ class Trainer:
             raise DataError("the training data produced no batches")
         return total / seen, step
 
-    @with_thread_policy
+    @with_read_thread_policy
     @torch.no_grad()
     def evaluate(
         self, model: nn.Module, batches: Iterable[Batch], *, stateful: bool = False

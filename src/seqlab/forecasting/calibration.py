@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from seqlab._threads import with_thread_policy
+from seqlab._threads import with_read_thread_policy
 from seqlab.data.sources import Series
 from seqlab.data.windows import ahead_index
 from seqlab.errors import DataError
@@ -204,7 +204,7 @@ class IntervalCalibration:
                 start += rows
         return out, reached
 
-    @with_thread_policy
+    @with_read_thread_policy
     def predict_intervals(self, series: Series | None = None, name: str | None = None) -> F64:
         """Calibrated intervals (H, F, K, 2) past the end of the series: for each of the K
         ``intervals`` levels (ascending) the lower and upper bound."""

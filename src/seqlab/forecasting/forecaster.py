@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from seqlab._threads import with_thread_policy
+from seqlab._threads import with_read_thread_policy, with_thread_policy
 from seqlab.baselines import run_baselines, skipped_baselines
 from seqlab.checkpoint import Checkpoint, load_checkpoint, save
 from seqlab.data.calendar import future_stamps, resolve_calendar
 from seqlab.data.sources import Series, from_frame, to_log
-from seqlab.data.windows import ahead_index, first_origin
+from seqlab.data.windows import ahead_index
 from seqlab.errors import CheckpointError, DataError, SeqlabError
 from seqlab.forecasting.calibration import IntervalCalibration, Window
 from seqlab.forecasting.classical import Classical
@@ -99,7 +99,6 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         self.scales: dict[str, F64] = {}
         # the conformal calibration of ``intervals``: method, windows, radius per level/step
         self.intervals: dict[str, Any] = {}
-        self._fitting: Classical | None = None  # the classical methods' budget during _select
 
     # single-series views, kept for the common case
     def _single(self) -> Part:
@@ -210,12 +209,14 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         return chosen == MODEL or chosen.startswith(f"{MODEL} + ")
 
     def _validation_origins(self, part: Part) -> NDArray[np.int64]:
-        h, lb = self.config.horizon, self.config.lookback
-        start = max(part.train_end, first_origin(part.train_end, lb, h))
-        return np.arange(start, part.test_start - h + 1)
+        # from the end of the training rows: an earlier history is left-padded (first_origin)
+        return np.arange(part.train_end, part.test_start - self.config.horizon + 1)
 
-    def _validation_blocks(self, baselines: bool = True) -> list[ValidationBlock]:
-        """The network's (and the baselines') forecasts on every validation window."""
+    def _validation_blocks(
+        self, baselines: bool = True, classical: Classical | None = None
+    ) -> list[ValidationBlock]:
+        """The network's (and the baselines' and ``classical`` methods') forecasts on every
+        validation window."""
         c, blocks = self.config, []
         for name, part in self.parts.items():
             origins = self._validation_origins(part)
@@ -227,7 +228,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
                 MODEL: self._point(self.predict_windows(part.series, origins, name or None))
             }
             if baselines:
-                forecasts.update(self._baselines(part, values, origins))
+                forecasts.update(self._baselines(part, values, origins, classical=classical))
             scale = mase_scale(values[: part.train_end], self.period)
             blocks.append(ValidationBlock(truth, forecasts, scale))
         return blocks
@@ -244,11 +245,8 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         if c.select == "model":
             return
         skipped = self._skipped_baselines()
-        self._fitting = Classical(c.classical, self.period, c.classical_budget, len(self.parts))
-        try:
-            blocks = self._validation_blocks()
-        finally:
-            classical, self._fitting = self._fitting, None
+        classical = Classical(c.classical, self.period, c.classical_budget, len(self.parts))
+        blocks = self._validation_blocks(classical=classical)
         skipped.update(
             {m: {"series": len(self.parts), "why": why} for m, why in classical.skipped.items()}
         )
@@ -281,17 +279,23 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         return found
 
     def _baselines(
-        self, part: Part, values: F64, origins: NDArray[np.int64], only: str | None = None
+        self,
+        part: Part,
+        values: F64,
+        origins: NDArray[np.int64],
+        only: str | None = None,
+        classical: Classical | None = None,
     ) -> dict[str, F64]:
         """Every baseline's and classical method's forecasts at ``origins`` (those that apply
-        to this series), or with ``only`` just that method's."""
+        to this series), or with ``only`` just that method's. The classical methods are those
+        the fit kept, or ``classical`` (with its time budget) while the fit chooses."""
         name = next(n for n, p in self.parts.items() if p is part)
         h = self.config.horizon
         found = run_baselines(
             values, origins, h, lookback=self.config.lookback, train_end=part.train_end,
             period=self.period,
         )  # fmt: skip
-        classical = self._fitting or Classical(self._classical_methods(only), self.period, np.inf)
+        classical = classical or Classical(self._classical_methods(only), self.period, np.inf)
         found.update(classical.forecasts(values, origins, h, part.train_end))
         if only is not None:
             found = {m: f for m, f in found.items() if m == only}
@@ -350,7 +354,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         return self.parts[name]
 
     # -- forecasting ---------------------------------------------------------------
-    @with_thread_policy
+    @with_read_thread_policy
     def predict_windows(
         self, series: Series, origins: NDArray[np.int64], name: str | None = None
     ) -> F64:
@@ -384,7 +388,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         middle: F64 = pred[..., int(np.argmin(np.abs(np.asarray(qs) - 0.5)))]
         return middle
 
-    @with_thread_policy
+    @with_read_thread_policy
     def predict(
         self, series: Series | None = None, name: str | None = None
     ) -> tuple[F64, NDArray[np.datetime64] | None]:
@@ -398,7 +402,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
         chosen = self._chosen(part, s, origins, forecast)[0]
         return self._data_units(chosen), future_stamps(s, self.config.horizon)
 
-    @with_thread_policy
+    @with_read_thread_policy
     def forecast_frame(self) -> Any:
         """The forecast past the end of every series as a pandas DataFrame: ``series`` (for
         several), ``time``, each target, and quantile and interval columns, in the data's
@@ -437,7 +441,7 @@ class Forecaster(Floors, IntervalCalibration, NetworkTraining):  # mixins stub e
             return model
         return combine(model, baselines[baseline]) if baseline != chosen else baselines[chosen]
 
-    @with_thread_policy
+    @with_read_thread_policy
     def predict_quantiles(self, series: Series | None = None, name: str | None = None) -> F64:
         """Quantile forecasts (H, F, Q) past the end of the series (needs ``quantiles``),
         centred on the forecast :meth:`predict` returns (the method chosen on validation)."""

@@ -136,9 +136,9 @@ class NetworkTraining:
             rows.append(scaled)
             end = part.test_start if refit else part.train_end
             start = first_origin(end, lookback, h)  # a short series: left-padded windows
-            bounds = ((0, end), (end, part.test_start))
+            bounds = ((start, end), (end, part.test_start))  # first_origin <= end - h
             for store, (first, last) in zip(found, bounds, strict=True):
-                store.append(np.arange(max(first, start), last - h + 1))
+                store.append(np.arange(first, last - h + 1))
         train, val = (
             WindowData.from_series(rows, origins, lookback, h, targets, future_from)
             if sum(len(o) for o in origins)
@@ -176,14 +176,9 @@ class NetworkTraining:
 
     def _has_validation_rows(self) -> bool:
         """Whether some series keeps a validation window (one horizon of rows between its
-        training and test rows, after the shortest lookback tried)."""
-        c = self.config
-        shortest = min(c.lookbacks or (c.lookback,))
-        return any(
-            p.test_start - max(p.train_end, first_origin(p.train_end, shortest, c.horizon))
-            >= c.horizon
-            for p in self.parts.values()
-        )
+        training and test rows; a short history before them is left-padded)."""
+        h = self.config.horizon
+        return any(p.test_start - p.train_end >= h for p in self.parts.values())
 
     def _skip_rule(self, lookback: int) -> bool:
         """``repeat_skip`` as a bool for this lookback: as given, or with "auto" whether a

@@ -26,7 +26,7 @@ from safetensors.numpy import save as save_arrays
 from safetensors.torch import save as save_tensors
 
 from seqlab._io import atomic_write_bytes
-from seqlab._threads import with_thread_policy
+from seqlab._threads import with_read_thread_policy
 from seqlab.checkpoint import Checkpoint, load_checkpoint
 from seqlab.config import ModelConfig, Seq2SeqConfig
 from seqlab.errors import CheckpointError, DataError
@@ -155,7 +155,7 @@ class Stream:
         scaled: F32 = (arr - self._x[0]) / self._x[1]
         return scaled
 
-    @with_thread_policy
+    @with_read_thread_policy
     def update(self, series_id: str, values: object) -> F32:
         """Feed observations (T, F) — or (T,) / a scalar with one feature — to one series."""
         x = self._scaled(values)
@@ -183,14 +183,14 @@ class Stream:
         table.touch(row)
         return self._outputs.one(table, row, np.concatenate(tops))
 
-    @with_thread_policy
+    @with_read_thread_policy
     def update_array(self, ids: Sequence[str], values: object) -> F32:
         """Feed (B, T, F) observations to the B series ``ids`` (one row each) in one call."""
         if len(set(ids)) != len(ids):
             raise DataError("each series may appear once per call")
         return self._update(list(ids), self._scaled(values, len(ids)), None)
 
-    @with_thread_policy
+    @with_read_thread_policy
     def update_many(self, batch: Mapping[str, object]) -> dict[str, F32]:
         """Update many series in one batched call; their chunks may differ in length."""
         ids = list(batch)
@@ -267,7 +267,7 @@ class Stream:
         return out.cpu().numpy(), state.cpu().numpy(), None
 
     # -- forecasting ---------------------------------------------------------------
-    @with_thread_policy
+    @with_read_thread_policy
     def forecast(self, series_id: str, h: int, future: object | None = None) -> F32:
         """The next ``h`` steps (h, O) from the series' current state; the state is unchanged.
 
