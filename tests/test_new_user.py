@@ -88,11 +88,14 @@ def test_log_is_undone_before_anything_is_written(tmp_path: Path) -> None:
     np.testing.assert_allclose(again[:, 0], values[:, 0], rtol=1e-4)
 
 
-def test_threads_flag_sets_pytorchs_threads() -> None:
+def test_threads_flag_sets_pytorchs_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from seqlab import set_threads
+    from seqlab import _threads, set_threads
 
+    # the count stated here must not outlive the test: the rest of this pytest worker would
+    # run every fit on every core beside the other worker
+    monkeypatch.setattr(_threads, "_explicit", _threads._explicit)
     before = torch.get_num_threads()
     try:
         done = seqlab("--threads", "1", "datasets")

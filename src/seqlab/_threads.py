@@ -4,12 +4,13 @@ The rule (:func:`policy_threads`): a count the user stated — ``set_threads(n)`
 --threads N``) or ``OMP_NUM_THREADS`` — is used as it is; otherwise the cores this process may
 run on less those other processes keep busy, never more than PyTorch's own setting. OpenMP
 threads that share a core with another busy process wait for each other at every operator:
-measured on 2 cores beside one busy single-threaded process, 2 threads made a fit 11–27x slower
-where 1 thread made it 1.3x (benchmarks/RESULTS.md).
+on 2 cores beside one busy single-threaded process, a fit with 2 threads fixed ran past 20x its
+idle time where the rule's took 0.96-1.02x (benchmarks/RESULTS.md, "Thread rule").
 
 Every public entry point (``Forecaster.fit`` / ``predict`` / ``evaluate``, ``Trainer.fit``,
 the streaming classes) runs inside :func:`work`, which applies the rule on entry, lets a long
-fit adapt between epochs (:func:`adapt`) and puts PyTorch's setting back as it was on return,
+fit adapt between epochs (:func:`adapt`) and puts PyTorch's setting back as it was on return
+(a read — a forecast, a streaming update — never waits to measure: :func:`work`),
 so a host application's own setting is untouched by seqlab's work. Busy cores are measured from
 ``/proc/stat`` (Linux): the CPU time every allowed core spent busy less this process's own, over
 the last stretch; elsewhere the 1-minute load average stands in.
@@ -22,7 +23,7 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 __all__ = [
@@ -85,6 +86,8 @@ def busy_elsewhere(interval: float = 0.0) -> float:
     now = time.monotonic()
     if _cached is not None and now - _cached[0] < ADAPT_EVERY:
         return _cached[1]
+    if interval <= 0 and _last is not None and now - _last[0] < 0.05:  # too soon: no read
+        return 0.0 if _cached is None else _cached[1]
     sample = _cpu_seconds()
     if sample is None:
         try:
@@ -93,9 +96,8 @@ def busy_elsewhere(interval: float = 0.0) -> float:
             return 0.0
     before = _last
     if before is None or not 0.05 <= now - before[0] <= 60:  # no usable earlier sample
-        if interval <= 0:  # no waiting: a baseline for the next call (kept if just taken)
-            if before is None or now - before[0] > 60:
-                _last = (now, *sample)
+        if interval <= 0:  # no waiting: a baseline for the next call
+            _last = (now, *sample)
             return 0.0 if _cached is None else _cached[1]
         time.sleep(interval)
         before, now, sample = (now, *sample), time.monotonic(), _cpu_seconds()
@@ -131,25 +133,37 @@ def policy_threads(interval: float = 0.1) -> int:
     return max(1, min(torch.get_num_threads(), idle_cores(interval)))
 
 
-@contextlib.contextmanager
-def work(interval: float = 0.1) -> Iterator[None]:
+class work:
     """Run seqlab's work under the thread rule; PyTorch's setting is put back on return.
     Without a recent measurement, the busy cores are measured over ``interval`` seconds first
     (0: none; the machine is taken as idle until the next call can measure). Nested blocks
     (``Trainer.fit`` inside ``Forecaster.fit``) keep the outermost's choice; each thread of a
-    host has its own setting (OpenMP's is per thread) and its own blocks."""
-    import torch
+    host has its own setting (OpenMP's is per thread) and its own blocks. A class rather than a
+    generator: a streaming update pays for it on every call."""
 
-    here = _open  # PyTorch's (OpenMP's) setting belongs to the calling thread, and so do these
-    if not getattr(here, "depth", 0):
-        here.ceiling = torch.get_num_threads()
-        torch.set_num_threads(policy_threads(interval))
-    here.depth = getattr(here, "depth", 0) + 1
-    try:
-        yield
-    finally:
+    __slots__ = ("interval",)
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+
+    def __enter__(self) -> None:
+        import torch
+
+        here = _open  # PyTorch's (OpenMP's) setting belongs to the calling thread, and so do these
+        depth = getattr(here, "depth", 0)
+        if not depth:
+            here.ceiling = torch.get_num_threads()
+            want = policy_threads(self.interval)
+            if want != here.ceiling:  # setting it costs microseconds even when unchanged
+                torch.set_num_threads(want)
+        here.depth = depth + 1
+
+    def __exit__(self, *exc: object) -> None:
+        import torch
+
+        here = _open
         here.depth -= 1
-        if here.depth == 0:
+        if here.depth == 0 and torch.get_num_threads() != here.ceiling:
             torch.set_num_threads(here.ceiling)
 
 
