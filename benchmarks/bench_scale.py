@@ -68,20 +68,19 @@ def child(n: int, layout: str, batches: int, threads: int) -> dict[str, Any]:
     """One measurement in this (fresh) process."""
     import torch
 
-    from seqlab import Forecaster
     from seqlab.data.batches import SequenceData
+    from seqlab.forecasting.prepare import datasets, prepare
 
     torch.set_num_threads(threads)
     named = synthetic(n)
     start = time.perf_counter()
-    f = Forecaster(_config())
-    f._prepare(named)
-    train, _ = f._datasets(LOOKBACK)
+    prepared = prepare(named, _config())
+    train, _ = datasets(prepared, _config(), LOOKBACK)
     if layout == "dense":  # the layout before windows by index: every window copied
         batch = train.gather(train.origins)
         train = SequenceData(batch.x, batch.y)  # type: ignore[assignment]
     build = time.perf_counter() - start
-    model = _network(f)
+    model = _network(prepared)
     seconds, steps = _steps(model, train, batches)
     per_step = seconds / max(steps, 1)
     return {
@@ -98,10 +97,14 @@ def child(n: int, layout: str, batches: int, threads: int) -> dict[str, Any]:
     }
 
 
-def _network(f: Any) -> Any:
+def _network(prepared: Any) -> Any:
+    """The segment network of :func:`_config` over the ``prepared`` series."""
+    from seqlab.forecasting.networks import NetworkSpec, network_config
     from seqlab.models.segment import SegmentRNN
 
-    return SegmentRNN(f._network_config(LOOKBACK))
+    c, period = _config(), prepared.period
+    skip = c.repeats_season(c.segment_length(LOOKBACK, period), period)
+    return SegmentRNN(network_config(prepared, c, NetworkSpec("segment", LOOKBACK, skip)))
 
 
 def _steps(
@@ -142,17 +145,16 @@ def ddp_child(n: int, batches: int) -> None:
     import torch
 
     import seqlab.distributed as distributed
-    from seqlab import Forecaster
+    from seqlab.forecasting.prepare import datasets, prepare
 
     torch.set_num_threads(1)
     distributed.join(torch.device("cpu"))
     rank, world = distributed.world()
-    f = Forecaster(_config())
-    f._prepare(synthetic(n))
-    train, _ = f._datasets(LOOKBACK)
+    prepared = prepare(synthetic(n), _config())
+    train, _ = datasets(prepared, _config(), LOOKBACK)
     from torch.nn.parallel import DistributedDataParallel
 
-    model = _network(f)
+    model = _network(prepared)
     ddp = DistributedDataParallel(distributed.LossModule(model))
     seconds, steps = _steps(model, train, batches, loss=ddp, shard=(rank, world))
     if rank == 0:

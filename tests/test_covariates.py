@@ -129,12 +129,12 @@ def test_the_lookback_is_chosen_on_validation_loss(tmp_path: Path) -> None:
     assert set(f.lookback_losses) == {3, 12}
     best = min(f.lookback_losses, key=f.lookback_losses.__getitem__)
     assert best == 12  # only a year-long window sees the last spike
-    assert f.config.lookback == 12 and f.config.lookbacks == ()
+    assert f.fitted.network.lookback == 12 and f.config == config  # config as given
     assert f.lookback_losses[12] < 0.5 * f.lookback_losses[3]
     assert f.history is not None and min(f.history.val_loss) == f.lookback_losses[12]
-    assert f.member_histories == [f.history]  # the chosen lookback's, not the last tried
+    assert f.groups == ((12, (f.history,)),)  # the chosen lookback's, not the last tried
     loaded = Forecaster.load(f.save(tmp_path / "f"))
-    assert loaded.config.lookback == 12
+    assert loaded.fitted.network.lookback == 12
     np.testing.assert_allclose(loaded.predict(series)[0], f.predict()[0], rtol=1e-5)
     with pytest.raises(DataError, match="needs a validation window"):
         Forecaster(replace(config, val_fraction=0.0)).fit(series)

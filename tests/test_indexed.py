@@ -10,6 +10,7 @@ from seqlab import DataError, ForecastConfig, Forecaster, SequenceData, Series
 from seqlab.data.indexed import WindowData
 from seqlab.data.windows import first_origin, lookback_index
 from seqlab.forecasting.parts import windows
+from seqlab.forecasting.prepare import datasets
 
 
 def _data(seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -91,7 +92,7 @@ def test_forecaster_trains_on_indexed_windows() -> None:
         val_rows=12, test_rows=0, select="model",
     )  # fmt: skip
     forecaster = Forecaster(config).fit(named)
-    train, val = forecaster._datasets(24)
+    train, val = datasets(forecaster.fitted.prepared, config, 24)
     assert isinstance(train, WindowData) and isinstance(val, WindowData)
     assert len(train) == 3 * (200 - 12 - 24 - 6 + 1) and len(val) == 3 * (12 - 6 + 1)
     assert forecaster.predict(name="s1")[0].shape == (6, 1)

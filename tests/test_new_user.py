@@ -36,7 +36,7 @@ def test_quantiles_name_the_flag_and_auto_picks_the_direct_head() -> None:
     assert config.model_config().mode == "direct"
     forecaster = Forecaster(config).fit(load_dataset("airline"))
     assert forecaster.predict_quantiles().shape == (6, 1, 3)
-    assert forecaster.networks.keys() == {"direct"}
+    assert forecaster.fitted.selection.networks.keys() == {"direct"}
 
 
 @pytest.mark.parametrize(("label", "shown"), [("3", "'3'"), ("0.5", "'0.5'"), ("-1", "'-1'")])

@@ -12,7 +12,7 @@ import pytest
 from seqlab.baselines import linear_ar
 from seqlab.data.sources import Series
 from seqlab.forecasting import ForecastConfig, Forecaster
-from seqlab.forecasting.selection import ValidationBlock, choose, mase_scale
+from seqlab.forecasting.selection import Method, ValidationBlock, choose, mase_scale
 
 TINY = ForecastConfig(
     lookback=8,
@@ -38,9 +38,12 @@ def _block(truth: float, **forecasts: float) -> ValidationBlock:
 def test_choose_scores_every_candidate_and_their_combination() -> None:
     chosen, scores = choose([_block(0.0, model=2.0, naive=-3.0, drift=5.0)])
     assert scores == {"model": 2.0, "naive": 3.0, "drift": 5.0, "model + naive": 0.5}
-    assert chosen == "model + naive"
+    assert chosen == Method("naive") and chosen.name == "model + naive" and chosen.uses_model
     chosen, scores = choose([_block(0.0, model=1.0, naive=1.0)])  # ties go to the model
-    assert chosen == "model" and scores["model"] == scores["naive"] == 1.0
+    assert chosen == Method() and scores["model"] == scores["naive"] == 1.0
+    assert Method.parse("drift") == Method("drift", with_model=False)
+    assert Method.parse("model + seasonal naive").baseline == "seasonal naive"
+    assert all(Method.parse(m.name) == m for m in (Method(), Method("x"), Method("x", False)))
 
 
 def test_scores_are_scale_free_across_series() -> None:
@@ -128,12 +131,13 @@ def test_segment_lookbacks_best_or_mean_chosen_on_validation(tmp_path: object) -
 
     config = replace(TINY, model="segment", lookbacks=(8, 16), select="model")
     f = Forecaster(config).fit(_series(120))
-    choice = f.selection_lookbacks
+    choice = f.fitted.lookback_choice
     assert set(choice) == {"lookback", "best", "mean"} and choice["lookback"] in (8, 16)
     if choice["mean"] < choice["best"]:  # the mean of both: windows of the longest
-        assert f.config.lookback == 16 and len(f.groups) == 2
+        assert f.fitted.network.lookback == 16 and len(f.groups) == 2
     else:
-        assert f.config.lookback == choice["lookback"] and len(f.groups) == 1
+        assert f.fitted.network.lookback == choice["lookback"] and len(f.groups) == 1
+    assert f.config == config  # the choices live in the fitted state
     path = Path(str(tmp_path)) / "f"
     f.save(path)
     history = _series(120)
@@ -148,13 +152,13 @@ def test_forecasts_of_nonnegative_columns_stay_nonnegative() -> None:
     series = Series(falling[:, None].astype(np.float32), ("y",))
     config = replace(TINY, select="model", test_rows=0)
     f = Forecaster(config).fit(series)
-    assert f.floors[""].tolist() == [0.0]
-    drift_like = f._baselines(f.parts[""], falling[:, None], np.array([80]))["drift"]
+    assert f.fitted.prepared.floors[""].tolist() == [0.0]
+    drift_like = f._predictor.baselines("", falling[:, None], np.array([80]))["drift"]
     assert drift_like.min() >= 0.0  # the raw drift forecast would go below 0
     assert f.predict()[0].min() >= 0.0
     off = Forecaster(replace(config, nonnegative=False)).fit(series)
-    assert off.floors[""].tolist() == [-np.inf]
-    assert off._baselines(off.parts[""], falling[:, None], np.array([80]))["drift"].min() < 0
+    assert off.fitted.prepared.floors[""].tolist() == [-np.inf]
+    assert off._predictor.baselines("", falling[:, None], np.array([80]))["drift"].min() < 0
 
 
 def _floored(n: int = 240, seed: int = 0) -> Series:
@@ -211,10 +215,10 @@ def test_lookback_trials_then_the_best_trains_on() -> None:
     )
     f = Forecaster(config).fit(_series(120))
     assert set(f.lookback_losses) == {8, 16}
-    assert f.config.lookback == min(f.lookback_losses, key=f.lookback_losses.__getitem__)
+    assert f.fitted.network.lookback == min(f.lookback_losses, key=f.lookback_losses.__getitem__)
     assert len(f.history.epochs) == 3  # 1 trial epoch, then 2 more (no early stopping)
     assert [e["epoch"] for e in f.history.epochs] == [0.0, 1.0, 2.0]
-    assert f.selection_lookbacks == {}  # no mean of lookbacks after trials
+    assert f.fitted.lookback_choice == {}  # no mean of lookbacks after trials
 
 
 def test_cli_forecast_past_the_end_only_with_the_segment_model(tmp_path: object) -> None:
@@ -270,14 +274,20 @@ def test_repeat_skip_auto_is_chosen_on_validation_and_kept(tmp_path: object) -> 
                      test_rows=24, val_rows=48, epochs=2)  # fmt: skip
     f = Forecaster(config).fit(series)
     assert set(f.skip_losses) == {24} and set(f.lookback_losses) == {24}
-    assert f.config.repeat_skip == (f.skip_losses[24] < f.lookback_losses[24])
-    assert f.validation_loss == min(f.skip_losses[24], f.lookback_losses[24])
+    skip = f.fitted.network.repeat_skip
+    assert skip == (f.skip_losses[24] < f.lookback_losses[24])
+    assert f.fitted.validation_loss == min(f.skip_losses[24], f.lookback_losses[24])
+    assert f.config.repeat_skip == "auto"  # as given: the choice lives in the fitted state
     loaded = Forecaster.load(f.save(tmp_path / "f"))  # type: ignore[operator]
-    assert loaded.skip_losses == f.skip_losses and loaded.config.repeat_skip is f.config.repeat_skip
+    assert loaded.skip_losses == f.skip_losses and loaded.fitted.network.repeat_skip is skip
     g = Forecaster(replace(config, period=None, segment=6)).fit(series)
-    assert g.skip_losses == {} and g.config.repeat_skip is False
+    assert g.skip_losses == {} and g.fitted.network.repeat_skip is False
     h = Forecaster(replace(config, repeat_skip=True)).fit(series)
-    assert h.skip_losses == {} and h.config.repeat_skip is True
+    assert h.skip_losses == {} and h.fitted.network.repeat_skip is True
+    # an explicit skip holds at every lookback tried (trials used to train without it)
+    k = Forecaster(replace(config, repeat_skip=True, lookbacks=(24, 36), epochs=1)).fit(series)
+    assert k.skip_losses == {} and set(k.lookback_losses) == {24, 36}
+    assert k.fitted.network.repeat_skip is True and k.network.config.repeat_skip is True
 
 
 def test_repeat_skip_is_decided_once_at_the_shortest_lookback(tmp_path: object) -> None:
@@ -293,4 +303,4 @@ def test_repeat_skip_is_decided_once_at_the_shortest_lookback(tmp_path: object) 
     assert set(f.skip_losses) | set(f.lookback_losses) == {24, 36}
     assert (36 in f.skip_losses) is decided and (36 in f.lookback_losses) is not decided
     assert len(f.skip_losses) + len(f.lookback_losses) == 3  # was 4: both ways at each
-    assert f.config.repeat_skip is decided  # the better at 24 is kept at every lookback
+    assert f.fitted.network.repeat_skip is decided  # the better at 24 is kept at every lookback

@@ -46,7 +46,7 @@ def test_a_108_month_file_fits_with_the_defaults(model: str, tmp_path: Path) -> 
     path = tmp_path / "cars.csv"
     _sales(108).to_csv(path, index=False)
     forecaster = Forecaster(ForecastConfig(model=model, epochs=3)).fit(load_csv(path))
-    assert forecaster.validation_loss is not None  # one validation window: it was scored
+    assert forecaster.fitted.validation_loss is not None  # one validation window: it was scored
     assert forecaster.selection["scores"]  # and the selection ran on it
     forecast, stamps = forecaster.predict()
     assert forecast.shape == (12, 1) and np.isfinite(forecast).all()

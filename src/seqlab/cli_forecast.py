@@ -166,7 +166,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         paths = write_forecast_run(forecaster, evaluation, args.out, run)
     series = list(data.values()) if isinstance(data, dict) else [data]
     what = f"{len(series)} series" if isinstance(data, dict) else ", ".join(forecaster.targets)
-    covariates = forecaster.config.covariates
+    covariates, network = forecaster.config.covariates, forecaster.fitted.network
     extras = [f"past covariates {', '.join(covariates)}"] if covariates else []
     if forecaster.calendar:
         extras.append(f"calendar {', '.join(forecaster.calendar)}")
@@ -174,7 +174,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         tried = ", ".join(f"{k}: {v:.4g}" for k, v in forecaster.lookback_losses.items())
         extras.append(f"lookback chosen on validation loss ({tried})")
     if forecaster.skip_losses:
-        used = "with" if forecaster.config.repeat_skip else "without"
+        used = "with" if network.repeat_skip else "without"
         extras.append(f"{used} the repeat skip, chosen on validation loss")
     if forecaster.selection.get("floor"):
         extras.append("forecasts kept at or above the lowest value seen (chosen on validation)")
@@ -194,8 +194,8 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     logged = " (fitted in logs; every number below in the data's units)" if args.log else ""
     print(
         f"data: {args.data}{logged}, {sum(len(s) for s in series)} steps of "
-        f"{what}; lookback {forecaster.config.lookback}, horizon {args.horizon}, "
-        f"{forecaster.config.model} {args.cell}" + "".join(f"; {e}" for e in extras)
+        f"{what}; lookback {network.lookback}, horizon {args.horizon}, "
+        f"{network.model} {args.cell}" + "".join(f"; {e}" for e in extras)
     )
     if evaluation is not None:
         print(format_evaluation(evaluation))
@@ -229,7 +229,8 @@ def _forecast_grid(args: argparse.Namespace) -> int:
     print(
         f"data: {args.data}, variable {box.name}, {len(box.times)} steps; "
         f"{'; '.join(box.notes)}; {len(result.cells)} cells with data at every step, one "
-        f"global model; lookback {result.forecaster.config.lookback}, horizon {args.horizon}"
+        f"global model; lookback {result.forecaster.fitted.network.lookback}, "
+        f"horizon {args.horizon}"
     )
     print(format_evaluation(result.evaluation))
     print(f"run folder: {args.out} ({', '.join(p.name for p in paths.values())})")

@@ -79,8 +79,7 @@ def backtest(
             single = fold
         else:
             part = _slice(series, start, origin + h)
-            fold = single
-            fold.parts = {"": replace(fold.parts[""], series=part, test_start=origin - start)}
+            fold = single.with_rows(part, origin - start)
         evaluations.append(fold.evaluate())
         rows.append((start, origin))
     return Backtest(origins, rows, evaluations)

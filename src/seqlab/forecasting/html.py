@@ -257,6 +257,7 @@ def build_report(run_dir: str | Path) -> str:
     windows = _read_csv(run / "test_windows.csv") if (run / "test_windows.csv").exists() else []
     data = meta.get("data") or {}
     config = data.get("forecast_config") or {}
+    network = data.get("network") or config  # earlier checkpoints: the rewritten config
     selection = metrics.get("selection") or {}
     chosen = str(selection.get("chosen", "model"))
     info = metrics.get("run") or {}
@@ -264,7 +265,7 @@ def build_report(run_dir: str | Path) -> str:
         "data": info.get("data", "(not recorded)"),
         "command": info.get("command", "(not recorded)"),
         "network": f"{meta['model']['kind']} ({config.get('cell', '')}, hidden "
-        f"{config.get('hidden_size', '?')}), lookback {config.get('lookback')}, horizon "
+        f"{config.get('hidden_size', '?')}), lookback {network.get('lookback')}, horizon "
         f"{config.get('horizon')}, seed {config.get('seed')}",
         "forecasts with": chosen,
         "test windows": metrics.get("test_windows", 0),

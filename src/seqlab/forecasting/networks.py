@@ -1,8 +1,8 @@
-"""Training the networks of a :class:`~seqlab.forecasting.Forecaster`: windows of every
-series, ensembles of members, the choice among lookbacks (fully trained, or trials and then the
-best trained on; for segment models, the mean of every lookback when it validates better), and
-the optional refit on training + validation rows, and ``model="auto"``'s choice between the
-encoder–decoder and the segment-recurrent network. A mixin: the Forecaster holds the state.
+"""The network stage of a fit: windows of every series, ensembles of members, the choice
+among lookbacks (fully trained, or trials and then the best trained on; for segment models,
+the mean of every lookback when it validates better) and of ``repeat_skip``, and the optional
+refit on training + validation rows. Each function takes the prepared series and the
+configuration and returns a frozen :class:`NetworkFit`; nothing is kept anywhere else.
 
 Shape key: N windows, L lookback, H horizon, F input columns, O targets.
 """
@@ -10,8 +10,9 @@ Shape key: N windows, L lookback, H horizon, F input columns, O targets.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-from typing import Any, Literal, Self
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,324 +22,149 @@ from seqlab._seed import set_seed
 from seqlab.checkpoint import Checkpoint
 from seqlab.config import Seq2SeqConfig
 from seqlab.data.indexed import WindowData
-from seqlab.data.sources import Series
-from seqlab.data.windows import first_origin
 from seqlab.errors import DataError
 from seqlab.forecasting.config import ForecastConfig
-from seqlab.forecasting.parts import Part, features
-from seqlab.forecasting.selection import MODEL, ValidationBlock, choose
+from seqlab.forecasting.prepare import Prepared, datasets
 from seqlab.models.ensemble import Ensemble, EnsembleConfig
 from seqlab.models.segment import SegmentConfig, SegmentRNN
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.training import History, Trainer
 
-__all__ = ["NetworkTraining"]
+__all__ = [
+    "NetworkFit",
+    "NetworkSpec",
+    "network_config",
+    "network_kinds",
+    "refit_network",
+    "train_network",
+]
 
 log = logging.getLogger(__name__)
 F64 = NDArray[np.float64]
+Kind = Literal["seq2seq", "direct", "segment"]
+Groups = tuple[tuple[int, tuple[History, ...]], ...]
 
 
-class NetworkTraining:
-    """The network-training half of the Forecaster (see the module docstring)."""
+@dataclass(frozen=True)
+class NetworkSpec:
+    """The network the fit settled on: its kind, the lookback its windows read (the longest
+    for a mean over lookbacks) and whether a segment model adds the gated repeat skip."""
 
+    model: Kind
+    lookback: int
+    repeat_skip: bool = False
+
+    def applied(self, config: ForecastConfig) -> ForecastConfig:
+        """``config`` with these choices in place of the ones it leaves open (a local value
+        from which the network's own config is built; the Forecaster's config is not
+        changed)."""
+        return replace(
+            config,
+            model=self.model,
+            lookback=self.lookback,
+            lookbacks=(),
+            repeat_skip=self.repeat_skip,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "lookback": self.lookback, "repeat_skip": self.repeat_skip}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NetworkSpec:
+        return cls(data["model"], int(data["lookback"]), bool(data["repeat_skip"]))
+
+
+@dataclass(frozen=True)
+class NetworkFit:
+    """A trained network (``checkpoint``: model, training config and the history of its first
+    member) with how it was chosen: the lookback groups it holds with their members' training
+    histories, its validation loss, the loss of every lookback tried (and with
+    ``repeat_skip``, where tried) and, for a mean over lookbacks, the scores behind it."""
+
+    spec: NetworkSpec
+    checkpoint: Checkpoint
+    groups: Groups = ()
+    validation_loss: float | None = None
+    lookback_losses: Mapping[int, float] = field(default_factory=dict)
+    skip_losses: Mapping[int, float] = field(default_factory=dict)
+    lookback_choice: Mapping[str, float] = field(default_factory=dict)
+    refit_epochs: tuple[int, ...] | None = None
+
+
+def network_kinds(config: ForecastConfig) -> list[Kind]:
+    """The networks a fit trains: the one ``model`` names, or with "auto" the encoder–decoder
+    (the direct head with quantiles) and, when the data allow it (no covariates, calendar or
+    quantiles: it reads targets only), the segment-recurrent network."""
+    if config.model != "auto":
+        return [config.model]
+    kinds: list[Kind] = ["direct" if config.quantiles else "seq2seq"]
+    if not (config.covariates or config.calendar or config.quantiles):
+        kinds.append("segment")
+    return kinds
+
+
+def network_config(
+    prepared: Prepared, config: ForecastConfig, spec: NetworkSpec, lookback: int | None = None
+) -> Seq2SeqConfig | SegmentConfig:
+    """The network ``spec`` describes (reading ``lookback`` rows, default the spec's)."""
+    c, part = spec.applied(config), next(iter(prepared.parts.values()))
+    lookback = spec.lookback if lookback is None else lookback
+    if spec.model == "segment":
+        segment = c.segment_length(lookback, prepared.period)
+        return c.segment_config(len(part.targets), lookback, segment, prepared.period)
+    return c.model_config(len(part.targets), len(part.covariates), len(prepared.calendar), lookback)
+
+
+@dataclass(frozen=True)
+class _Trial:
+    loss: float
+    spec: NetworkSpec
+    checkpoint: Checkpoint
+    histories: tuple[History, ...]
+
+
+@dataclass(frozen=True)
+class _Networks:
+    """Trains the networks of one fit (the prepared series and the configuration)."""
+
+    prepared: Prepared
     config: ForecastConfig
-    parts: dict[str, Part]
-    period: int | None
-    calendar: tuple[str, ...]
-    checkpoint: Checkpoint | None
-    history: History | None
-    member_histories: list[History]
-    groups: list[tuple[int, list[History]]]
-    lookback_losses: dict[int, float]
-    skip_losses: dict[int, float]
-    validation_loss: float | None
-    selection: dict[str, Any]
-    selection_lookbacks: dict[str, float]
 
-    def _describe(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def _require_fitted(self) -> Checkpoint:
-        raise NotImplementedError
-
-    # provided by the Forecaster (and its interval mixin)
-    def fit(self, series: Any) -> Self:
-        raise NotImplementedError
-
-    def _validation_blocks(self, baselines: bool = True) -> list[ValidationBlock]:
-        raise NotImplementedError
-
-    def _floor(self, part: Part) -> F64:
-        raise NotImplementedError
-
-    def _select(self) -> None:
-        raise NotImplementedError
-
-    def _calibrate(self) -> None:
-        raise NotImplementedError
-
-    def _uses_model(self) -> bool:
-        raise NotImplementedError
-
-    def _fit_auto(self, named: dict[str, Series]) -> Self:
-        """``model="auto"``: train the encoder–decoder and the segment-recurrent network,
-        keep the one whose own forecasts score the lowest validation MASE, then choose among
-        it, the baselines and their combination as usual."""
-        c = self.config
-        # quantile outputs need the direct head; the segment model reads targets only
-        kinds: list[Literal["seq2seq", "direct", "segment"]] = [
-            "direct" if c.quantiles else "seq2seq"
-        ]
-        if not (c.covariates or c.calendar or c.quantiles):
-            kinds.append("segment")
-        fitted, scores = {}, {}
-        for kind in kinds:
-            sub = replace(c, model=kind, select="model", refit=False, log=False)
-            if c.log:  # ``named`` is already in logs, which may be negative
-                sub = replace(sub, nonnegative=False)
-            make: Any = type(self)  # the Forecaster
-            f = make(sub).fit(named)
-            blocks = f._validation_blocks(baselines=False)
-            scores[kind] = choose(blocks)[1][MODEL] if blocks else 0.0
-            fitted[kind] = f
-            log.info("network %s: validation MASE %.4g", kind, scores[kind])
-        best = min(kinds, key=lambda k: scores[k])
-        self.__dict__.update(fitted[best].__dict__)
-        self.config = replace(
-            self.config, select=c.select, refit=c.refit, log=c.log, nonnegative=c.nonnegative
-        )
-        self.floors = {n: self._floor(p) for n, p in self.parts.items()}
-        self.networks = {str(k): v for k, v in scores.items()}
-        self._select()
-        self._calibrate()
-        if self.config.refit and self._uses_model():
-            self._refit()
-        self.checkpoint = replace(self._require_fitted(), data=self._describe())
-        return self
-
-    def _datasets(self, lookback: int, refit: bool = False) -> tuple[WindowData, WindowData | None]:
-        """Training and validation windows of every part: those whose forecast steps lie in
-        the training rows, and those whose forecast steps lie in the validation rows. With
-        ``refit``, training windows reach to the end of the validation rows and there is no
-        validation. Windows are origins into one buffer of every part's rows (see
-        :class:`~seqlab.data.indexed.WindowData`): memory grows with the data, not with
-        windows × lookback."""
-        h = self.config.horizon
-        rows: list[F64] = []
-        found: list[list[NDArray[np.int64]]] = [[], []]
-        targets, future_from = 1, None
-        for part in self.parts.values():
-            scaled, calendar, _ = features(part, part.series, self.period, self.calendar)
-            targets = len(part.targets)
-            if calendar is not None:
-                future_from = scaled.shape[1]
-                scaled = np.concatenate([scaled, calendar], axis=1)
-            rows.append(scaled)
-            end = part.test_start if refit else part.train_end
-            start = first_origin(end, lookback, h)  # a short series: left-padded windows
-            bounds = ((start, end), (end, part.test_start))  # first_origin <= end - h
-            for store, (first, last) in zip(found, bounds, strict=True):
-                store.append(np.arange(first, last - h + 1))
-        train, val = (
-            WindowData.from_series(rows, origins, lookback, h, targets, future_from)
-            if sum(len(o) for o in origins)
-            else None
-            for origins in found
-        )
-        if train is None:
-            raise DataError(
-                f"no training windows: every series is shorter than lookback + horizon "
-                f"({lookback} + {h}) in its training rows"
-            )
-        return train, val
-
-    def _refit(self) -> None:
-        """Retrain the chosen network on the training and validation rows, each member for
-        as many epochs as early stopping kept on validation (each lookback group on its own
-        windows)."""
-        if not self._has_validation_rows():
-            return
-        groups, all_epochs = [], []
-        for lookback, histories in self.groups:
-            train, _ = self._datasets(lookback, refit=True)
-            epochs = [_kept_epochs(h) for h in histories]
-            groups.append((lookback, self._train_members(lookback, train, None, epochs)))
-            all_epochs.extend(epochs)
-        checkpoint = self._require_fitted()
-        model = (
-            self._lookback_ensemble(groups)
-            if len(groups) > 1
-            else self._combine_members(groups[0][0], groups[0][1])
-        )
-        self.selection["refit"] = True
-        self.selection["refit_epochs"] = all_epochs
-        self.checkpoint = replace(checkpoint, model=model, data=self._describe())
-
-    def _has_validation_rows(self) -> bool:
-        """Whether some series keeps a validation window (one horizon of rows between its
-        training and test rows; a short history before them is left-padded)."""
-        h = self.config.horizon
-        return any(p.test_start - p.train_end >= h for p in self.parts.values())
-
-    def _skip_rule(self, lookback: int) -> bool:
+    def skip_rule(self, lookback: int) -> bool:
         """``repeat_skip`` as a bool for this lookback: as given, or with "auto" whether a
         segment is one season (where the gated copy is the seasonal naive forecast)."""
-        c = self.config
-        return c.repeats_season(c.segment_length(lookback, self.period), self.period)
+        c, period = self.config, self.prepared.period
+        return c.repeats_season(c.segment_length(lookback, period), period)
 
-    def _skip_choice(self) -> bool:
+    def skip_choice(self, kind: Kind) -> bool:
         """Whether validation chooses ``repeat_skip`` ("auto", a segment model, a segment of
         one season for some lookback, and validation rows to choose on)."""
         c = self.config
-        lookbacks = c.lookbacks or (c.lookback,)
         return (
-            c.model == "segment"
+            kind == "segment"
             and c.repeat_skip == "auto"
-            and any(self._skip_rule(lb) for lb in lookbacks)
-            and self._has_validation_rows()
+            and any(self.skip_rule(lb) for lb in (c.lookbacks or (c.lookback,)))
+            and self.prepared.has_validation_rows(c.horizon)
         )
 
-    def _choose_lookback(self) -> None:
-        """Train one model per lookback and keep the lowest validation loss; where validation
-        chooses ``repeat_skip``, the shortest lookback that offers it trains one model with and
-        one without it, and the longer ones only the better of the two (half the trials of
-        trying both everywhere; on M4 Hourly the skip won at every lookback). With trial epochs
-        the best trains on, without them the mean of the lookbacks may replace it."""
-        if not self._has_validation_rows():
-            raise DataError(
-                "choosing among `lookbacks` needs a validation window of `horizon` rows in some "
-                "series; give more `val_rows` (or a larger `val_fraction`)"
-            )
-        trials = []
-        trial = self.config.lookback_trial_epochs
-        auto, both = self.config, self._skip_choice()
-        decided: bool | None = None  # the skip chosen at the shortest lookback offering it
-        for lookback in sorted(auto.lookbacks or (auto.lookback,)):
-            offered = both and self._skip_rule(lookback)
-            skips = [False]
-            if offered:  # both ways the first time, then the winner
-                skips = [False, True] if decided is None else [decided]
-            for skip in skips:
-                self.config = replace(auto, repeat_skip=skip)
-                checkpoint, history = self._fit_lookback(lookback, trial)
-                assert self.validation_loss is not None
-                loss = self.validation_loss
-                (self.skip_losses if skip else self.lookback_losses)[lookback] = loss
-                trials.append((loss, lookback, checkpoint, history, self.member_histories, skip))
-                log.info("lookback %d%s: validation loss %.4g", lookback,
-                         " with repeat_skip" if skip else "", loss)  # fmt: skip
-            if offered and decided is None:
-                decided = min((t for t in trials if t[1] == lookback), key=lambda t: t[0])[5]
-        best = min(trials, key=lambda t: t[0])
-        self.validation_loss, lookback, checkpoint, self.history, self.member_histories = best[:5]
-        self.groups = [(lookback, self.member_histories)]
-        self.config = replace(auto, lookback=lookback, lookbacks=(), repeat_skip=best[5])
-        self.checkpoint = replace(checkpoint, data=self._describe())
-        if trial is None:
-            self._try_lookback_mean([t for t in trials if t[5] == best[5]])
-        elif trial < self.config.epochs:
-            self._continue_training(trial)
-
-    def _continue_training(self, done: int) -> None:
-        """Train the chosen lookback's members on from their trial epochs to the end (early
-        stopping as usual); their histories cover both stretches."""
-        c, checkpoint = self.config, self._require_fitted()
-        train, val = self._datasets(c.lookback)
-        histories = []
-        for k, (member, before) in enumerate(
-            zip(_members(checkpoint.model), self.member_histories, strict=True)
-        ):
-            set_seed(c.seed + k + 1000)
-            tc = replace(self.config.train_config(c.seed + k + 1000, True), epochs=c.epochs - done)
-            after = Trainer(tc).fit(member, train, val)
-            histories.append(_join(before, after))
-        self.member_histories = histories
-        self.groups = [(c.lookback, histories)]
-        self.history = histories[0]
-        if val is not None:
-            trainer = Trainer(self.config.train_config(c.seed, True))
-            self.validation_loss = trainer.evaluate(checkpoint.model, val.batches(c.batch_size))
-        self.checkpoint = replace(checkpoint, history=self.history, data=self._describe())
-
-    def _try_lookback_mean(self, trials: list[Any]) -> None:
-        """Segment models: the mean of the models of every lookback replaces the best single
-        one when it scores lower on the same validation windows (those of the longest)."""
-        lookbacks = [t[1] for t in trials]
-        segments = {self.config.segment_length(lb, self.period) for lb in lookbacks}
-        if self.config.model != "segment" or len(segments) != 1:
-            return
-        c, longest = self.config, max(lookbacks)
-        _, val = self._datasets(longest)
-        if val is None:
-            return
-        trainer = Trainer(self.config.train_config(c.seed, True))
-        groups = [(t[1], _members(t[2].model)) for t in trials]
-        best = [g for g in groups if g[0] == c.lookback]
-        scores = {
-            name: trainer.evaluate(self._lookback_ensemble(g), val.batches(c.batch_size))
-            for name, g in (("best", best), ("mean", groups))
-        }
-        self.selection_lookbacks = {"lookback": c.lookback, **scores}
-        log.info("lookbacks: best alone %.4g, mean of all %.4g", scores["best"], scores["mean"])
-        if scores["mean"] < scores["best"]:
-            self.validation_loss = scores["mean"]
-            self.groups = [(t[1], t[4]) for t in trials]
-            self.config = replace(self.config, lookback=longest)
-            model = self._lookback_ensemble(groups)
-            self.checkpoint = replace(self._require_fitted(), model=model, data=self._describe())
-
-    def _lookback_ensemble(self, groups: list[tuple[int, list[nn.Module]]]) -> Ensemble:
-        """One ensemble over groups of segment members, each group with its own lookback;
-        it reads windows of the longest lookback."""
-        longest = max(lb for lb, _ in groups)
-        lookbacks = tuple(lb for lb, members in groups for _ in members)
-        config = EnsembleConfig(self._network_config(longest), len(lookbacks), lookbacks=lookbacks)
-        return _filled(Ensemble(config), [m for _, members in groups for m in members])
-
-    def _fit_lookback(
-        self, lookback: int, max_epochs: int | None = None
-    ) -> tuple[Checkpoint, History]:
-        """Train the model (or ensemble) that reads ``lookback`` rows (for at most
-        ``max_epochs``); score it on validation."""
+    def evaluate(self, model: nn.Module, val: WindowData) -> float:
         c = self.config
-        train, val = self._datasets(lookback)
-        members = self._train_members(lookback, train, val, max_epochs=max_epochs)
-        model = self._combine_members(lookback, members)
-        self.history = self.member_histories[0]
-        self.validation_loss = (
-            Trainer(self.config.train_config(c.seed, True)).evaluate(
-                model, val.batches(c.batch_size)
-            )
-            if val is not None
-            else None
-        )
-        self.checkpoint = Checkpoint(
-            model,
-            train_config=self.config.train_config(c.seed, val is not None),
-            history=self.history,
-            data=self._describe(),
-        )
-        return self.checkpoint, self.history
+        return Trainer(c.train_config(c.seed, True)).evaluate(model, val.batches(c.batch_size))
 
-    def _network_config(self, lookback: int) -> Seq2SeqConfig | SegmentConfig:
-        c, part = self.config, next(iter(self.parts.values()))
-        if c.model == "segment":
-            segment = c.segment_length(lookback, self.period)
-            return c.segment_config(len(part.targets), lookback, segment, self.period)
-        return c.model_config(len(part.targets), len(part.covariates), len(self.calendar), lookback)
-
-    def _train_members(
+    def members(
         self,
+        spec: NetworkSpec,
         lookback: int,
         train: WindowData,
         val: WindowData | None,
         epochs: list[int] | None = None,
         max_epochs: int | None = None,
-    ) -> list[nn.Module]:
+    ) -> tuple[list[nn.Module], tuple[History, ...]]:
         """Train ``ensemble`` networks (each its own seed: initial weights and batch order);
         with ``epochs``, member k trains for epochs[k] epochs without validation; with
         ``max_epochs``, at most that many."""
-        c, config = self.config, self._network_config(lookback)
+        c = self.config
+        config = network_config(self.prepared, c, spec, lookback)
         members: list[nn.Module] = []
         histories = []
         for k in range(c.ensemble):
@@ -347,22 +173,182 @@ class NetworkTraining:
                 SegmentRNN(config) if isinstance(config, SegmentConfig) else Seq2Seq(config)
             )
             members.append(net)
-            tc = self.config.train_config(c.seed + k, val is not None)
+            tc = c.train_config(c.seed + k, val is not None)
             if epochs is not None:
                 tc = replace(tc, epochs=epochs[k], patience=None)
             elif max_epochs is not None:
                 tc = replace(tc, epochs=min(max_epochs, tc.epochs))
             histories.append(Trainer(tc).fit(net, train, val))
-        if epochs is None:
-            self.member_histories = histories
-        return members
+        return members, tuple(histories)
 
-    def _combine_members(self, lookback: int, members: list[nn.Module]) -> nn.Module:
+    def combined(self, spec: NetworkSpec, members: list[nn.Module]) -> nn.Module:
         if len(members) == 1:
             return members[0]
-        return _filled(
-            Ensemble(EnsembleConfig(self._network_config(lookback), len(members))), members
+        config = EnsembleConfig(network_config(self.prepared, self.config, spec), len(members))
+        return _filled(Ensemble(config), members)
+
+    def lookback_ensemble(
+        self, spec: NetworkSpec, groups: list[tuple[int, list[nn.Module]]]
+    ) -> Ensemble:
+        """One ensemble over groups of segment members, each group with its own lookback;
+        it reads windows of the longest lookback."""
+        longest = max(lb for lb, _ in groups)
+        lookbacks = tuple(lb for lb, members in groups for _ in members)
+        member = network_config(self.prepared, self.config, spec, longest)
+        config = EnsembleConfig(member, len(lookbacks), lookbacks=lookbacks)
+        return _filled(Ensemble(config), [m for _, members in groups for m in members])
+
+    def trial(self, spec: NetworkSpec, max_epochs: int | None = None) -> _Trial:
+        """Train the model (or ensemble) that ``spec`` describes (for at most ``max_epochs``)
+        and score it on validation (inf without validation rows)."""
+        c = self.config
+        train, val = datasets(self.prepared, c, spec.lookback)
+        members, histories = self.members(spec, spec.lookback, train, val, max_epochs=max_epochs)
+        model = self.combined(spec, members)
+        loss = self.evaluate(model, val) if val is not None else float("nan")
+        checkpoint = Checkpoint(
+            model, train_config=c.train_config(c.seed, val is not None), history=histories[0]
         )
+        return _Trial(loss, spec, checkpoint, histories)
+
+    def fit(self, kind: Kind) -> NetworkFit:
+        """One network of ``kind``: at ``lookback``, or the best of ``lookbacks``."""
+        c = self.config
+        if not c.lookbacks and not self.skip_choice(kind):
+            skip = kind == "segment" and self.skip_rule(c.lookback)
+            t = self.trial(NetworkSpec(kind, c.lookback, skip))
+            loss = None if np.isnan(t.loss) else t.loss
+            return NetworkFit(t.spec, t.checkpoint, ((c.lookback, t.histories),), loss)
+        return self.choose_lookback(kind)
+
+    def choose_lookback(self, kind: Kind) -> NetworkFit:
+        """Train one model per lookback and keep the lowest validation loss; where validation
+        chooses ``repeat_skip``, the shortest lookback that offers it trains one model with and
+        one without it, and the longer ones only the better of the two (half the trials of
+        trying both everywhere; on M4 Hourly the skip won at every lookback). With trial epochs
+        the best trains on, without them the mean of the lookbacks may replace it."""
+        c = self.config
+        if not self.prepared.has_validation_rows(c.horizon):
+            raise DataError(
+                "choosing among `lookbacks` needs a validation window of `horizon` rows in some "
+                "series; give more `val_rows` (or a larger `val_fraction`)"
+            )
+        trials: list[_Trial] = []
+        losses: dict[bool, dict[int, float]] = {False: {}, True: {}}
+        both = self.skip_choice(kind)
+        decided: bool | None = None  # the skip chosen at the shortest lookback offering it
+        for lookback in sorted(c.lookbacks or (c.lookback,)):
+            offered = both and self.skip_rule(lookback)
+            skips = [kind == "segment" and self.skip_rule(lookback)]
+            if offered:  # both ways the first time, then the winner
+                skips = [False, True] if decided is None else [decided]
+            for skip in skips:
+                t = self.trial(NetworkSpec(kind, lookback, skip), c.lookback_trial_epochs)
+                losses[skip and both][lookback] = t.loss
+                trials.append(t)
+                log.info("lookback %d%s: validation loss %.4g", lookback,
+                         " with repeat_skip" if skip else "", t.loss)  # fmt: skip
+            if offered and decided is None:
+                here = [t for t in trials if t.spec.lookback == lookback]
+                decided = min(here, key=lambda t: t.loss).spec.repeat_skip
+        best = min(trials, key=lambda t: t.loss)
+        fit = NetworkFit(
+            best.spec,
+            best.checkpoint,
+            ((best.spec.lookback, best.histories),),
+            best.loss,
+            lookback_losses=losses[False],
+            skip_losses=losses[True],
+        )
+        trial = c.lookback_trial_epochs
+        if trial is None:
+            skip = best.spec.repeat_skip
+            return self.lookback_mean(fit, [t for t in trials if t.spec.repeat_skip == skip])
+        if trial < c.epochs:
+            return self.continue_training(fit, trial)
+        return fit
+
+    def continue_training(self, fit: NetworkFit, done: int) -> NetworkFit:
+        """Train the chosen lookback's members on from their trial epochs to the end (early
+        stopping as usual); their histories cover both stretches."""
+        c, lookback = self.config, fit.spec.lookback
+        train, val = datasets(self.prepared, c, lookback)
+        histories = []
+        for k, (member, before) in enumerate(
+            zip(_members(fit.checkpoint.model), fit.groups[0][1], strict=True)
+        ):
+            set_seed(c.seed + k + 1000)
+            tc = replace(c.train_config(c.seed + k + 1000, True), epochs=c.epochs - done)
+            after = Trainer(tc).fit(member, train, val)
+            histories.append(_join(before, after))
+        loss = self.evaluate(fit.checkpoint.model, val) if val is not None else fit.validation_loss
+        checkpoint = replace(fit.checkpoint, history=histories[0])
+        return replace(
+            fit, checkpoint=checkpoint, groups=((lookback, tuple(histories)),), validation_loss=loss
+        )
+
+    def lookback_mean(self, fit: NetworkFit, trials: list[_Trial]) -> NetworkFit:
+        """Segment models: the mean of the models of every lookback replaces the best single
+        one when it scores lower on the same validation windows (those of the longest)."""
+        c, period = self.config, self.prepared.period
+        lookbacks = [t.spec.lookback for t in trials]
+        segments = {c.segment_length(lb, period) for lb in lookbacks}
+        if fit.spec.model != "segment" or len(segments) != 1:
+            return fit
+        longest = max(lookbacks)
+        _, val = datasets(self.prepared, c, longest)
+        if val is None:
+            return fit
+        groups = [(t.spec.lookback, _members(t.checkpoint.model)) for t in trials]
+        best = [g for g in groups if g[0] == fit.spec.lookback]
+        scores = {
+            name: self.evaluate(self.lookback_ensemble(fit.spec, g), val)
+            for name, g in (("best", best), ("mean", groups))
+        }
+        log.info("lookbacks: best alone %.4g, mean of all %.4g", scores["best"], scores["mean"])
+        fit = replace(fit, lookback_choice={"lookback": fit.spec.lookback, **scores})
+        if not scores["mean"] < scores["best"]:
+            return fit
+        model = self.lookback_ensemble(fit.spec, groups)
+        return replace(
+            fit,
+            spec=replace(fit.spec, lookback=longest),
+            checkpoint=replace(fit.checkpoint, model=model),
+            groups=tuple((t.spec.lookback, t.histories) for t in trials),
+            validation_loss=scores["mean"],
+        )
+
+    def refit(self, fit: NetworkFit) -> NetworkFit:
+        """Retrain the chosen network on the training and validation rows, each member for
+        as many epochs as early stopping kept on validation (each lookback group on its own
+        windows)."""
+        if not self.prepared.has_validation_rows(self.config.horizon):
+            return fit
+        groups, all_epochs = [], []
+        for lookback, histories in fit.groups:
+            train, _ = datasets(self.prepared, self.config, lookback, refit=True)
+            epochs = [_kept_epochs(h) for h in histories]
+            members, _ = self.members(fit.spec, lookback, train, None, epochs)
+            groups.append((lookback, members))
+            all_epochs.extend(epochs)
+        model = (
+            self.lookback_ensemble(fit.spec, groups)
+            if len(groups) > 1
+            else self.combined(fit.spec, groups[0][1])
+        )
+        checkpoint = replace(fit.checkpoint, model=model)
+        return replace(fit, checkpoint=checkpoint, refit_epochs=tuple(all_epochs))
+
+
+def train_network(prepared: Prepared, config: ForecastConfig, kind: Kind) -> NetworkFit:
+    """Train the network of ``kind`` on the prepared series (see :class:`NetworkFit`)."""
+    return _Networks(prepared, config).fit(kind)
+
+
+def refit_network(prepared: Prepared, config: ForecastConfig, fit: NetworkFit) -> NetworkFit:
+    """``fit``'s network retrained on training and validation rows (unchanged without
+    validation rows; ``refit_epochs`` says whether it was)."""
+    return _Networks(prepared, config).refit(fit)
 
 
 def _kept_epochs(history: History) -> int:

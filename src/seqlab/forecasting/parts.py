@@ -36,7 +36,7 @@ F64 = NDArray[np.float64]
 F32 = NDArray[np.float32]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Part:
     """One series of a (possibly global) Forecaster: its rows, split and preprocessing."""
 
@@ -144,10 +144,12 @@ def column_roles(
     return targets, cov
 
 
-def make_part(series: Series, name: str, config: ForecastConfig, season_period: int | None) -> Part:
-    """Split the rows; fit the scaler, and with a ``season_period`` the mean of each season,
-    on the training rows only."""
-    train_end, test_start = split_rows(series, name, config)
+def make_part(
+    series: Series, split: tuple[int, int], config: ForecastConfig, season_period: int | None
+) -> Part:
+    """The series with its ``split`` (:func:`split_rows`); the scaler, and with a
+    ``season_period`` the mean of each season, fitted on the training rows only."""
+    train_end, test_start = split
     targets, covariates = column_roles(series.columns, config.covariates)
     values = series.values.astype(np.float64)
     means = None
@@ -221,14 +223,17 @@ SEASONALITY_LEVEL = 0.01  # deseasonalize="auto" removes season means below this
 
 
 def season_choice(
-    named: Mapping[str, Series], period: int | None, config: ForecastConfig
+    named: Mapping[str, Series],
+    ends: Mapping[str, int],
+    period: int | None,
+    config: ForecastConfig,
 ) -> tuple[bool, float | None]:
     """(whether to remove season means, the seasonality test's p-value or None): as
-    ``deseasonalize`` says, or with "auto" by a permutation test on the training rows."""
+    ``deseasonalize`` says, or with "auto" by a permutation test on the training rows (each
+    series' first ``ends[name]`` rows)."""
     choice = config.deseasonalize
     if choice != "auto" or not period:
         return bool(choice) and bool(period), None
-    ends = {n: split_rows(s, n, config)[0] for n, s in named.items()}
     p = seasonality_p_value(
         [s.values[: ends[n]] for n, s in named.items()],
         [season_index(s, period)[: ends[n]] for n, s in named.items()],

@@ -131,10 +131,10 @@ def _gate_figure(forecaster: Forecaster) -> Any:
     from seqlab.plots import plot_gates
 
     name, part = next(iter(forecaster.parts.items()))
-    c = forecaster.config
+    lookback = forecaster.fitted.network.lookback
     scaled, calendar, _ = features(part, part.series, forecaster.period, forecaster.calendar)
-    x, _, _ = windows(scaled, calendar, np.array([len(scaled)]), c.lookback, 0, len(part.targets))
-    model = forecaster._require_fitted().model
+    x, _, _ = windows(scaled, calendar, np.array([len(scaled)]), lookback, 0, len(part.targets))
+    model = forecaster.network
     try:
         found = gates(model, x)
     except (TypeError, ValueError):

@@ -13,24 +13,124 @@ Shape key: N windows, H horizon, F target columns.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MODEL", "ValidationBlock", "choose", "combine", "mase_scale"]
+__all__ = ["MODEL", "Method", "Selection", "ValidationBlock", "choose", "combine", "mase_scale"]
 
 F64 = NDArray[np.float64]
 MODEL = "model"
 
 
-@dataclass
+@dataclass(frozen=True)
+class Method:
+    """What forecasts: the network alone (``baseline`` None), a baseline alone, or the mean
+    of the network and a baseline; its name is "model", the baseline's, or "model + <name>"."""
+
+    baseline: str | None = None
+    with_model: bool = True
+
+    @classmethod
+    def parse(cls, name: str) -> Method:
+        if name == MODEL:
+            return cls()
+        if name.startswith(f"{MODEL} + "):
+            return cls(name.removeprefix(f"{MODEL} + "))
+        return cls(name, with_model=False)
+
+    @property
+    def name(self) -> str:
+        if self.baseline is None:
+            return MODEL
+        return f"{MODEL} + {self.baseline}" if self.with_model else self.baseline
+
+    @property
+    def uses_model(self) -> bool:
+        return self.with_model
+
+    def forecast(self, model: F64, baselines: Mapping[str, F64]) -> F64:
+        """This method's forecasts from the network's and the baselines'. A baseline that
+        cannot be fitted on a series (too few training rows; counted in the selection's
+        ``skipped``) leaves the network's forecast in its place."""
+        if self.baseline is None or self.baseline not in baselines:
+            return model
+        found = baselines[self.baseline]
+        return combine(model, found) if self.with_model else found
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the validation windows chose and why: the method (``chosen``), every candidate's
+    validation MASE (``scores``), whether the network's forecasts are floored at the lowest
+    value seen (``floor``, with the scores behind that choice), the networks ``model="auto"``
+    tried, the baselines and classical methods left out (``skipped``, ``classical``) and the
+    refit. ``to_dict`` is the JSON form written to metrics.json and the checkpoint."""
+
+    chosen: Method = field(default_factory=Method)
+    by: str = "auto"
+    scores: Mapping[str, float] = field(default_factory=dict)
+    floor: bool = False
+    floor_scores: Mapping[str, float] | None = None
+    networks: Mapping[str, float] = field(default_factory=dict)
+    skipped: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    classical: Mapping[str, Any] | None = None
+    refit: bool = False
+    refit_epochs: tuple[int, ...] | None = None
+
+    @property
+    def classical_methods(self) -> list[str]:
+        """The classical methods the fit kept."""
+        return list((self.classical or {}).get("methods", []))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "chosen": self.chosen.name,
+            "scores": dict(self.scores),
+            "refit": self.refit,
+            "by": self.by,
+        }
+        if self.networks:
+            out["networks"] = dict(self.networks)
+        if self.floor:
+            out["floor"] = "observed"
+        if self.floor_scores is not None:
+            out["floor_scores"] = dict(self.floor_scores)
+        if self.skipped:
+            out["skipped"] = {k: dict(v) for k, v in self.skipped.items()}
+        if self.classical is not None:
+            out["classical"] = dict(self.classical)
+        if self.refit_epochs is not None:
+            out["refit_epochs"] = list(self.refit_epochs)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Selection:
+        epochs = data.get("refit_epochs")
+        return cls(
+            chosen=Method.parse(str(data.get("chosen", MODEL))),
+            by=str(data.get("by", "auto")),
+            scores=dict(data.get("scores") or {}),
+            floor=bool(data.get("floor")),
+            floor_scores=data.get("floor_scores"),
+            networks=dict(data.get("networks") or {}),
+            skipped=dict(data.get("skipped") or {}),
+            classical=data.get("classical"),
+            refit=bool(data.get("refit", False)),
+            refit_epochs=None if epochs is None else tuple(int(e) for e in epochs),
+        )
+
+
+@dataclass(frozen=True)
 class ValidationBlock:
     """One series' validation windows: truth (N, H, F), each candidate's forecasts (N, H, F)
     and the scale of each column (F,) from its training rows."""
 
     truth: F64
-    forecasts: dict[str, F64]
+    forecasts: Mapping[str, F64]
     scale: F64 = field(default_factory=lambda: np.ones(1))
 
 
@@ -50,29 +150,28 @@ def combine(model: F64, baseline: F64) -> F64:
     return out
 
 
-def _scores(blocks: list[ValidationBlock], methods: list[str]) -> dict[str, float]:
-    scores = {}
-    for m in methods:
-        per_series = [
-            (np.abs(b.forecasts[m] - b.truth).mean(axis=(0, 1)) / b.scale).mean() for b in blocks
-        ]
-        scores[m] = float(np.mean(per_series))
-    return scores
+def _score(blocks: list[ValidationBlock], method: Method) -> float:
+    per_series = []
+    for b in blocks:
+        found = b.forecasts.get(method.name)
+        forecast = found if found is not None else method.forecast(b.forecasts[MODEL], b.forecasts)
+        per_series.append((np.abs(forecast - b.truth).mean(axis=(0, 1)) / b.scale).mean())
+    return float(np.mean(per_series))
 
 
-def choose(blocks: list[ValidationBlock]) -> tuple[str, dict[str, float]]:
+def choose(blocks: list[ValidationBlock]) -> tuple[Method, dict[str, float]]:
     """(chosen method, validation MASE of every candidate). Candidates: the network
     (``"model"``), every baseline present in all blocks, and ``"model + <best baseline>"``.
-    Ties go to the network."""
-    methods = [m for m in blocks[0].forecasts if all(m in b.forecasts for b in blocks)]
-    scores = _scores(blocks, methods)
-    baselines = [m for m in methods if m != MODEL]
+    Ties go to the network. The blocks are not changed."""
+    names = [m for m in blocks[0].forecasts if all(m in b.forecasts for b in blocks)]
+    candidates = [Method.parse(m) for m in names]
+    scores = {m.name: _score(blocks, m) for m in candidates}
+    baselines = [m for m in names if m != MODEL]
     if MODEL in scores and baselines:
         best = min(baselines, key=lambda m: scores[m])
-        combo = f"{MODEL} + {best}"
-        for b in blocks:
-            b.forecasts[combo] = combine(b.forecasts[MODEL], b.forecasts[best])
-        scores.update(_scores(blocks, [combo]))
-    order = [MODEL, *[m for m in scores if m != MODEL]] if MODEL in scores else list(scores)
-    chosen = min(order, key=lambda m: scores[m])
+        combo = Method(best)
+        candidates.append(combo)
+        scores[combo.name] = _score(blocks, combo)
+    order = sorted(candidates, key=lambda m: m.baseline is not None)  # the network first
+    chosen = min(order, key=lambda m: scores[m.name])
     return chosen, scores

@@ -14,7 +14,10 @@ from numpy.typing import NDArray
 
 from seqlab.data.sources import Series
 from seqlab.forecasting.config import ForecastConfig
+from seqlab.forecasting.networks import NetworkFit, NetworkSpec
 from seqlab.forecasting.parts import Part, column_roles
+from seqlab.forecasting.prepare import Prepared
+from seqlab.forecasting.selection import Selection
 
 __all__ = [
     "SCORES_FILE",
@@ -31,44 +34,67 @@ F64 = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class FittedState:
-    """The fitted Forecaster: its config, each series' split and preprocessing (``parts``),
-    the seasonal period and calendar features in use, the seasonality test, what forecasts
-    and why (``selection``: chosen on validation), the lookbacks (with and without
-    ``repeat_skip``) and networks tried with their validation scores, each series' lower
-    bounds (``floors``: 0 or -inf) and MASE scales, and the conformal calibration of the
-    prediction intervals."""
+    """The fitted Forecaster besides its network's weights: the configuration it was given
+    (never changed by fitting), each series' split and preprocessing with the seasonal
+    period, calendar features, seasonality test, lower bounds and MASE scales
+    (``prepared``), the network the fit settled on (kind, lookback, repeat skip) with the
+    validation losses of the lookbacks tried, what forecasts and why (``selection``), and the
+    conformal calibration of the prediction intervals."""
 
     config: ForecastConfig
-    parts: Mapping[str, Part]
-    period: int | None = None
-    calendar: tuple[str, ...] = ()
-    seasonality_p: float | None = None
-    selection: Mapping[str, Any] = field(default_factory=dict)
-    lookback_choice: Mapping[str, float] = field(default_factory=dict)
+    prepared: Prepared
+    network: NetworkSpec
+    selection: Selection = field(default_factory=Selection)
+    validation_loss: float | None = None
     lookback_losses: Mapping[int, float] = field(default_factory=dict)
     skip_losses: Mapping[int, float] = field(default_factory=dict)
-    networks: Mapping[str, float] = field(default_factory=dict)
-    validation_loss: float | None = None
-    floors: Mapping[str, F64] = field(default_factory=dict)
-    scales: Mapping[str, F64] = field(default_factory=dict)
+    lookback_choice: Mapping[str, float] = field(default_factory=dict)
     intervals: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def parts(self) -> Mapping[str, Part]:
+        return self.prepared.parts
+
+    @classmethod
+    def of(
+        cls,
+        config: ForecastConfig,
+        prepared: Prepared,
+        net: NetworkFit,
+        selection: Selection,
+        intervals: Mapping[str, Any],
+    ) -> FittedState:
+        """The fitted state of one fit's stage results."""
+        return cls(
+            config=config,
+            prepared=prepared,
+            network=net.spec,
+            selection=selection,
+            validation_loss=net.validation_loss,
+            lookback_losses=dict(net.lookback_losses),
+            skip_losses=dict(net.skip_losses),
+            lookback_choice=dict(net.lookback_choice),
+            intervals=dict(intervals),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form stored as the checkpoint's ``data``."""
+        p = self.prepared
         return {
             "forecast_config": asdict(self.config),
-            "parts": {name: p.to_dict() for name, p in self.parts.items()},
-            "period": self.period,
-            "calendar": list(self.calendar),
-            "seasonality_p": self.seasonality_p,
-            "selection": dict(self.selection),
+            "network": self.network.to_dict(),
+            "parts": {name: part.to_dict() for name, part in p.parts.items()},
+            "period": p.period,
+            "calendar": list(p.calendar),
+            "seasonality_p": p.seasonality_p,
+            "selection": self.selection.to_dict(),
             "lookback_choice": dict(self.lookback_choice),
             "lookback_losses": {str(k): v for k, v in self.lookback_losses.items()},
             "skip_losses": {str(k): v for k, v in self.skip_losses.items()},
-            "networks": dict(self.networks),
+            "networks": dict(self.selection.networks),
             "validation_loss": self.validation_loss,
-            "nonnegative": {n: np.isfinite(f).tolist() for n, f in self.floors.items()},
-            "scales": {n: np.asarray(v).tolist() for n, v in self.scales.items()},
+            "nonnegative": {n: np.isfinite(f).tolist() for n, f in (p.floors or {}).items()},
+            "scales": {n: np.asarray(v).tolist() for n, v in (p.scales or {}).items()},
             "intervals": dict(self.intervals),
         }
 
@@ -77,27 +103,42 @@ class FittedState:
         """Read :meth:`to_dict`'s form back (KeyError, TypeError or ValueError when it is
         malformed; the loader turns them into a CheckpointError)."""
         config = ForecastConfig(**data["forecast_config"])
-        return cls(
-            config=config,
+        prepared = Prepared(
             parts={name: _part(d, config) for name, d in data["parts"].items()},
             period=data.get("period"),
             calendar=tuple(data.get("calendar", ())),
             seasonality_p=data.get("seasonality_p"),
-            selection=dict(data.get("selection") or {}),
-            lookback_choice=dict(data.get("lookback_choice") or {}),
-            lookback_losses={
-                int(k): float(v) for k, v in (data.get("lookback_losses") or {}).items()
-            },
-            skip_losses={int(k): float(v) for k, v in (data.get("skip_losses") or {}).items()},
-            networks=dict(data.get("networks") or {}),
-            validation_loss=data.get("validation_loss"),
             floors={
                 n: np.where(np.asarray(f, bool), 0.0, -np.inf)
                 for n, f in (data.get("nonnegative") or {}).items()
             },
             scales={n: np.asarray(v, np.float64) for n, v in (data.get("scales") or {}).items()},
+        )
+        selection = Selection.from_dict(data.get("selection") or {})
+        if not selection.networks and data.get("networks"):
+            selection = replace(selection, networks=dict(data["networks"]))
+        return cls(
+            config=config,
+            prepared=prepared,
+            network=_network(data, config),
+            selection=selection,
+            validation_loss=data.get("validation_loss"),
+            lookback_losses={
+                int(k): float(v) for k, v in (data.get("lookback_losses") or {}).items()
+            },
+            skip_losses={int(k): float(v) for k, v in (data.get("skip_losses") or {}).items()},
+            lookback_choice=dict(data.get("lookback_choice") or {}),
             intervals=dict(data.get("intervals") or {}),
         )
+
+
+def _network(data: Mapping[str, Any], config: ForecastConfig) -> NetworkSpec:
+    """The network's spec; checkpoints written before it was recorded kept the choices in
+    their (then rewritten) ``forecast_config``."""
+    if "network" in data:
+        return NetworkSpec.from_dict(data["network"])
+    kind = config.model if config.model != "auto" else "seq2seq"
+    return NetworkSpec(kind, config.lookback, config.repeat_skip is True)
 
 
 def _part(d: Mapping[str, Any], config: ForecastConfig) -> Part:

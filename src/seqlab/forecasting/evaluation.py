@@ -1,0 +1,92 @@
+"""A fitted Forecaster on its test rows: every test window (stride 1) of every series, the
+chosen method against the network alone and every baseline on the same windows, with the
+calibrated (and, with ``interval_method="adaptive"``, adapting) bands. Reads only: nothing
+fitted is changed. Shape key: N windows, H horizon, F target columns, Q quantiles."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from seqlab.data.windows import ahead_index
+from seqlab.errors import DataError
+from seqlab.forecasting import calibration as cal
+from seqlab.forecasting.predictor import Predictor, middle
+from seqlab.forecasting.results import (
+    Block,
+    Evaluation,
+    add_intervals,
+    evaluation_from_blocks,
+    in_data_units,
+)
+from seqlab.forecasting.selection import MODEL
+from seqlab.forecasting.state import FittedState
+
+__all__ = ["evaluate", "windows_to_end"]
+
+F64 = NDArray[np.float64]
+
+
+def evaluate(predictor: Predictor, state: FittedState) -> Evaluation:
+    """Every test window of every series: ours against every baseline on the same windows.
+    Metrics are averaged over series and columns with equal weight."""
+    c, parts = state.config, state.parts
+    if all(len(p.series) - p.test_start < c.horizon for p in parts.values()):
+        raise DataError("no test rows to evaluate on (test_rows=0); use predict()")
+    blocks, intervals, tested = [], {}, {}
+    chosen = state.selection.chosen
+    for name, part in parts.items():
+        values = part.target_values
+        origins = np.arange(part.test_start, len(values) - c.horizon + 1)
+        if not len(origins):  # a series without a test part
+            continue
+        truth = values[ahead_index(origins, c.horizon)]
+        raw = predictor.network_forecasts(name, part.series, origins)
+        forecasts = {MODEL: middle(raw, c.quantiles)}
+        forecasts.update(predictor.baselines(name, values, origins))
+        if chosen.name not in forecasts:  # the combination, of forecasts already made here
+            forecasts[chosen.name] = chosen.forecast(forecasts[MODEL], forecasts)
+        raw = predictor.centre(raw, forecasts[chosen.name])
+        quantile_bands = raw if raw.ndim == 4 else None
+        blocks.append(
+            Block(name, origins, truth, forecasts, values[: part.train_end], quantile_bands)
+        )
+        tested[name] = cal.Window(origins, truth, raw, forecasts[chosen.name])  # for the bands
+    scales = dict(state.prepared.scales or {})
+    reached: dict[str, object] = {}
+    if state.intervals:  # around the forecasts already made: no re-forecast
+        adapted: dict[str, dict[str, F64]] = {}
+        if cal.adapts(state.intervals):
+            starts = {n: parts[n].test_start for n in tested}
+            adapted, reached = cal.adaptive(c, state.intervals, tested, starts, scales)
+        for name, w in tested.items():
+            intervals[name] = cal.bands(
+                c, state.intervals, scales[name], w.raw, w.point, adapted.get(name)
+            )
+    period = state.prepared.period
+    if c.log:  # every number of the evaluation in the data's own units
+        blocks, intervals, scales = in_data_units(blocks, intervals, period, np.exp)
+    evaluation = evaluation_from_blocks(blocks, period, c.quantiles)
+    evaluation.selected = chosen.name
+    if state.intervals:
+        add_intervals(evaluation, blocks, intervals, scales, c.intervals)
+        for key, share in reached.items():  # what adaptation reached over the test windows
+            evaluation.intervals[key]["adapted"] = share
+    return evaluation
+
+
+def windows_to_end(predictor: Predictor) -> dict[str, cal.Window]:
+    """Per series with a test part, the chosen method's forecasts at every test origin (and
+    from each to the end of the data: truth NaN where not yet known)."""
+    h, out = predictor.config.horizon, {}
+    for name, part in predictor.prepared.parts.items():
+        values = part.target_values
+        origins = np.arange(part.test_start, len(values) + 1)
+        if len(origins) < 2:
+            continue
+        rows = ahead_index(origins, h)
+        inside = rows < len(values)
+        truth = np.where(inside[..., None], values[np.minimum(rows, len(values) - 1)], np.nan)
+        raw, point = predictor.forecasts(name, part.series, origins)
+        out[name] = cal.Window(origins, truth, raw, point)
+    return out

@@ -1,0 +1,140 @@
+"""Forecasts of a fitted network and of the baselines for any windows of a fitted series,
+and of the method the validation windows chose: what every later stage of a fit and every
+read of a fitted Forecaster (``predict``, ``evaluate``, intervals) compute forecasts with.
+A frozen value: reading never changes it. Shape key: N windows, H horizon, O targets,
+Q quantiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from seqlab.baselines import run_baselines
+from seqlab.checkpoint import Checkpoint
+from seqlab.data.sources import Series
+from seqlab.data.windows import ahead_index
+from seqlab.forecasting.classical import Classical
+from seqlab.forecasting.config import ForecastConfig
+from seqlab.forecasting.floors import at_least, observed_lowest
+from seqlab.forecasting.networks import NetworkSpec
+from seqlab.forecasting.parts import features, windows
+from seqlab.forecasting.prepare import Prepared
+from seqlab.forecasting.selection import MODEL, Selection
+
+__all__ = ["Predictor", "centred", "middle"]
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+
+def middle(pred: F64, quantiles: tuple[float, ...] | None) -> F64:
+    """The middle quantile of quantile forecasts (N, H, O, Q), or the forecasts themselves."""
+    if not quantiles:
+        return pred
+    found: F64 = pred[..., int(np.argmin(np.abs(np.asarray(quantiles) - 0.5)))]
+    return found
+
+
+def centred(raw: F64, point: F64, quantiles: tuple[float, ...] | None) -> F64:
+    """A quantile model's outputs (N, H, O, Q) moved so that the middle quantile is the chosen
+    forecast ``point`` (N, H, O), every band's width kept: when validation chose a baseline or
+    a combination over the network, its quantiles follow. Anything else is returned as is."""
+    if raw.ndim != 4:
+        return raw
+    out: F64 = raw + (point - middle(raw, quantiles))[..., None]
+    return out
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """The network (``network``, ``checkpoint``) over the ``prepared`` series, and with a
+    ``selection`` the method chosen on validation and the observed floor it may apply."""
+
+    config: ForecastConfig
+    prepared: Prepared
+    network: NetworkSpec
+    checkpoint: Checkpoint
+    selection: Selection = field(default_factory=Selection)
+
+    def outputs(self, name: str, series: Series, origins: I64) -> F64:
+        """The network's forecasts (N, H, O), or quantiles (N, H, O, Q), from the rows before
+        each origin, in model units, at each target's lower bound (not the observed floor)."""
+        part, prepared = self.prepared.parts[name], self.prepared
+        lb, h = self.network.lookback, self.config.horizon
+        scaled, calendar, seasons = features(
+            part, series, prepared.period, prepared.calendar, extra=h
+        )
+        x, _, future = windows(scaled, calendar, origins, lb, h, len(part.targets))
+        pred = self.checkpoint.predict(x, future=future).values
+        assert pred is not None
+        q = pred.ndim == 4  # quantile outputs (N, H, O, Q)
+        if q:  # crossing quantiles rearranged (sorted): never worse in pinball loss
+            pred = np.sort(pred, axis=-1)  # (Chernozhukov, Fernández-Val & Galichon, 2010)
+        scale, offset = part.scale[part.targets], part.offset[part.targets]
+        if q:
+            scale, offset = scale[:, None], offset[:, None]
+        out: F64 = pred.astype(np.float64) * scale + offset
+        if part.season_means is not None and seasons is not None:
+            means = part.season_means[:, part.targets]
+            season = means[seasons[ahead_index(origins, h)]]
+            out += season[..., None] if q else season
+        return at_least(out, prepared.floor(name))
+
+    def lowest(self, name: str, series: Series, origins: I64) -> F64 | None:
+        """(N, 1, O) the observed floor at each origin when the selection applies one."""
+        if not self.selection.floor:
+            return None
+        return observed_lowest(self.prepared.parts[name], series, origins)
+
+    def network_forecasts(self, name: str, series: Series, origins: I64) -> F64:
+        """:meth:`outputs` at every lower bound the fit chose (the observed floor included)."""
+        out = self.outputs(name, series, origins)
+        return at_least(out, None, self.lowest(name, series, origins))
+
+    def baselines(
+        self,
+        name: str,
+        values: F64,
+        origins: I64,
+        only: str | None = None,
+        classical: Classical | None = None,
+    ) -> dict[str, F64]:
+        """Every baseline's and classical method's forecasts at ``origins`` (those that apply
+        to this series), or with ``only`` just that method's. The classical methods are those
+        the fit kept, or ``classical`` (with its time budget) while the fit chooses."""
+        part, h = self.prepared.parts[name], self.config.horizon
+        found = run_baselines(
+            values, origins, h, lookback=self.network.lookback, train_end=part.train_end,
+            period=self.prepared.period,
+        )  # fmt: skip
+        if classical is None:
+            kept = [m for m in self.selection.classical_methods if only is None or m == only]
+            classical = Classical(kept, self.prepared.period, np.inf)
+        found.update(classical.forecasts(values, origins, h, part.train_end))
+        if only is not None:
+            found = {m: f for m, f in found.items() if m == only}
+        floor = self.prepared.floor(name)
+        return {method: at_least(f, floor) for method, f in found.items()}  # no observed floor
+
+    def chosen(self, name: str, series: Series, origins: I64, model: F64) -> F64:
+        """The forecasts of the method chosen on validation, given the network's."""
+        method = self.selection.chosen
+        if method.baseline is None:
+            return model
+        part = self.prepared.parts[name]
+        values = series.values[:, part.targets].astype(np.float64)
+        return method.forecast(model, self.baselines(name, values, origins, only=method.baseline))
+
+    def forecasts(self, name: str, series: Series, origins: I64) -> tuple[F64, F64]:
+        """The network's raw outputs, centred on the chosen method's forecasts, and those."""
+        raw = self.network_forecasts(name, series, origins)
+        point = self.chosen(name, series, origins, middle(raw, self.config.quantiles))
+        return self.centre(raw, point), point
+
+    def centre(self, raw: F64, point: F64) -> F64:
+        """:func:`centred` where validation chose another method than the network."""
+        if self.selection.chosen.name == MODEL:
+            return raw
+        return centred(raw, point, self.config.quantiles)
