@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.seqlab-installed
 
-.PHONY: venv demo test lint typecheck pytest bench bench-etth1 bench-m4 bench-m3 bench-ett bench-intervals bench-threads bench-scale clean
+.PHONY: venv demo test docs lint typecheck pytest bench bench-etth1 bench-m4 bench-m3 bench-ett bench-intervals bench-threads bench-scale clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,13 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test: lint typecheck pytest
+
+# The documentation (docs/, mkdocs.yml): the CLI reference checked against the parser (python
+# tools/cli_reference.py rewrites it), then
+# mkdocs in strict mode (a broken link or a page missing from the nav fails) into build/site.
+docs: $(STAMP)
+	$(BIN)/python tools/cli_reference.py --check
+	$(BIN)/mkdocs build --strict --quiet
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_training.py --out benchmarks/results

@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     fallback = 0
     for k, v in train.items():
         if k in named:
-            ours[k] = forecaster.predict(name=k)[0][:, 0]
+            ours[k] = forecaster.predict_arrays(name=k)[0][:, 0]
             network[k] = forecaster.predict_windows(named[k], np.array([len(v)]), k)[0, :, 0]
         else:
             ours[k] = network[k] = n2[k]

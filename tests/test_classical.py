@@ -52,7 +52,7 @@ def test_the_selection_scores_them_and_predict_forecasts_with_the_choice() -> No
     direct = Classical([method], 12, np.inf).forecasts(values, np.array([96]), 6, 66)[method][0]
     network = forecaster.predict_windows(series, np.array([96]))[0]
     want = direct if method == selection["chosen"] else 0.5 * (direct + network)
-    np.testing.assert_allclose(forecaster.predict()[0], want, rtol=1e-9)
+    np.testing.assert_allclose(forecaster.predict_arrays()[0], want, rtol=1e-9)
     evaluation = forecaster.evaluate()
     assert {"theta", "autotheta", "ets"} <= set(evaluation.metrics)  # in the test table too
 
@@ -69,7 +69,7 @@ def test_a_method_that_cannot_fit_a_series_is_no_candidate_and_said() -> None:
     not_fitted = forecaster.selection["classical"]["series_not_fitted"]
     assert not_fitted == {"theta": 0, "autotheta": 0, "ets": 1}
     assert "ets" not in forecaster.selection["scores"] and "theta" in forecaster.selection["scores"]
-    assert np.isfinite(forecaster.predict(name="tiny")[0]).all()
+    assert np.isfinite(forecaster.predict_arrays(name="tiny")[0]).all()
 
 
 def test_over_the_time_budget_or_without_statsforecast_they_are_left_out_with_the_reason(

@@ -1,6 +1,6 @@
 """scikit-learn's estimator contract for the Forecaster (issue 25): ``fit`` never changes its
 ``config`` (what it learnt lives in ``fitted``), and reads (``predict``, ``predict_quantiles``,
-``predict_intervals``, ``evaluate``, ``forecast_frame``) never change the Forecaster, so that
+``predict_intervals``, ``evaluate``, ``predict_arrays``) never change the Forecaster, so that
 any order of calls gives the same numbers and the same saved state."""
 
 from __future__ import annotations
@@ -45,11 +45,11 @@ def _digest(f: Forecaster) -> str:
 
 def _reads(f: Forecaster, order: list[str]) -> dict[str, Any]:
     calls = {
-        "predict": lambda: f.predict()[0],
+        "predict": lambda: f.predict_arrays()[0],
         "quantiles": f.predict_quantiles,
         "intervals": f.predict_intervals,
         "evaluate": lambda: f.evaluate().metrics,
-        "frame": lambda: f.forecast_frame().to_numpy(),
+        "frame": lambda: f.predict().to_numpy(),
     }
     return {name: calls[name]() for name in order}
 

@@ -96,16 +96,16 @@ def test_a_past_covariate_is_read_but_not_forecast(tmp_path: Path) -> None:
     with_x = Forecaster(replace(config, covariates=("x",))).fit(series)
     without = Forecaster(config).fit(load_array(y, columns=["y"]))
     assert with_x.targets == ("y",)
-    forecast, _ = with_x.predict()
+    forecast, _ = with_x.predict_arrays()
     assert forecast.shape == (1, 1)
     ev = with_x.evaluate()
     assert ev.truth.shape[2] == 1 and set(ev.forecasts["naive"].shape[2:]) == {1}
     assert ev.metrics["model"]["rmse"] < 0.25 * _test_rmse(without)
     loaded = Forecaster.load(with_x.save(tmp_path / "f"))
-    again, _ = loaded.predict(series)
+    again, _ = loaded.predict_arrays(series)
     np.testing.assert_allclose(again, forecast, rtol=1e-5)
     with pytest.raises(DataError, match=r"expected a series with columns \['y', 'x'\]"):
-        loaded.predict(load_array(y, columns=["y"]))
+        loaded.predict_arrays(load_array(y, columns=["y"]))
 
 
 def test_covariate_errors_name_the_columns() -> None:
@@ -135,7 +135,7 @@ def test_the_lookback_is_chosen_on_validation_loss(tmp_path: Path) -> None:
     assert f.groups == ((12, (f.history,)),)  # the chosen lookback's, not the last tried
     loaded = Forecaster.load(f.save(tmp_path / "f"))
     assert loaded.fitted.network.lookback == 12
-    np.testing.assert_allclose(loaded.predict(series)[0], f.predict()[0], rtol=1e-5)
+    np.testing.assert_allclose(loaded.predict_arrays(series)[0], f.predict_arrays()[0], rtol=1e-5)
     with pytest.raises(DataError, match="needs a validation window"):
         Forecaster(replace(config, val_fraction=0.0)).fit(series)
 

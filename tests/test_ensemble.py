@@ -90,8 +90,8 @@ def test_forecaster_ensemble_fits_saves_and_reloads(tmp_path: Path) -> None:
     f = Forecaster(config).fit(series)
     assert isinstance(f.checkpoint.model, Ensemble)  # type: ignore[union-attr]
     assert len(f.checkpoint.model.members) == 3  # type: ignore[union-attr]
-    forecast, _ = f.predict()
+    forecast, _ = f.predict_arrays()
     loaded = Forecaster.load(f.save(tmp_path / "f"))
-    np.testing.assert_allclose(loaded.predict(series)[0], forecast, rtol=1e-5)
+    np.testing.assert_allclose(loaded.predict_arrays(series)[0], forecast, rtol=1e-5)
     single = Forecaster(replace(config, ensemble=1)).fit(series)
     assert not isinstance(single.checkpoint.model, Ensemble)  # type: ignore[union-attr]

@@ -82,12 +82,12 @@ def test_evaluation_compares_every_baseline_on_the_same_windows(fitted: Forecast
 def test_forecast_continues_the_timestamps_and_round_trips(
     fitted: Forecaster, tmp_path: Path
 ) -> None:
-    forecast, stamps = fitted.predict()
+    forecast, stamps = fitted.predict_arrays()
     assert forecast.shape == (3, 1)
     assert stamps is not None
     assert [str(s)[:10] for s in stamps] == ["2012-01-01", "2012-02-01", "2012-03-01"]
     loaded = Forecaster.load(fitted.save(tmp_path / "f"))
-    again, _ = loaded.predict(_seasonal())
+    again, _ = loaded.predict_arrays(_seasonal())
     np.testing.assert_allclose(again, forecast, rtol=1e-6)
 
 
@@ -97,8 +97,8 @@ def test_save_and_load_write_and_read_the_same_fitted_state(
     loaded = Forecaster.load(fitted.save(tmp_path / "f"))
     assert loaded.fitted.to_dict() == fitted.fitted.to_dict()
     # the series' rows travel too: a loaded Forecaster forecasts as the saved one did
-    before, stamps = fitted.predict()
-    after, stamps_after = loaded.predict()
+    before, stamps = fitted.predict_arrays()
+    after, stamps_after = loaded.predict_arrays()
     np.testing.assert_array_equal(after, before)
     assert stamps is not None and stamps_after is not None
     assert (stamps_after == stamps).all()
@@ -183,13 +183,13 @@ def test_a_global_model_over_several_series(tmp_path: Path) -> None:
     ev = forecaster.evaluate()
     assert len(ev.origins) == (144 - 115 - 2) + (120 - 96 - 2)
     assert ev.names.count("a") == 27
-    a, _ = forecaster.predict(name="a")
-    b, _ = forecaster.predict(name="b")
+    a, _ = forecaster.predict_arrays(name="a")
+    b, _ = forecaster.predict_arrays(name="b")
     assert a.shape == b.shape == (3, 1)
     with pytest.raises(DataError, match="holds 2 series; name one of"):
-        forecaster.predict()
+        forecaster.predict_arrays()
     loaded = Forecaster.load(forecaster.save(tmp_path / "g"))
-    np.testing.assert_allclose(loaded.predict(parts["b"], name="b")[0], b, rtol=1e-6)
+    np.testing.assert_allclose(loaded.predict_arrays(parts["b"], name="b")[0], b, rtol=1e-6)
     paths = write_forecast_run(forecaster, ev, tmp_path / "run")
     forecast = pd.read_csv(paths["forecast"])
     assert sorted(set(forecast["series"])) == ["a", "b"]
@@ -242,7 +242,7 @@ def test_quantile_models_face_the_baselines_and_their_bands_follow_the_choice() 
     forecaster = Forecaster(config).fit(_seasonal())
     chosen = forecaster.selection["chosen"]
     assert chosen != "model" and set(forecaster.selection["scores"]) >= {"model", chosen}
-    point, _ = forecaster.predict()
+    point, _ = forecaster.predict_arrays()
     bands = forecaster.predict_quantiles()
     np.testing.assert_allclose(bands[..., 1], point, rtol=0, atol=1e-9)
     part = forecaster.parts[""]
@@ -267,7 +267,7 @@ def test_quantile_forecasts_and_coverage(tmp_path: Path) -> None:
     forecaster = Forecaster(config).fit(_seasonal())
     bands = forecaster.predict_quantiles()
     assert bands.shape == (3, 1, 3)
-    point, _ = forecaster.predict()
+    point, _ = forecaster.predict_arrays()
     np.testing.assert_array_equal(point, bands[..., 1])
     ev = forecaster.evaluate()
     assert ev.quantiles is not None and ev.quantiles.shape == (*ev.truth.shape, 3)

@@ -95,4 +95,4 @@ def test_forecaster_trains_on_indexed_windows() -> None:
     train, val = datasets(forecaster.fitted.prepared, config, 24)
     assert isinstance(train, WindowData) and isinstance(val, WindowData)
     assert len(train) == 3 * (200 - 12 - 24 - 6 + 1) and len(val) == 3 * (12 - 6 + 1)
-    assert forecaster.predict(name="s1")[0].shape == (6, 1)
+    assert forecaster.predict_arrays(name="s1")[0].shape == (6, 1)

@@ -178,7 +178,7 @@ def test_adaptive_bands_follow_a_calmer_test_period_and_survive_save_and_load(
     assert found["adaptive"]["width"] < found["split"]["width"]
     split_radius = np.asarray(forecaster.intervals["radii"]["80"])
     band = forecaster.predict_intervals()[:, 0, 0]  # (H, 2)
-    point = forecaster.predict()[0][:, 0]
+    point = forecaster.predict_arrays()[0][:, 0]
     reached = (band[:, 1] - point) / forecaster.scales[""][0]
     assert (reached < split_radius).all()  # adapted down to the calmer test period
     saved = forecaster.save(tmp_path / "f")

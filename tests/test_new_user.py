@@ -83,8 +83,8 @@ def test_log_is_undone_before_anything_is_written(tmp_path: Path) -> None:
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["metrics"]["naive"]["rmse"] > 10  # errors in passengers
     loaded = Forecaster.load(out / "model")
-    np.testing.assert_allclose(loaded.predict()[0][:, 0], values[:, 0], rtol=1e-4)
-    again, _ = loaded.predict(load_dataset("airline"))  # new data in its own units
+    np.testing.assert_allclose(loaded.predict_arrays()[0][:, 0], values[:, 0], rtol=1e-4)
+    again, _ = loaded.predict_arrays(load_dataset("airline"))  # new data in its own units
     np.testing.assert_allclose(again[:, 0], values[:, 0], rtol=1e-4)
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from seqlab import ForecastConfig, Forecaster, load_dataset
+from seqlab.data.sources import Series
 
 TINY = ForecastConfig(
     lookback=12, horizon=4, hidden_size=4, num_layers=1, epochs=2, model="seq2seq",
@@ -27,10 +28,10 @@ def _monthly(n: int = 96, level: float = 100.0, seed: int = 0) -> pd.Series:
 def test_one_series_with_a_datetime_index(tmp_path: Path) -> None:
     frame = _monthly().to_frame()
     forecaster = Forecaster(TINY).fit(frame)
-    out = forecaster.forecast_frame()
+    out = forecaster.predict()
     assert list(out.columns) == ["time", "sales", "sales_lo80", "sales_hi80"]
     assert list(out["time"]) == list(pd.date_range("2023-01-01", periods=4, freq="MS"))
-    np.testing.assert_allclose(out["sales"], forecaster.predict()[0][:, 0])
+    np.testing.assert_allclose(out["sales"], forecaster.predict_arrays()[0][:, 0])
     ev = forecaster.evaluate()
     text = str(ev)
     assert text.splitlines()[0].startswith("method") and "test windows" in text
@@ -39,7 +40,14 @@ def test_one_series_with_a_datetime_index(tmp_path: Path) -> None:
     assert table["chosen"].sum() == 1 and table.loc[ev.selected, "chosen"]
     assert list(table["rmse"]) == sorted(table["rmse"])
     loaded = Forecaster.load(forecaster.save(tmp_path / "f"))
-    pd.testing.assert_frame_equal(loaded.forecast_frame(), out)
+    pd.testing.assert_frame_equal(loaded.predict(), out)
+    shorter = frame.iloc[:-12]  # newer rows in the format fit took: the forecast from their end
+    earlier = loaded.predict(shorter)
+    assert list(earlier["time"]) == list(pd.date_range("2022-01-01", periods=4, freq="MS"))
+    np.testing.assert_allclose(
+        earlier["sales"],
+        loaded.predict_arrays(Series(shorter.to_numpy(np.float32), ("sales",)))[0][:, 0],
+    )
 
 
 def test_long_format_with_id_and_time_columns() -> None:
@@ -50,10 +58,15 @@ def test_long_format_with_id_and_time_columns() -> None:
     long = pd.concat(parts, ignore_index=True)
     forecaster = Forecaster(TINY).fit(long, id_col="store", time_col="date", target=["units"])
     assert list(forecaster.parts) == ["north", "south", "east"]
-    out = forecaster.forecast_frame()
+    out = forecaster.predict()  # every series at once
     assert list(out.columns[:3]) == ["series", "time", "units"] and len(out) == 3 * 4
+    one = forecaster.predict(name="south")
+    assert set(one["series"]) == {"south"} and len(one) == 4
+    newer = forecaster.predict(long[long["store"] != "north"].iloc[:-6], id_col="store",
+                               time_col="date", target=["units"])  # fmt: skip
+    assert list(dict.fromkeys(newer["series"])) == ["south", "east"] and len(newer) == 8
     east = out[out["series"] == "east"]["units"].to_numpy()
-    np.testing.assert_allclose(east, forecaster.predict(name="east")[0][:, 0])
+    np.testing.assert_allclose(east, forecaster.predict_arrays(name="east")[0][:, 0])
     long["price"] = 1.0  # a second numeric column, which target= leaves out
     one = Forecaster(TINY).fit(long, id_col="store", time_col="date", target="units")
     assert one.targets == ("units",)  # a string names a column (was read letter by letter)

@@ -1,7 +1,9 @@
-"""Every README snippet works as pasted into an empty folder (issue 16 item 6): the Python
-blocks run, in order, in one empty folder (a later block may read what an earlier one wrote);
-every `seqlab` command of the shell blocks parses, and the data it names ships with the
-package or exists. Commands are not run here (each is tested on its own elsewhere)."""
+"""Every snippet of README.md and of the documentation pages (docs/, in mkdocs.yml's order)
+works as pasted into an empty folder (issue 16 item 6, issue 25 item 8): the Python blocks
+run, in order, in one empty folder (a later block may read what an earlier one wrote); every
+`seqlab` command of the shell blocks parses, and the data it names ships with the package or
+exists. Commands are not run here (each is tested on its own elsewhere). The generated CLI
+reference matches the parser, and every page is in the nav."""
 
 from __future__ import annotations
 
@@ -17,8 +19,28 @@ import pytest
 from seqlab.cli import build_parser
 from seqlab.data.builtin import DATASETS
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCKS = re.findall(r"```(\w*)\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+ROOT = Path(__file__).resolve().parents[1]
+NAV = re.findall(r"^  - [^:]+: (\S+\.md)$", (ROOT / "mkdocs.yml").read_text(), re.M)
+PAGES = [ROOT / "README.md", *(ROOT / "docs" / page for page in NAV)]
+BLOCKS = [
+    block
+    for page in PAGES
+    for block in re.findall(r"```(\w*)\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+]
+
+
+def test_every_documentation_page_is_in_the_nav_and_the_readme_is_a_quick_start() -> None:
+    assert sorted(NAV) == sorted(p.name for p in (ROOT / "docs").glob("*.md"))
+    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 200
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="argparse's help layout varies")
+def test_the_cli_reference_is_generated_from_the_parser() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "cli_reference.py"), "--check"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
 
 
 def _commands(body: str) -> list[list[str]]:

@@ -74,7 +74,7 @@ def test_selection_never_looks_at_the_test_rows() -> None:
     assert a.selection == b.selection
     assert a.selection["scores"]  # something was scored
     probe = Series(clean.values[:-8], ("y",))
-    np.testing.assert_allclose(a.predict(probe)[0], b.predict(probe)[0], rtol=1e-6)
+    np.testing.assert_allclose(a.predict_arrays(probe)[0], b.predict_arrays(probe)[0], rtol=1e-6)
 
 
 def test_a_baseline_is_chosen_when_it_is_better_and_predict_uses_it() -> None:
@@ -84,7 +84,7 @@ def test_a_baseline_is_chosen_when_it_is_better_and_predict_uses_it() -> None:
     assert f.selection["refit"] is False  # nothing to refit: the network is not used
     values = series.values.astype(np.float64)
     want = linear_ar(values, np.array([len(values)]), 4, 8, f.split[0])[0]
-    np.testing.assert_allclose(f.predict()[0], want)
+    np.testing.assert_allclose(f.predict_arrays()[0], want)
     ev = f.evaluate()
     assert ev.selected == "linear AR"
     assert "chosen on the validation rows" in ev.verdict()
@@ -96,11 +96,11 @@ def test_select_model_is_respected_and_refit_uses_the_validation_rows() -> None:
     plain = Forecaster(config).fit(series)
     assert plain.selection["chosen"] == "model" and plain.selection["scores"] == {}
     network = plain.predict_windows(series, np.array([len(series)]))[0]
-    np.testing.assert_allclose(plain.predict()[0], network)
+    np.testing.assert_allclose(plain.predict_arrays()[0], network)
     refit = Forecaster(replace(config, refit=True)).fit(series)
     assert refit.selection["refit"] is True
     assert refit.selection["refit_epochs"] == [3]
-    assert not np.allclose(refit.predict()[0], plain.predict()[0])
+    assert not np.allclose(refit.predict_arrays()[0], plain.predict_arrays()[0])
 
 
 def test_selection_survives_save_and_load(tmp_path: object) -> None:
@@ -112,7 +112,9 @@ def test_selection_survives_save_and_load(tmp_path: object) -> None:
     back = Forecaster.load(path)
     assert back.selection == f.selection
     history = Series(_series().values, ("y",))
-    np.testing.assert_allclose(back.predict(history)[0], f.predict(history)[0], rtol=1e-6)
+    np.testing.assert_allclose(
+        back.predict_arrays(history)[0], f.predict_arrays(history)[0], rtol=1e-6
+    )
 
 
 def test_segment_model_in_the_forecaster_and_no_test_part() -> None:
@@ -121,7 +123,7 @@ def test_segment_model_in_the_forecaster_and_no_test_part() -> None:
     assert f.split == (72, 80, 80)
     net = f.checkpoint.model if f.checkpoint else None
     assert type(net).__name__ == "SegmentRNN" and net.config.segment == 4
-    assert f.predict()[0].shape == (4, 1)
+    assert f.predict_arrays()[0].shape == (4, 1)
     with pytest.raises(ValueError, match="reads the target columns only"):
         ForecastConfig(model="segment", covariates=("x",))
 
@@ -142,7 +144,7 @@ def test_segment_lookbacks_best_or_mean_chosen_on_validation(tmp_path: object) -
     f.save(path)
     history = _series(120)
     np.testing.assert_allclose(
-        Forecaster.load(path).predict(history)[0], f.predict(history)[0], rtol=1e-6
+        Forecaster.load(path).predict_arrays(history)[0], f.predict_arrays(history)[0], rtol=1e-6
     )
 
 
@@ -155,7 +157,7 @@ def test_forecasts_of_nonnegative_columns_stay_nonnegative() -> None:
     assert f.fitted.prepared.floors[""].tolist() == [0.0]
     drift_like = f._predictor.baselines("", falling[:, None], np.array([80]))["drift"]
     assert drift_like.min() >= 0.0  # the raw drift forecast would go below 0
-    assert f.predict()[0].min() >= 0.0
+    assert f.predict_arrays()[0].min() >= 0.0
     off = Forecaster(replace(config, nonnegative=False)).fit(series)
     assert off.fitted.prepared.floors[""].tolist() == [-np.inf]
     assert off._predictor.baselines("", falling[:, None], np.array([80]))["drift"].min() < 0
@@ -195,13 +197,13 @@ def test_observed_floor_auto_is_chosen_on_validation_and_saved(tmp_path: object)
     scores = f.selection["floor_scores"]
     assert scores["observed"] < scores["none"]  # the untrained network undershoots the floor
     assert f.selection["floor"] == "observed"
-    assert f.predict()[0].min() >= 10.0 - 1e-4
+    assert f.predict_arrays()[0].min() >= 10.0 - 1e-4
     falling = Series(np.linspace(100, 1, 240)[:, None].astype(np.float32), ("y",))
     g = Forecaster(config).fit(falling)  # every validation window makes new lows
     assert g.selection["floor_scores"]["observed"] >= g.selection["floor_scores"]["none"]
     assert "floor" not in g.selection
     loaded = Forecaster.load(f.save(tmp_path / "f"))  # type: ignore[operator]
-    np.testing.assert_allclose(loaded.predict()[0], f.predict()[0], rtol=1e-6)
+    np.testing.assert_allclose(loaded.predict_arrays()[0], f.predict_arrays()[0], rtol=1e-6)
 
 
 def test_lookback_trials_then_the_best_trains_on() -> None:
@@ -304,3 +306,36 @@ def test_repeat_skip_is_decided_once_at_the_shortest_lookback(tmp_path: object) 
     assert (36 in f.skip_losses) is decided and (36 in f.lookback_losses) is not decided
     assert len(f.skip_losses) + len(f.lookback_losses) == 3  # was 4: both ways at each
     assert f.fitted.network.repeat_skip is decided  # the better at 24 is kept at every lookback
+
+
+def test_candidates_declare_what_they_take_and_the_selection_says_what_they_ignore() -> None:
+    """Issue 25: model="auto" is the list of network candidates that take every input the
+    configuration asks for; a baseline reads no covariate and the selection says so."""
+    from seqlab.baselines import BASELINE_CANDIDATES
+    from seqlab.capabilities import Takes
+    from seqlab.forecasting.networks import NETWORKS, network_kinds
+
+    assert network_kinds(ForecastConfig()) == ["seq2seq", "segment"]
+    assert network_kinds(ForecastConfig(covariates=("x",))) == ["seq2seq"]
+    assert network_kinds(ForecastConfig(calendar=("month",))) == ["seq2seq"]
+    assert network_kinds(ForecastConfig(quantiles=(0.1, 0.5, 0.9))) == ["direct"]
+    assert network_kinds(ForecastConfig(model="segment")) == ["segment"]
+    assert NETWORKS["segment"].missing(Takes(past_covariates=True, quantiles=True)) == [
+        "past_covariates",
+        "quantiles",
+    ]
+    assert NETWORKS["direct"].covers(Takes(past_covariates=True, quantiles=True))
+    assert not any(b.takes.past_covariates for b in BASELINE_CANDIDATES)
+    y = _series()
+    series = Series(np.concatenate([y.values, y.values[::-1]], axis=1), ("y", "x"))
+    config = replace(TINY, covariates=("x",), model="seq2seq", classical=())
+    f = Forecaster(config).fit(series)
+    ignored = f.selection["ignored"]
+    assert set(ignored) == set(f.selection["scores"]) - {"model", f"model + {_best(f)}"}
+    assert all(columns == ["x"] for columns in ignored.values())
+    assert "ignored" not in Forecaster(replace(config, covariates=())).fit(y).selection
+
+
+def _best(f: Forecaster) -> str:
+    scores = f.selection["scores"]
+    return min((m for m in scores if not m.startswith("model")), key=scores.__getitem__)

@@ -48,7 +48,7 @@ def test_a_108_month_file_fits_with_the_defaults(model: str, tmp_path: Path) -> 
     forecaster = Forecaster(ForecastConfig(model=model, epochs=3)).fit(load_csv(path))
     assert forecaster.fitted.validation_loss is not None  # one validation window: it was scored
     assert forecaster.selection["scores"]  # and the selection ran on it
-    forecast, stamps = forecaster.predict()
+    forecast, stamps = forecaster.predict_arrays()
     assert forecast.shape == (12, 1) and np.isfinite(forecast).all()
     assert stamps is not None and str(stamps[0])[:7] == "1969-01"
     assert len(forecaster.evaluate().origins) == 22 - 12 + 1  # 22 test rows, horizon 12
@@ -90,7 +90,7 @@ def test_a_global_model_reports_the_baselines_a_short_series_cannot_fit() -> Non
     assert "fewer training rows (10) than one season (12)" in skipped["climatology"]["why"]
     assert "climatology" not in forecaster.selection["scores"]
     for name in named:
-        assert np.isfinite(forecaster.predict(name=name)[0]).all()
+        assert np.isfinite(forecaster.predict_arrays(name=name)[0]).all()
     assert "climatology" not in forecaster.evaluate().metrics  # not in every series: left out
 
 
@@ -136,14 +136,14 @@ def test_series_shorter_than_the_lookback_are_left_padded_not_refused() -> None:
     )
     forecaster = Forecaster(config).fit(named)
     assert len(forecaster.parts["short"].series) < config.lookback
-    forecast = forecaster.predict(name="short")[0]
+    forecast = forecaster.predict_arrays(name="short")[0]
     network = forecaster.predict_windows(named["short"], np.array([22]), "short")[0]
     np.testing.assert_array_equal(forecast, network)
     assert np.isfinite(forecast).all()
     assert "short" in forecaster.evaluate().names
     tiny = forecaster.parts["tiny"]  # 9 values: no room for 4 validation rows besides training
     assert (tiny.train_end, tiny.test_start) == (5, 5)  # so it trains without them
-    assert np.isfinite(forecaster.predict(name="tiny")[0]).all()
+    assert np.isfinite(forecaster.predict_arrays(name="tiny")[0]).all()
 
 
 def test_one_nonsense_date_among_real_ones_is_refused_naming_the_row(tmp_path: Path) -> None:

@@ -67,7 +67,7 @@ def test_a_busy_core_elsewhere_gives_one_thread_and_the_hosts_setting_comes_back
     assert seen.threads and set(seen.threads) == {1}
     assert torch.get_num_threads() == 2  # the host's own setting, untouched after the work
     host.extend([0.0] * 5)  # idle again: the host's 2 threads
-    assert forecaster.predict()[0].shape == (2, 1)
+    assert forecaster.predict_arrays()[0].shape == (2, 1)
     assert torch.get_num_threads() == 2
 
 
@@ -155,7 +155,7 @@ def test_reads_never_wait_to_measure(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
     monkeypatch.setattr(threads.time, "sleep", slept.append)
     try:
-        forecaster.predict()
+        forecaster.predict_arrays()
         forecaster.predict_windows(_series(), np.array([80]))
         assert slept == [] and threads._last is not None  # a baseline, no wait
         threads._last = None

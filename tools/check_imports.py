@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "seqlab._checks": 0,
     "seqlab._seed": 0,
     "seqlab._threads": 0,
+    "seqlab.capabilities": 0,
     "seqlab.config": 0,
     "seqlab.history": 0,
     "seqlab.metrics": 0,

@@ -8,14 +8,20 @@ and the horizon H, and returns forecasts (N, H, F). Seasonal baselines take the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from seqlab.capabilities import Takes
 from seqlab.data.windows import ahead_index, lookback_index
 from seqlab.errors import DataError
 
 __all__ = [
     "BASELINES",
+    "BASELINE_CANDIDATES",
+    "Baseline",
+    "Rows",
     "climatology",
     "drift",
     "linear_ar",
@@ -149,7 +155,106 @@ def naive2(train: ArrayLike, horizon: int, period: int) -> F64:
     return np.full(horizon, x[-1])
 
 
-BASELINES = ("naive", "seasonal naive", "drift", "climatology", "linear AR")
+@dataclass(frozen=True)
+class Rows:
+    """What a baseline knows of a series besides its values: its training rows, seasonal
+    period and the lookback of the network it is compared with (the linear AR's)."""
+
+    train_end: int
+    period: int | None
+    lookback: int = 1
+
+    @property
+    def seasonal(self) -> bool:
+        return self.period is not None and self.period > 1
+
+
+class Baseline:
+    """One baseline as a forecasting candidate: its ``name``, what it reads (``takes``: each
+    target column's own history, nothing else), when it applies to a series, why a series is
+    too short for it, and its forecasts (N, H, F) at ``origins``."""
+
+    name = ""
+    takes = Takes()
+
+    def applies(self, origins: NDArray[np.int64], horizon: int, rows: Rows) -> bool:
+        return True
+
+    def shortfall(self, horizon: int, rows: Rows) -> str | None:
+        """Why a series with these training rows is too short for it, or None."""
+        return None
+
+    def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
+        raise NotImplementedError
+
+
+class Naive(Baseline):
+    name = "naive"
+
+    def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
+        return naive(values, origins, horizon)
+
+
+class Drift(Baseline):
+    name = "drift"
+
+    def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
+        return drift(values, origins, horizon)
+
+
+class SeasonalNaive(Baseline):
+    """Needs a period and forecast origins at least one season into the series."""
+
+    name = "seasonal naive"
+
+    def applies(self, origins: NDArray[np.int64], horizon: int, rows: Rows) -> bool:
+        return rows.seasonal and origins.min() >= (rows.period or 0)
+
+    def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
+        assert rows.period is not None
+        return seasonal_naive(values, origins, horizon, rows.period)
+
+
+class Climatology(SeasonalNaive):
+    """Needs what the seasonal naive needs and a training row of every season."""
+
+    name = "climatology"
+
+    def applies(self, origins: NDArray[np.int64], horizon: int, rows: Rows) -> bool:
+        return super().applies(origins, horizon, rows) and self.shortfall(horizon, rows) is None
+
+    def shortfall(self, horizon: int, rows: Rows) -> str | None:
+        if rows.seasonal and rows.train_end < (rows.period or 0):
+            return f"fewer training rows ({rows.train_end}) than one season ({rows.period})"
+        return None
+
+    def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
+        assert rows.period is not None
+        return climatology(values, origins, horizon, rows.period, rows.train_end)
+
+
+class LinearAR(Baseline):
+    """Needs two training windows (:func:`ar_lookback`)."""
+
+    name = "linear AR"
+
+    def applies(self, origins: NDArray[np.int64], horizon: int, rows: Rows) -> bool:
+        return ar_lookback(rows.lookback, horizon, rows.train_end) is not None
+
+    def shortfall(self, horizon: int, rows: Rows) -> str | None:
+        if ar_lookback(1, horizon, rows.train_end) is None:
+            return f"fewer than two training windows ({rows.train_end} rows, horizon {horizon})"
+        return None
+
+    def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
+        return linear_ar(values, origins, horizon, rows.lookback, rows.train_end)
+
+
+# every baseline, in the order the selection lists them (ties go to the earlier)
+BASELINE_CANDIDATES: tuple[Baseline, ...] = (
+    Naive(), Drift(), SeasonalNaive(), Climatology(), LinearAR()
+)  # fmt: skip
+BASELINES = tuple(b.name for b in BASELINE_CANDIDATES)
 
 
 def run_baselines(
@@ -165,22 +270,16 @@ def run_baselines(
     climatology a training season of each), the linear AR two training windows
     (:func:`ar_lookback`); :func:`skipped_baselines` says which are left out and why."""
     values = np.asarray(values, dtype=np.float64)
-    out = {"naive": naive(values, origins, horizon), "drift": drift(values, origins, horizon)}
-    if period is not None and period > 1 and origins.min() >= period:
-        out["seasonal naive"] = seasonal_naive(values, origins, horizon, period)
-        if train_end >= period:
-            out["climatology"] = climatology(values, origins, horizon, period, train_end)
-    if ar_lookback(lookback, horizon, train_end) is not None:
-        out["linear AR"] = linear_ar(values, origins, horizon, lookback, train_end)
-    return out
+    rows = Rows(train_end, period, lookback)
+    return {
+        b.name: b.forecast(values, origins, horizon, rows)
+        for b in BASELINE_CANDIDATES
+        if b.applies(origins, horizon, rows)
+    }
 
 
 def skipped_baselines(horizon: int, train_end: int, period: int | None) -> dict[str, str]:
     """The baselines :func:`run_baselines` leaves out of a series with ``train_end``
     training rows, each with the reason (forecast origins before one season aside)."""
-    out = {}
-    if period is not None and period > 1 and train_end < period:
-        out["climatology"] = f"fewer training rows ({train_end}) than one season ({period})"
-    if ar_lookback(1, horizon, train_end) is None:
-        out["linear AR"] = f"fewer than two training windows ({train_end} rows, horizon {horizon})"
-    return out
+    found = {b.name: b.shortfall(horizon, Rows(train_end, period)) for b in BASELINE_CANDIDATES}
+    return {name: why for name, why in found.items() if why is not None}

@@ -109,7 +109,7 @@ class Checkpoint:
             raise CheckpointError(
                 f"this is a seqlab forecast checkpoint (per-series scaling, chosen on "
                 f"validation); {what} cannot apply it — use "
-                "seqlab.Forecaster.load(path).predict(series) or `seqlab forecast` instead"
+                "seqlab.Forecaster.load(path).predict(newer_rows) or `seqlab forecast` instead"
             )
 
     @torch.no_grad()

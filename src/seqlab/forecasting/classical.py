@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from seqlab.capabilities import Takes
+
 __all__ = ["CLASSICAL", "Classical", "missing_library"]
 
 F64 = NDArray[np.float64]
@@ -53,7 +55,10 @@ class Classical:
     for each method over all series (checked as the series are fitted, from the third on by
     projecting the time so far to every series: a method over it is left out of the whole fit,
     since a candidate must forecast every series to be compared).
-    ``skipped`` holds the reason for each method left out."""
+    ``skipped`` holds the reason for each method left out. Each method reads one target
+    column's own history (``takes``: no covariates)."""
+
+    takes = Takes()
 
     def __init__(
         self, methods: Sequence[str], period: int | None, budget: float, series: int = 1

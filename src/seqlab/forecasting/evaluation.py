@@ -22,7 +22,7 @@ from seqlab.forecasting.results import (
 from seqlab.forecasting.selection import MODEL
 from seqlab.forecasting.state import FittedState
 
-__all__ = ["evaluate", "windows_to_end"]
+__all__ = ["evaluate", "final_radii", "windows_to_end"]
 
 F64 = NDArray[np.float64]
 
@@ -90,3 +90,17 @@ def windows_to_end(predictor: Predictor) -> dict[str, cal.Window]:
         raw, point = predictor.forecasts(name, part.series, origins)
         out[name] = cal.Window(origins, truth, raw, point)
     return out
+
+
+def final_radii(predictor: Predictor, state: FittedState) -> dict[str, dict[str, F64]]:
+    """With adaptive intervals and test rows: per series and level the radius (1, H, F) that
+    adaptation reached after every test window, for the forecast past the end ({} else)."""
+    if not cal.adapts(state.intervals):
+        return {}
+    windows = windows_to_end(predictor)
+    if not windows:
+        return {}
+    starts = {n: state.parts[n].test_start for n in windows}
+    scales = dict(state.prepared.scales or {})
+    adapted = cal.adaptive(state.config, state.intervals, windows, starts, scales)[0]
+    return {n: {k: r[-1:] for k, r in d.items()} for n, d in adapted.items()}

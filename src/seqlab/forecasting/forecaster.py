@@ -272,25 +272,47 @@ class Forecaster:
 
     @with_read_thread_policy
     def predict(
+        self,
+        data: Series | Mapping[str, Series] | Any = None,
+        *,
+        name: str | None = None,
+        id_col: str | None = None,
+        time_col: str | None = None,
+        target: str | Sequence[str] | None = None,
+    ) -> Any:
+        """The forecast as a pandas DataFrame (one row per series and step: ``series`` where
+        there are several, ``time``, each target, quantile and interval columns, in the data's
+        units): past the end of every fitted series, or of ``name``; with ``data`` (newer rows:
+        a DataFrame in the format ``fit`` took, a Series, or a mapping of names to Series),
+        past the end of those. :meth:`predict_arrays` returns arrays."""
+        from seqlab.forecasting.frames import forecast_frame
+
+        self._require_fitted()
+        if type(data).__name__ == "DataFrame":
+            data = from_frame(data, id_col=id_col, time_col=time_col, target=target)
+        elif id_col or time_col or target:
+            raise TypeError("id_col, time_col and target describe a pandas DataFrame")
+        newer: dict[str, Series | None] = {}
+        if isinstance(data, Series):
+            newer = {self._named(name): data}
+        elif data is not None:
+            newer = {self._named(k or None): v for k, v in dict(data).items()}
+        elif name is not None:
+            newer = {self._named(name): None}
+        return forecast_frame(self, newer or None)
+
+    @with_read_thread_policy
+    def predict_arrays(
         self, series: Series | None = None, name: str | None = None
     ) -> tuple[F64, NDArray[np.datetime64] | None]:
-        """Forecast H steps past the end of ``series`` (default: the fitted one called ``name``)."""
+        """Forecast (H, F) H steps past the end of ``series`` (default: the fitted one called
+        ``name``, or the only one) and its timestamps (None without)."""
         key = self._named(name)
         s = self._history(series, key)
         if len(s) < 1:  # a history shorter than the lookback is left-padded
             raise DataError("the series has no rows to forecast from")
         _, point = self._predictor.forecasts(key, s, np.array([len(s)]))
         return self._data_units(point[0]), future_stamps(s, self.config.horizon)
-
-    @with_read_thread_policy
-    def forecast_frame(self) -> Any:
-        """The forecast past the end of every series as a pandas DataFrame: ``series`` (for
-        several), ``time``, each target, and quantile and interval columns, in the data's
-        units (what ``forecast.csv`` holds)."""
-        from seqlab.forecasting.frames import forecast_frame
-
-        self._require_fitted()
-        return forecast_frame(self)
 
     @with_read_thread_policy
     def predict_quantiles(self, series: Series | None = None, name: str | None = None) -> F64:
@@ -319,23 +341,13 @@ class Forecaster:
         return self._data_units(stacked)
 
     def _final_radii(self) -> dict[str, dict[str, F64]]:
-        """With adaptive intervals and test rows: per series and level the radius (1, H, F)
-        that adaptation reached after every test window, for the forecast past the end."""
-        if not cal.adapts(self.intervals):
-            return {}
+        """Per series and level the radius adaptation reached over the test windows (see
+        :func:`~seqlab.forecasting.evaluation.final_radii`), computed once per Forecaster:
+        a cache of what reads compute, not fitted state (neither saved nor compared)."""
         if self._final is None:
-            from seqlab.forecasting.evaluation import windows_to_end
+            from seqlab.forecasting.evaluation import final_radii
 
-            windows = windows_to_end(self._predictor)
-            starts = {n: self.parts[n].test_start for n in windows}
-            found = self.fitted
-            adapted = (
-                cal.adaptive(self.config, found.intervals, windows, starts, self.scales)[0]
-                if windows
-                else {}
-            )
-            # a cache of what these reads compute, not fitted state: neither saved nor compared
-            self._final = {n: {k: r[-1:] for k, r in d.items()} for n, d in adapted.items()}
+            self._final = final_radii(self._predictor, self.fitted)
         return self._final
 
     @with_thread_policy

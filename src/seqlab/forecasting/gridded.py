@@ -266,7 +266,7 @@ def forecast_grid(grid: Grid, config: ForecastConfig | None = None) -> GridForec
     horizon = forecaster.config.horizon
     field = np.full((horizon, len(grid.lat), len(grid.lon)), np.nan)
     for name, (r, c) in zip(named, cells, strict=True):
-        field[:, r, c] = forecaster.predict(name=name)[0][:, 0]
+        field[:, r, c] = forecaster.predict_arrays(name=name)[0][:, 0]
     times = future_stamps(next(iter(named.values())), horizon)
     return GridForecast(grid, forecaster, evaluation, field, times, cells)
 

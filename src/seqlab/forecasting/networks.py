@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 from seqlab._seed import set_seed
+from seqlab.capabilities import Takes
 from seqlab.checkpoint import Checkpoint
 from seqlab.config import Seq2SeqConfig
 from seqlab.data.indexed import WindowData
@@ -31,12 +32,14 @@ from seqlab.models.seq2seq import Seq2Seq
 from seqlab.training import History, Trainer
 
 __all__ = [
+    "NETWORKS",
     "NetworkFit",
     "NetworkSpec",
     "network_config",
     "network_kinds",
     "refit_network",
     "train_network",
+    "wanted",
 ]
 
 log = logging.getLogger(__name__)
@@ -91,14 +94,35 @@ class NetworkFit:
     refit_epochs: tuple[int, ...] | None = None
 
 
+# what each network kind reads besides the targets' history (calendar features are known in
+# advance); the segment-recurrent network reads the target columns only
+NETWORKS: dict[Kind, Takes] = {
+    "seq2seq": Takes(past_covariates=True, future_covariates=True),
+    "direct": Takes(past_covariates=True, future_covariates=True, quantiles=True),
+    "segment": Takes(),
+}
+
+
+def wanted(config: ForecastConfig) -> Takes:
+    """What the configuration asks a network to take (the calendar as future covariates)."""
+    return Takes(
+        past_covariates=bool(config.covariates),
+        future_covariates=bool(config.calendar),
+        quantiles=bool(config.quantiles),
+    )
+
+
 def network_kinds(config: ForecastConfig) -> list[Kind]:
-    """The networks a fit trains: the one ``model`` names, or with "auto" the encoder–decoder
-    (the direct head with quantiles) and, when the data allow it (no covariates, calendar or
-    quantiles: it reads targets only), the segment-recurrent network."""
+    """The networks a fit trains: the one ``model`` names, or with "auto" a list of
+    candidates: the encoder–decoder (its feedback decoder, or the direct head where it must
+    output quantiles) and the segment-recurrent network, each where it takes every input the
+    configuration asks for (:data:`NETWORKS`)."""
     if config.model != "auto":
         return [config.model]
-    kinds: list[Kind] = ["direct" if config.quantiles else "seq2seq"]
-    if not (config.covariates or config.calendar or config.quantiles):
+    need = wanted(config)
+    encoder: Kind = "seq2seq" if NETWORKS["seq2seq"].covers(need) else "direct"
+    kinds: list[Kind] = [encoder]
+    if NETWORKS["segment"].covers(need):
         kinds.append("segment")
     return kinds
 

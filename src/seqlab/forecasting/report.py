@@ -96,7 +96,7 @@ def _figures(forecaster: Forecaster, ev: Evaluation) -> dict[str, Any]:
     if len(parts) == 1:
         part = next(iter(parts.values()))
         s = part.series
-        forecast, stamps = forecaster.predict()
+        forecast, stamps = forecaster.predict_arrays()
         band = forecaster.predict_quantiles() if qs else None
         figures["forecast.png"] = plot_forecast(
             s.timestamps,
@@ -111,7 +111,7 @@ def _figures(forecaster: Forecaster, ev: Evaluation) -> dict[str, Any]:
     else:  # one panel per series (the first few), its first target
         panels = []
         for name, part in list(parts.items())[:MAX_PANELS]:
-            forecast, stamps = forecaster.predict(name=name)
+            forecast, stamps = forecaster.predict_arrays(name=name)
             values = forecaster._data_units(part.target_values)[:, 0]
             panels.append((name, part.series.timestamps, values, forecast[:, 0], stamps))
         figures["forecast.png"] = plot_series_forecasts(panels, more=len(parts) - len(panels))

@@ -48,6 +48,9 @@ class Method:
             return MODEL
         return f"{MODEL} + {self.baseline}" if self.with_model else self.baseline
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def uses_model(self) -> bool:
         return self.with_model
@@ -67,7 +70,8 @@ class Selection:
     """What the validation windows chose and why: the method (``chosen``), every candidate's
     validation MASE (``scores``), whether the network's forecasts are floored at the lowest
     value seen (``floor``, with the scores behind that choice), the networks ``model="auto"``
-    tried, the baselines and classical methods left out (``skipped``, ``classical``) and the
+    tried, the baselines and classical methods left out (``skipped``, ``classical``), the
+    columns a candidate does not read (``ignored``: a baseline reads no covariates) and the
     refit. ``to_dict`` is the JSON form written to metrics.json and the checkpoint."""
 
     chosen: Method = field(default_factory=Method)
@@ -78,6 +82,7 @@ class Selection:
     networks: Mapping[str, float] = field(default_factory=dict)
     skipped: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     classical: Mapping[str, Any] | None = None
+    ignored: Mapping[str, list[str]] = field(default_factory=dict)
     refit: bool = False
     refit_epochs: tuple[int, ...] | None = None
 
@@ -103,6 +108,8 @@ class Selection:
             out["skipped"] = {k: dict(v) for k, v in self.skipped.items()}
         if self.classical is not None:
             out["classical"] = dict(self.classical)
+        if self.ignored:
+            out["ignored"] = {k: list(v) for k, v in self.ignored.items()}
         if self.refit_epochs is not None:
             out["refit_epochs"] = list(self.refit_epochs)
         return out
@@ -119,6 +126,7 @@ class Selection:
             networks=dict(data.get("networks") or {}),
             skipped=dict(data.get("skipped") or {}),
             classical=data.get("classical"),
+            ignored=dict(data.get("ignored") or {}),
             refit=bool(data.get("refit", False)),
             refit_epochs=None if epochs is None else tuple(int(e) for e in epochs),
         )

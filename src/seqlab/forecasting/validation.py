@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from seqlab.baselines import skipped_baselines
+from seqlab.baselines import BASELINE_CANDIDATES, skipped_baselines
 from seqlab.data.windows import ahead_index
 from seqlab.forecasting.calibration import Window
 from seqlab.forecasting.classical import Classical
@@ -146,7 +146,8 @@ def select(
             "seconds": {m: round(t, 2) for m, t in classical.seconds.items()},
             "series_not_fitted": classical.unfitted,
         }
-    selection = replace(selection, skipped=skipped, classical=about)
+    ignored = _ignored(predictor, [m for w in found.values() for m in w.baselines])
+    selection = replace(selection, skipped=skipped, classical=about, ignored=ignored)
     if not found:
         return selection, dict(found)
     blocks = [
@@ -158,6 +159,21 @@ def select(
     chosen, scores = choose(blocks)
     log.info("chosen on validation: %s (MASE %.4g)", chosen.name, scores[chosen.name])
     return replace(selection, chosen=chosen, scores=scores), dict(found)
+
+
+def _ignored(predictor: Predictor, methods: list[str]) -> dict[str, list[str]]:
+    """Per candidate that does not read the past covariates the data has (each baseline and
+    classical method forecasts a column from its own history): those columns, so that a
+    candidate never ignores a column without saying so."""
+    columns = list(predictor.config.covariates)
+    takes = {b.name: b.takes for b in BASELINE_CANDIDATES}
+    out = {}
+    for method in dict.fromkeys(methods):
+        if columns and not takes.get(method, Classical.takes).past_covariates:
+            out[method] = columns
+    if out:
+        log.info("%s read no past covariates (%s)", ", ".join(out), ", ".join(columns))
+    return out
 
 
 def _skipped_baselines(predictor: Predictor) -> dict[str, dict[str, Any]]:
