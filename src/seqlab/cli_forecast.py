@@ -11,24 +11,81 @@ from seqlab.errors import SeqlabError
 
 __all__ = ["add_dialect_arguments", "add_forecast_parser", "dialect_hints"]
 
+TRI: dict[str, bool | str] = {"auto": "auto", "on": True, "yes": True, "true": True,
+                              "off": False, "no": False, "false": False}  # fmt: skip
 
-def add_dialect_arguments(p: argparse.ArgumentParser) -> None:
+
+def _tri(text: str) -> bool | str:
+    """A ``bool | "auto"`` field's value on the command line: auto, on/off, yes/no, true/false."""
+    try:
+        return TRI[text.lower()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"expected auto, on or off, got {text!r}") from None
+
+
+def _maybe(kind: Any) -> Any:
+    """``kind`` for a field that may be None: the word none is None."""
+
+    def parse(text: str) -> Any:
+        return None if text.lower() == "none" else kind(text)
+
+    parse.__name__ = kind.__name__  # argparse names the type in its error message
+    return parse
+
+
+def _add_field_flag(group: Any, name: str) -> None:
+    """One flag for the ForecastConfig field ``name``: its type, choices and default from the
+    field (stated once, there), its help from seqlab.forecasting.options.HELP."""
+    from seqlab.forecasting.config import ForecastConfig
+    from seqlab.forecasting.options import HELP, field_kind
+
+    default: Any = next(f.default for f in fields(ForecastConfig) if f.name == name)
+    kind, optional, choices = field_kind(name)
+    shown = {True: "on", False: "off"}.get(default, default) if kind == "tri" else default
+    if isinstance(shown, tuple):
+        shown = " ".join(map(str, shown)) or "none"
+    text = f"{HELP[name]} (default: {'none' if shown is None else shown})".replace("%", "%%")
+    flag, kw = "--" + name.replace("_", "-"), dict[str, Any](help=text)
+    scalar = {"int": int, "float": float, "str": str}
+    if name == "lookback":
+        kw.update(type=int, nargs="+", metavar="L")
+    elif kind in scalar:
+        kw.update(type=_maybe(scalar[kind]) if optional else scalar[kind], metavar=name.upper())
+    elif kind == "bool":
+        kw.update(action=argparse.BooleanOptionalAction)
+    elif kind == "tri":
+        kw.update(type=_tri, metavar="{auto,on,off}")
+    elif kind == "choice":
+        kw.update(choices=choices)
+    else:  # a tuple: several values, none with the flag alone
+        item = {"ints": int, "floats": float, "strs": str}[kind]
+        kw.update(type=item, nargs="*", metavar=name.rstrip("s").upper())
+    group.add_argument(flag, **kw)
+
+
+def add_dialect_arguments(p: argparse.ArgumentParser, default: Any = None) -> None:
     """--sep, --decimal, --thousands, --dayfirst, --date-format: what the file's dialect is,
-    where finding it from the file is not enough (see seqlab.data.dialect)."""
+    where finding it from the file is not enough (see seqlab.data.dialect). ``default``
+    (argparse.SUPPRESS: a flag not given sets nothing) is each one's default."""
     g = p.add_argument_group("CSV dialect (found from the file unless given)")
-    g.add_argument("--sep", metavar="C", help="field separator, e.g. ';' or tab ('\\t')")
-    g.add_argument("--decimal", choices=[".", ","], help="decimal mark")
-    g.add_argument("--thousands", metavar="C", help="thousands separator, e.g. ',' or '.'")
+    g.add_argument("--sep", metavar="C", default=default, help="field separator, e.g. ';' or tab")
+    g.add_argument("--decimal", choices=[".", ","], default=default, help="decimal mark")
+    g.add_argument(
+        "--thousands", metavar="C", default=default, help="thousands separator, e.g. ',' or '.'"
+    )
     g.add_argument(
         "--dayfirst",
         action=argparse.BooleanOptionalAction,
-        default=None,
+        default=default,
         help="dates like 03/04/2020 are day first (--no-dayfirst: month first)",
     )
-    g.add_argument("--date-format", metavar="FMT", help="strftime format, e.g. %%d.%%m.%%Y")
+    g.add_argument(
+        "--date-format", metavar="FMT", default=default, help="strftime format, e.g. %%d.%%m.%%Y"
+    )
     g.add_argument(
         "--tz",
         metavar="ZONE",
+        default=default,
         help="timestamps with UTC offsets in this time zone, e.g. Europe/Berlin (default: UTC)",
     )
 
@@ -47,47 +104,36 @@ def dialect_hints(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in given.items() if v is not None}
 
 
+# what each [data] key is when neither the command line nor a --config file gives it
+DATA_DEFAULTS: dict[str, Any] = {"data": "nino_sst", "annual": False}
+
+
 def _forecast_config(args: argparse.Namespace) -> Any:
+    """The ForecastConfig of the run: each field's default, then the --config file's value,
+    then the flag's; the [data] keys likewise go onto ``args``."""
     from seqlab.forecasting import ForecastConfig
+    from seqlab.forecasting.options import DATA_KEYS, read_toml
 
-    lookbacks = tuple(args.lookback)
-    return ForecastConfig(
-        segment=args.segment,
-        repeat_skip="auto" if args.repeat_skip == "auto" else args.repeat_skip == "on",
-        select=args.select,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        patience=args.patience,
-        val_rows=args.val_rows,
-        test_rows=args.test_rows,
-        refit=args.refit,
-        lookback=lookbacks[0],
-        lookbacks=lookbacks if len(lookbacks) > 1 else (),
-        horizon=args.horizon,
-        model=args.model,
-        cell=args.cell,
-        hidden_size=args.hidden_size,
-        num_layers=args.num_layers,
-        epochs=args.epochs,
-        test_start=args.test_start,
-        seed=args.seed,
-        progress=not args.quiet,
-        quantiles=tuple(args.quantiles) if args.quantiles else None,
-        intervals=tuple(args.intervals or ()),
-        interval_method=args.interval_method,
-        classical=tuple(args.classical),
-        classical_budget=args.classical_budget,
-        log=args.log,
-        covariates=tuple(args.covariates or ()),
-        calendar=tuple(args.calendar or ("auto",)) if args.calendar is not None else (),
-        linear_skip=args.linear_skip,
-        instance_norm=args.instance_norm,
-        deseasonalize="auto" if args.deseasonalize == "auto" else args.deseasonalize == "yes",
-        ensemble=args.ensemble,
-    )
+    values, data = read_toml(args.config) if args.config else ({}, {})
+    for key in DATA_KEYS:
+        if not hasattr(args, key):
+            setattr(args, key, data.get(key, DATA_DEFAULTS.get(key)))
+    given = {f.name: getattr(args, f.name) for f in fields(ForecastConfig) if hasattr(args, f.name)}
+    if "lookback" in given:  # --lookback L ...: several are the lookbacks to try
+        lookbacks = given.pop("lookback")
+        given.update(lookback=lookbacks[0], lookbacks=lookbacks if len(lookbacks) > 1 else ())
+    if given.get("calendar") == []:
+        given["calendar"] = ["auto"]  # bare --calendar: the features that suit the frequency
+    if given.get("quantiles") == []:
+        given["quantiles"] = None
+    values.update(given)
+    values.setdefault("progress", not args.quiet)
+    if args.quiet:
+        values["progress"] = False
+    return ForecastConfig(**values)
 
 
-def _forecast_data(args: argparse.Namespace) -> Any:
+def _forecast_data(args: argparse.Namespace, covariates: tuple[str, ...]) -> Any:
     """A Series or a dict of them, from a built-in data set, a CSV or a Parquet file."""
     from pathlib import Path
 
@@ -104,7 +150,6 @@ def _forecast_data(args: argparse.Namespace) -> Any:
             f"no data file or built-in data set named {args.data!r}{hint} "
             f"(built-in: {', '.join(DATASETS)}; see seqlab datasets)"
         )
-    covariates = list(args.covariates or [])
     columns = None
     if args.target:
         columns = [*args.target, *(c for c in covariates if c not in args.target)]
@@ -146,16 +191,21 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     from seqlab.forecasting import Forecaster
     from seqlab.forecasting.report import format_evaluation, write_forecast_run
 
+    config = _forecast_config(args)  # also puts the [data] keys onto args
+    if args.print_config:
+        from seqlab.forecasting.options import DATA_KEYS, to_toml
+
+        print(to_toml(config, {k: getattr(args, k) for k in DATA_KEYS}), end="")
+        return 0
     gridded = str(args.data).endswith((".nc", ".nc4", ".cdf")) or args.box or args.var
     if gridded:
-        return _forecast_grid(args)
+        return _forecast_grid(args, config)
     if args.annual:
         raise SeqlabError("--annual is for gridded netCDF data; give a .nc file")
-    data = _forecast_data(args)
-    config = _forecast_config(args)
+    data = _forecast_data(args, config.covariates)
     with run_folder_lock(args.out):  # an unwritable or busy --out fails before training
         forecaster = Forecaster(config).fit(data)
-        evaluation = forecaster.evaluate() if args.test_rows != 0 else None
+        evaluation = forecaster.evaluate() if config.test_rows != 0 else None
         run = {
             "data": str(args.data),
             "command": " ".join(["seqlab", *args.argv]),
@@ -191,11 +241,11 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             f"forecasts by {chosen!r}, chosen on validation "
             f"(MASE {selection['scores'][chosen]:.3f}){refit}"
         )
-    logged = " (fitted in logs; every number below in the data's units)" if args.log else ""
+    logged = " (fitted in logs; every number below in the data's units)" if config.log else ""
     print(
         f"data: {args.data}{logged}, {sum(len(s) for s in series)} steps of "
-        f"{what}; lookback {network.lookback}, horizon {args.horizon}, "
-        f"{network.model} {args.cell}" + "".join(f"; {e}" for e in extras)
+        f"{what}; lookback {network.lookback}, horizon {config.horizon}, "
+        f"{network.model} {config.cell}" + "".join(f"; {e}" for e in extras)
     )
     if evaluation is not None:
         print(format_evaluation(evaluation))
@@ -203,7 +253,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
-def _forecast_grid(args: argparse.Namespace) -> int:
+def _forecast_grid(args: argparse.Namespace, config: Any) -> int:
     from seqlab._io import run_folder_lock
     from seqlab.forecasting.gridded import (
         annual_means,
@@ -216,7 +266,7 @@ def _forecast_grid(args: argparse.Namespace) -> int:
 
     if not args.box:
         raise SeqlabError("gridded data needs --box LAT_MIN LAT_MAX LON_WEST LON_EAST")
-    if args.covariates or args.target or args.id_col or args.log:
+    if config.covariates or args.target or args.id_col or config.log:
         raise SeqlabError("--target, --covariates, --id-col and --log are for tabular data")
     full = load_netcdf(args.data, args.var)
     if args.annual:
@@ -224,13 +274,13 @@ def _forecast_grid(args: argparse.Namespace) -> int:
     lat_lo, lat_hi, west, east = args.box
     box = select_box(full, (lat_lo, lat_hi), (west, east))
     with run_folder_lock(args.out):
-        result = forecast_grid(box, _forecast_config(args))
+        result = forecast_grid(box, config)
         paths = write_grid_run(full, result, args.out)
     print(
         f"data: {args.data}, variable {box.name}, {len(box.times)} steps; "
         f"{'; '.join(box.notes)}; {len(result.cells)} cells with data at every step, one "
         f"global model; lookback {result.forecaster.fitted.network.lookback}, "
-        f"horizon {args.horizon}"
+        f"horizon {config.horizon}"
     )
     print(format_evaluation(result.evaluation))
     print(f"run folder: {args.out} ({', '.join(p.name for p in paths.values())})")
@@ -238,218 +288,71 @@ def _forecast_grid(args: argparse.Namespace) -> int:
 
 
 def add_forecast_parser(sub: Any) -> None:
-    """Add the ``forecast`` command to the sub-command parsers of ``seqlab``."""
-    from seqlab.forecasting.config import ForecastConfig
+    """Add the ``forecast`` command to the sub-command parsers of ``seqlab``: the data flags,
+    then one flag per ForecastConfig field (seqlab.forecasting.options), by section."""
+    from seqlab.forecasting.options import SECTIONS
 
-    # Every default is ForecastConfig's own, stated once there (that module needs no torch).
-    d = {f.name: f.default for f in fields(ForecastConfig)}
     p = sub.add_parser(
         "forecast",
         help="train, evaluate against baselines on the held-out tail, and forecast past the end",
         description="Fits a recurrent network (encoder-decoder or segment-recurrent, the better "
         "on the validation rows), chooses on the validation rows among it, the naive, seasonal "
-        "naive, drift, climatology and linear-AR baselines and their combination, compares "
-        "them all on every test window, forecasts HORIZON steps past the end of the data with "
-        "the chosen one, and writes a run folder (checkpoint, metrics.json, forecast.csv, "
-        "test_windows.csv, plots). With no arguments: the built-in Niño SST data. A netCDF file "
-        "with --box forecasts every cell of the box with one global model.",
+        "naive, drift, climatology and linear-AR baselines, Theta, AutoTheta and AutoETS and "
+        "the network's mean with the best of them, compares them all on every test window, "
+        "forecasts HORIZON steps past the end of the data with the chosen one, and writes a "
+        "run folder (checkpoint, metrics.json, forecast.csv, test_windows.csv, plots). With no "
+        "arguments: the built-in Niño SST data. A netCDF file with --box forecasts every cell "
+        "of the box with one global model. Settings come from each field's default, then "
+        "--config FILE.toml, then the flags given.",
+        argument_default=argparse.SUPPRESS,  # a flag not given leaves the file's or the default
     )
     p.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE.toml",
+        help="settings in sections [data], [split], [network], [training], [selection], "
+        "[intervals], as --print-config writes them; flags given override them",
+    )
+    p.add_argument(
+        "--print-config",
+        action="store_true",
+        default=False,
+        help="print the complete settings of this run as TOML and exit (passed back with "
+        "--config, it reproduces the run)",
+    )
+    g = p.add_argument_group("data")
+    g.add_argument(
         "--data",
-        default="nino_sst",
         help="a CSV file, a Parquet file (.parquet; long format with --id-col), a netCDF file "
-        "(.nc, with --box) or a built-in data set "
-        "(default: %(default)s)",
+        "(.nc, with --box) or a built-in data set (default: nino_sst)",
     )
-    p.add_argument(
+    g.add_argument(
         "--target", nargs="+", metavar="COL", help="target column(s) (default: every numeric one)"
     )
-    p.add_argument("--time-col", help="time column of a CSV file")
-    p.add_argument("--id-col", help="long format: this column names the series (one global model)")
-    p.add_argument(
-        "--log",
-        action="store_true",
-        help="fit the logarithm of the values (all positive); forecasts, metrics and files "
-        "are in the data's own units",
+    g.add_argument("--time-col", help="time column of a CSV file")
+    g.add_argument("--id-col", help="long format: this column names the series (one global model)")
+    g.add_argument(
+        "--fill", choices=["ffill", "interpolate", "zero", "drop"], help="fill gaps and missing"
     )
-    p.add_argument(
-        "--quantiles",
-        type=float,
-        nargs="+",
-        metavar="Q",
-        help="quantile outputs (pinball loss), e.g. 0.1 0.5 0.9; needs --model direct",
-    )
-    p.add_argument(
-        "--intervals",
-        type=float,
-        nargs="+",
-        metavar="LEVEL",
-        help="prediction intervals at these coverage levels, e.g. 0.8 0.95, for any model, "
-        "calibrated on the validation windows (conformal; see --interval-method); the test "
-        "windows report their coverage, width and MSIS",
-    )
-    p.add_argument(
-        "--classical",
-        nargs="*",
-        choices=["theta", "autotheta", "ets"],
-        default=list(ForecastConfig().classical),
-        metavar="METHOD",
-        help="classical candidates for --select auto, from statsforecast: theta (Theta), "
-        "autotheta (AutoTheta), ets (AutoETS) (default: all three; none: --classical alone)",
-    )
-    p.add_argument(
-        "--classical-budget",
-        type=float,
-        default=d["classical_budget"],
-        metavar="SECONDS",
-        help="leave out a classical method whose fits on every series would take longer "
-        "(default: %(default)s)",
-    )
-    p.add_argument(
-        "--interval-method",
-        choices=["adaptive", "split"],
-        default=d["interval_method"],
-        help="adaptive (default): the level adapts online as each test window's outcome is "
-        "known (adaptive conformal inference); split: the validation radii throughout",
-    )
-    p.add_argument(
-        "--fill",
-        choices=["ffill", "interpolate", "zero", "drop"],
-        help="fill gaps and missing values",
-    )
-    add_dialect_arguments(p)
-    p.add_argument(
-        "--horizon", type=int, default=d["horizon"], help="steps to forecast (default: %(default)s)"
-    )
-    p.add_argument(
-        "--lookback",
-        type=int,
-        nargs="+",
-        default=[d["lookback"]],
-        metavar="L",
-        help="steps the model reads; with several, one model each and the best on the "
-        f"validation rows is kept (default: {d['lookback']})",
-    )
-    p.add_argument(
-        "--covariates",
-        nargs="+",
-        metavar="COL",
-        help="columns the model reads but does not forecast (past covariates)",
-    )
-    p.add_argument(
-        "--calendar",
-        nargs="*",
-        metavar="FEATURE",
-        help="calendar features as known-future covariates: month, quarter, weekday, hour, "
-        "day_of_month, day_of_year; with no name, the ones that suit the frequency",
-    )
-    p.add_argument(
-        "--ensemble",
-        type=int,
-        default=d["ensemble"],
-        metavar="K",
-        help="train K models from different initial weights and forecast their mean",
-    )
-    p.add_argument("--var", help="netCDF: the (time, lat, lon) variable (default: the only one)")
-    p.add_argument(
+    g.add_argument("--var", help="netCDF: the (time, lat, lon) variable (default: the only one)")
+    g.add_argument(
         "--box",
         type=float,
         nargs=4,
         metavar=("LAT_MIN", "LAT_MAX", "LON_WEST", "LON_EAST"),
         help="netCDF: forecast every cell of this lat/lon box (degrees)",
     )
-    p.add_argument(
+    g.add_argument(
         "--annual",
         action="store_true",
         help="netCDF: forecast calendar-year means of monthly fields (complete years only)",
     )
-    p.add_argument(
-        "--instance-norm",
-        action="store_true",
-        help="read each window relative to its last value (for trending, random-walk-like data)",
-    )
-    p.add_argument(
-        "--deseasonalize",
-        choices=["auto", "yes", "no"],
-        default="auto",
-        help="subtract the training rows' mean of each season (month, hour, ...); auto: when "
-        "a permutation test on the training rows finds a season (default: %(default)s)",
-    )
-    p.add_argument(
-        "--linear-skip",
-        action="store_true",
-        help="add a linear map from the input window to the forecast beside the recurrent path",
-    )
-    p.add_argument(
-        "--model",
-        choices=["auto", "seq2seq", "direct", "segment"],
-        default=d["model"],
-        help="auto: train seq2seq and segment, keep the better on the validation rows; "
-        "seq2seq: encoder-decoder; direct: encoder + one linear map to every step; "
-        "segment: segment-recurrent (one recurrent step per segment of the window, every "
-        "forecast segment decoded at once, each window normalised) (default: %(default)s)",
-    )
-    p.add_argument(
-        "--segment",
-        type=int,
-        metavar="W",
-        help="--model segment: steps per segment (default: the seasonal period when it "
-        "divides the lookback)",
-    )
-    p.add_argument(
-        "--repeat-skip",
-        choices=["auto", "on", "off"],
-        default="auto",
-        help="segment model: add the last input segment, gated by the network, to every output "
-        "segment (auto, the default: when a segment is one season, i.e. the seasonal naive "
-        "forecast as a path the network learns when to follow)",
-    )
-    p.add_argument(
-        "--select",
-        choices=["auto", "model"],
-        default=d["select"],
-        help="auto: forecast with the best of the network, each baseline and the network + "
-        "best baseline on the validation rows; model: always the network "
-        "(default: %(default)s)",
-    )
-    p.add_argument(
-        "--refit",
-        action="store_true",
-        help="after choosing, retrain the network on the training + validation rows for as "
-        "many epochs as early stopping kept",
-    )
-    val, test = f"{d['val_fraction']:.0%}%", f"{d['test_fraction']:.0%}%"  # % doubled for argparse
-    p.add_argument("--batch-size", type=int, default=d["batch_size"], help="default: %(default)s")
-    p.add_argument("--lr", type=float, default=d["lr"], help="learning rate (default: %(default)s)")
-    p.add_argument(
-        "--patience",
-        type=int,
-        default=d["patience"],
-        help="early-stopping patience (default: %(default)s)",
-    )
-    p.add_argument(
-        "--val-rows", type=int, help=f"validation rows per series (default: {val} of the rest)"
-    )
-    p.add_argument(
-        "--test-rows",
-        type=int,
-        help=f"test rows per series; 0: none, forecast past the end only (default: {test})",
-    )
-    p.add_argument(
-        "--cell", choices=["lstm", "gru"], default=d["cell"], help="default: %(default)s"
-    )
-    p.add_argument("--hidden-size", type=int, default=d["hidden_size"], help="default: %(default)s")
-    p.add_argument("--num-layers", type=int, default=d["num_layers"], help="default: %(default)s")
-    p.add_argument(
-        "--epochs",
-        type=int,
-        default=d["epochs"],
-        help="at most; early stopping on validation (default: %(default)s)",
-    )
-    p.add_argument(
-        "--test-start", help=f"first date of the test part (default: the last {test} of rows)"
-    )
-    p.add_argument("--seed", type=int, default=d["seed"], help="default: %(default)s")
+    add_dialect_arguments(p, default=argparse.SUPPRESS)
+    for section, names in SECTIONS.items():
+        group = p.add_argument_group(f"[{section}]")
+        for name in names:
+            if name not in ("lookbacks", "progress"):  # --lookback L ...; --quiet
+                _add_field_flag(group, name)
     p.add_argument("--out", default="runs/forecast", help="run folder (default: %(default)s)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true", default=False, help="no progress bar")
     p.set_defaults(func=_cmd_forecast)
