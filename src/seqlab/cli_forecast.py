@@ -214,6 +214,15 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         if not distributed.is_main():  # under torchrun rank 0 writes and prints
             return 0
         paths = write_forecast_run(forecaster, evaluation, args.out, run)
+    print(_summary(args, config, data, forecaster))
+    if evaluation is not None:
+        print(format_evaluation(evaluation))
+    print(f"run folder: {args.out} ({', '.join(p.name for p in paths.values())})")
+    return 0
+
+
+def _summary(args: argparse.Namespace, config: Any, data: Any, forecaster: Any) -> str:
+    """The line that says what was fitted and what validation chose."""
     series = list(data.values()) if isinstance(data, dict) else [data]
     what = f"{len(series)} series" if isinstance(data, dict) else ", ".join(forecaster.targets)
     covariates, network = forecaster.config.covariates, forecaster.fitted.network
@@ -242,15 +251,11 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             f"(MASE {selection['scores'][chosen]:.3f}){refit}"
         )
     logged = " (fitted in logs; every number below in the data's units)" if config.log else ""
-    print(
+    return (
         f"data: {args.data}{logged}, {sum(len(s) for s in series)} steps of "
         f"{what}; lookback {network.lookback}, horizon {config.horizon}, "
         f"{network.model} {config.cell}" + "".join(f"; {e}" for e in extras)
     )
-    if evaluation is not None:
-        print(format_evaluation(evaluation))
-    print(f"run folder: {args.out} ({', '.join(p.name for p in paths.values())})")
-    return 0
 
 
 def _forecast_grid(args: argparse.Namespace, config: Any) -> int:

@@ -35,18 +35,16 @@ class Split:
 def chronological_split(
     length: int, val_fraction: float = 0.1, test_fraction: float = 0.2
 ) -> Split:
-    """Train first, then validation, then test; no row is in two parts, none is reordered."""
+    """Train first, then validation, then test; no row is in two parts, none is reordered.
+    ``test_fraction`` is a share of all rows, ``val_fraction`` a share of the rows before the
+    test part (the meaning ForecastConfig gives them)."""
     if length < 3:
         raise DataError(f"a chronological split needs at least 3 rows, got {length}")
     for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
         if not 0.0 <= value < 1.0:
             raise DataError(f"`{name}` must be in [0, 1), got {value!r}")
-    if val_fraction + test_fraction >= 1.0:
-        raise DataError(
-            f"val_fraction + test_fraction must be below 1, got {val_fraction + test_fraction}"
-        )
     n_test = round(length * test_fraction)
-    n_val = round(length * val_fraction)
+    n_val = round((length - n_test) * val_fraction)
     n_train = length - n_val - n_test
     if n_train < 1:
         raise DataError(f"the split leaves no training rows out of {length}")

@@ -13,6 +13,21 @@ from seqlab.errors import ConfigError, DataError
 
 __all__ = ["PERIODS", "ForecastConfig"]
 
+# the fields that take one of a few values (true / false / "auto" for the three-way ones)
+TRI_STATE = ("deseasonalize", "repeat_skip", "observed_floor", "nonnegative")
+CHOICES: dict[str, tuple[object, ...]] = {
+    **{name: (True, False, "auto") for name in TRI_STATE},
+    "model": ("auto", "seq2seq", "direct", "segment"),
+    "interval_method": ("adaptive", "split"),
+    "select": ("auto", "model"),
+}
+
+
+def _either(allowed: tuple[object, ...]) -> str:
+    words = ["true" if v is True else "false" if v is False else repr(v) for v in allowed]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
 PERIODS = {"MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4, "W": 52, "D": 7, "h": 24, "H": 24}
 
 
@@ -129,6 +144,12 @@ class ForecastConfig:
     classical_budget: float = 60.0
 
     def __post_init__(self) -> None:
+        self._check_sequences()
+        self._check_values()
+        self._check_network()
+
+    def _check_sequences(self) -> None:
+        """The tuple fields: lists become tuples; levels sorted; names and values checked."""
         for name in ("quantiles", "covariates", "calendar", "lookbacks", "intervals", "classical"):
             value = getattr(self, name)
             if isinstance(value, str):
@@ -154,49 +175,36 @@ class ForecastConfig:
             raise DataError(
                 f"`classical_budget` must be a positive number of seconds, got {budget!r}"
             )
-        if self.deseasonalize not in (True, False, "auto"):
-            raise DataError(
-                f"`deseasonalize` must be true, false or 'auto', got {self.deseasonalize!r}"
-            )
+
+    def _check_values(self) -> None:
+        """The fields of a few values, the flags and the counts."""
+        for name, allowed in CHOICES.items():
+            value = getattr(self, name)
+            if (isinstance(value, bool) and name not in TRI_STATE) or value not in allowed:
+                raise DataError(f"`{name}` must be {_either(allowed)}, got {value!r}")
         if self.weight_decay < 0:
             raise DataError(f"`weight_decay` must be >= 0, got {self.weight_decay!r}")
-        if self.model not in ("auto", "seq2seq", "direct", "segment"):
-            raise DataError(
-                f"`model` must be 'auto', 'seq2seq', 'direct' or 'segment', got {self.model!r}"
-            )
-        if self.interval_method not in ("adaptive", "split"):
-            raise DataError(
-                f"`interval_method` must be 'adaptive' or 'split', got {self.interval_method!r}"
-            )
-        if self.select not in ("auto", "model"):
-            raise DataError(f"`select` must be 'auto' or 'model', got {self.select!r}")
-        if self.repeat_skip not in (True, False, "auto"):
-            raise DataError(
-                f"`repeat_skip` must be true, false or 'auto', got {self.repeat_skip!r}"
-            )
-        if self.observed_floor not in (True, False, "auto"):
-            raise DataError(
-                f"`observed_floor` must be true, false or 'auto', got {self.observed_floor!r}"
-            )
-        if self.nonnegative not in (True, False, "auto"):
-            raise DataError(
-                f"`nonnegative` must be true, false or 'auto', got {self.nonnegative!r}"
-            )
         trial = self.lookback_trial_epochs
         if trial is not None and (
             isinstance(trial, bool) or not isinstance(trial, int) or trial < 1
         ):
             raise DataError(f"`lookback_trial_epochs` must be a positive integer, got {trial!r}")
-        if not isinstance(self.log, bool):
-            raise DataError(f"`log` must be true or false, got {self.log!r}")
-        if not isinstance(self.refit, bool):
-            raise DataError(f"`refit` must be true or false, got {self.refit!r}")
+        for name in ("log", "refit"):
+            if not isinstance(getattr(self, name), bool):
+                raise DataError(f"`{name}` must be true or false, got {getattr(self, name)!r}")
         for name in ("val_rows", "test_rows"):
             value = getattr(self, name)
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or value < 0
             ):
                 raise DataError(f"`{name}` must be a non-negative integer, got {value!r}")
+        for name in ("lookback", "horizon", "epochs", "batch_size", "ensemble"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise DataError(f"`{name}` must be a positive integer, got {value!r}")
+
+    def _check_network(self) -> None:
+        """What the network kind can take, and its architecture's own checks."""
         if self.quantiles and self.model == "seq2seq":
             raise DataError(
                 "`quantiles` need the direct head (`model` direct, or auto), got `model` seq2seq: "
@@ -214,10 +222,6 @@ class ForecastConfig:
                 self.segment_config(1, self.lookback, self.segment)  # checks the fields
         else:
             self.model_config()  # checks the architecture's fields
-        for name in ("lookback", "horizon", "epochs", "batch_size", "ensemble"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise DataError(f"`{name}` must be a positive integer, got {value!r}")
 
     def segment_length(self, lookback: int, period: int | None) -> int:
         """``segment``, or the seasonal period when it divides ``lookback``, or the largest

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from seqlab.data.windows import ahead_index
 from seqlab.errors import DataError
-from seqlab.forecasting import calibration as cal
+from seqlab.forecasting.calibration import Window
 from seqlab.forecasting.predictor import Predictor, middle
 from seqlab.forecasting.results import (
     Block,
@@ -51,31 +51,30 @@ def evaluate(predictor: Predictor, state: FittedState) -> Evaluation:
         blocks.append(
             Block(name, origins, truth, forecasts, values[: part.train_end], quantile_bands)
         )
-        tested[name] = cal.Window(origins, truth, raw, forecasts[chosen.name])  # for the bands
+        tested[name] = Window(origins, truth, raw, forecasts[chosen.name])  # for the bands
     scales = dict(state.prepared.scales or {})
     reached: dict[str, object] = {}
-    if state.intervals:  # around the forecasts already made: no re-forecast
+    conformal = state.intervals
+    if conformal:  # around the forecasts already made: no re-forecast
         adapted: dict[str, dict[str, F64]] = {}
-        if cal.adapts(state.intervals):
+        if conformal.adapts:
             starts = {n: parts[n].test_start for n in tested}
-            adapted, reached = cal.adaptive(c, state.intervals, tested, starts, scales)
+            adapted, reached = conformal.adaptive(tested, starts, scales)
         for name, w in tested.items():
-            intervals[name] = cal.bands(
-                c, state.intervals, scales[name], w.raw, w.point, adapted.get(name)
-            )
+            intervals[name] = conformal.bands(w.raw, w.point, scales[name], adapted.get(name))
     period = state.prepared.period
     if c.log:  # every number of the evaluation in the data's own units
         blocks, intervals, scales = in_data_units(blocks, intervals, period, np.exp)
     evaluation = evaluation_from_blocks(blocks, period, c.quantiles)
     evaluation.selected = chosen.name
-    if state.intervals:
+    if conformal:
         add_intervals(evaluation, blocks, intervals, scales, c.intervals)
         for key, share in reached.items():  # what adaptation reached over the test windows
             evaluation.intervals[key]["adapted"] = share
     return evaluation
 
 
-def windows_to_end(predictor: Predictor) -> dict[str, cal.Window]:
+def windows_to_end(predictor: Predictor) -> dict[str, Window]:
     """Per series with a test part, the chosen method's forecasts at every test origin (and
     from each to the end of the data: truth NaN where not yet known)."""
     h, out = predictor.config.horizon, {}
@@ -88,19 +87,20 @@ def windows_to_end(predictor: Predictor) -> dict[str, cal.Window]:
         inside = rows < len(values)
         truth = np.where(inside[..., None], values[np.minimum(rows, len(values) - 1)], np.nan)
         raw, point = predictor.forecasts(name, part.series, origins)
-        out[name] = cal.Window(origins, truth, raw, point)
+        out[name] = Window(origins, truth, raw, point)
     return out
 
 
 def final_radii(predictor: Predictor, state: FittedState) -> dict[str, dict[str, F64]]:
     """With adaptive intervals and test rows: per series and level the radius (1, H, F) that
     adaptation reached after every test window, for the forecast past the end ({} else)."""
-    if not cal.adapts(state.intervals):
+    conformal = state.intervals
+    if conformal is None or not conformal.adapts:
         return {}
     windows = windows_to_end(predictor)
     if not windows:
         return {}
     starts = {n: state.parts[n].test_start for n in windows}
     scales = dict(state.prepared.scales or {})
-    adapted = cal.adaptive(state.config, state.intervals, windows, starts, scales)[0]
+    adapted = conformal.adaptive(windows, starts, scales)[0]
     return {n: {k: r[-1:] for k, r in d.items()} for n, d in adapted.items()}

@@ -7,8 +7,9 @@ data with the chosen one.
 frozen value: prepare (split, scalers, seasonality; :mod:`~seqlab.forecasting.prepare`) →
 networks (:mod:`~seqlab.forecasting.networks`) → validation forecasts, made once
 (:mod:`~seqlab.forecasting.validation`) → floor and selection → interval calibration
-(:mod:`~seqlab.forecasting.calibration`) → refit → one :class:`FittedState`. ``config`` is
-never changed; reads (``predict``, ``evaluate``, intervals) never change the fitted state.
+(:class:`~seqlab.forecasting.calibration.Conformal`) → refit → one :class:`FittedState`.
+``config`` is never changed; reads (``predict``, ``evaluate``, intervals) never change the
+fitted state.
 
 Rows are split in time order: training rows, then validation rows, then test rows. The
 scaler is fitted on the training rows only. A window's inputs may reach back into earlier
@@ -32,7 +33,7 @@ from seqlab.checkpoint import Checkpoint, load_checkpoint, save
 from seqlab.data.calendar import future_stamps
 from seqlab.data.sources import Series, from_frame
 from seqlab.errors import CheckpointError, DataError, SeqlabError
-from seqlab.forecasting import calibration as cal
+from seqlab.forecasting.calibration import Conformal
 from seqlab.forecasting.config import ForecastConfig
 from seqlab.forecasting.networks import Groups, network_kinds, refit_network, train_network
 from seqlab.forecasting.parts import Part
@@ -113,7 +114,8 @@ class Forecaster:
         net, predictor, found = min(tried, key=lambda t: scores.get(t[0].spec.model, 0.0))
         selection, found = select(predictor, found, scores)
         predictor = replace(predictor, selection=selection)
-        intervals = cal.calibration(c, calibration_windows(predictor, found), prepared.scales or {})
+        windows = calibration_windows(predictor, found)
+        intervals = Conformal.calibrate(c, windows, prepared.scales or {})
         if c.refit and selection.chosen.uses_model:
             net = refit_network(prepared, c, net)
             if net.refit_epochs is not None:
@@ -201,8 +203,10 @@ class Forecaster:
         return {} if self._state is None else self._state.skip_losses
 
     @property
-    def intervals(self) -> Mapping[str, Any]:
-        return {} if self._state is None else self._state.intervals
+    def intervals(self) -> dict[str, Any]:
+        """The intervals' calibration in its JSON form ({} without intervals)."""
+        found = None if self._state is None else self._state.intervals
+        return found.to_dict() if found else {}
 
     @property
     def scales(self) -> Mapping[str, F64]:
@@ -332,11 +336,10 @@ class Forecaster:
         key = self._named(name)
         s = self._history(series, key)
         raw, point = self._predictor.forecasts(key, s, np.array([len(s)]))
-        state = self.fitted
-        found = cal.bands(
-            self.config, state.intervals, self.scales[key], raw, point,
-            self._final_radii().get(key),
-        )  # fmt: skip
+        conformal = self.fitted.intervals
+        if conformal is None:
+            raise DataError("this Forecaster has no intervals; fit it with intervals=(0.8, ...)")
+        found = conformal.bands(raw, point, self.scales[key], self._final_radii().get(key))
         stacked = np.stack([np.stack([lo[0], hi[0]], axis=-1) for lo, hi in found.values()], axis=2)
         return self._data_units(stacked)
 
@@ -385,9 +388,9 @@ class Forecaster:
             prepared = state.prepared
             if rows.is_file():  # checkpoints written before 0.1 have none
                 prepared = replace(prepared, parts=with_series(prepared.parts, rows.read_bytes()))
-            intervals = dict(state.intervals)
-            if scores.is_file():  # earlier checkpoints kept the scores in checkpoint.json
-                intervals["scores"] = read_scores(scores.read_bytes())
+            intervals = state.intervals
+            if intervals and scores.is_file():  # earlier checkpoints kept them in the JSON
+                intervals = replace(intervals, scores=read_scores(scores.read_bytes()))
             state = replace(state, prepared=prepared, intervals=intervals)
         except (SeqlabError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise CheckpointError(f"{path}: the forecasting state is malformed: {exc}") from None

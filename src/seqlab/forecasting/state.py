@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from seqlab.data.sources import Series
+from seqlab.forecasting.calibration import Conformal
 from seqlab.forecasting.config import ForecastConfig
 from seqlab.forecasting.networks import NetworkFit, NetworkSpec
 from seqlab.forecasting.parts import Part, column_roles
@@ -49,7 +50,7 @@ class FittedState:
     lookback_losses: Mapping[int, float] = field(default_factory=dict)
     skip_losses: Mapping[int, float] = field(default_factory=dict)
     lookback_choice: Mapping[str, float] = field(default_factory=dict)
-    intervals: Mapping[str, Any] = field(default_factory=dict)
+    intervals: Conformal | None = None
 
     @property
     def parts(self) -> Mapping[str, Part]:
@@ -62,7 +63,7 @@ class FittedState:
         prepared: Prepared,
         net: NetworkFit,
         selection: Selection,
-        intervals: Mapping[str, Any],
+        intervals: Conformal | None,
     ) -> FittedState:
         """The fitted state of one fit's stage results."""
         return cls(
@@ -74,7 +75,7 @@ class FittedState:
             lookback_losses=dict(net.lookback_losses),
             skip_losses=dict(net.skip_losses),
             lookback_choice=dict(net.lookback_choice),
-            intervals=dict(intervals),
+            intervals=intervals,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,7 +96,7 @@ class FittedState:
             "validation_loss": self.validation_loss,
             "nonnegative": {n: np.isfinite(f).tolist() for n, f in (p.floors or {}).items()},
             "scales": {n: np.asarray(v).tolist() for n, v in (p.scales or {}).items()},
-            "intervals": dict(self.intervals),
+            "intervals": self.intervals.to_dict() if self.intervals else {},
         }
 
     @classmethod
@@ -128,7 +129,9 @@ class FittedState:
             },
             skip_losses={int(k): float(v) for k, v in (data.get("skip_losses") or {}).items()},
             lookback_choice=dict(data.get("lookback_choice") or {}),
-            intervals=dict(data.get("intervals") or {}),
+            intervals=Conformal.from_dict(data["intervals"], config)
+            if data.get("intervals")
+            else None,
         )
 
 
