@@ -202,7 +202,8 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         return _forecast_grid(args, config)
     if args.annual:
         raise SeqlabError("--annual is for gridded netCDF data; give a .nc file")
-    data = _forecast_data(args, config.covariates)
+    data = _forecast_data(args, (*config.covariates, *config.future_covariates))
+    future = _future_rows(args, config, data)
     with run_folder_lock(args.out):  # an unwritable or busy --out fails before training
         forecaster = Forecaster(config).fit(data)
         evaluation = forecaster.evaluate() if config.test_rows != 0 else None
@@ -213,12 +214,34 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         }
         if not distributed.is_main():  # under torchrun rank 0 writes and prints
             return 0
-        paths = write_forecast_run(forecaster, evaluation, args.out, run)
+        paths = write_forecast_run(forecaster, evaluation, args.out, run, future)
     print(_summary(args, config, data, forecaster))
     if evaluation is not None:
         print(format_evaluation(evaluation))
     print(f"run folder: {args.out} ({', '.join(p.name for p in paths.values())})")
     return 0
+
+
+def _future_rows(args: argparse.Namespace, config: Any, data: Any) -> dict[str, Any] | None:
+    """With future-known covariates, their next values per series from ``--future FILE`` (the
+    data's format: a time column, the covariate columns, and the id column in long format),
+    read before training so that a missing file or column fails first."""
+    if not config.future_covariates:
+        return None
+    if args.future is None:
+        raise SeqlabError(
+            f"forecasting past the end needs the next {config.horizon} values of "
+            f"{', '.join(config.future_covariates)}: give them with --future FILE"
+        )
+    from seqlab.data.sources import load_csv, load_long_csv
+
+    columns = list(config.future_covariates)
+    hints = dialect_hints(args)
+    if args.id_col:
+        return dict(load_long_csv(args.future, args.id_col, time_col=args.time_col,
+                                  target=columns, dialect=hints))  # fmt: skip
+    name = next(iter(data)) if isinstance(data, dict) else ""
+    return {name: load_csv(args.future, time_col=args.time_col, target=columns, dialect=hints)}
 
 
 def _summary(args: argparse.Namespace, config: Any, data: Any, forecaster: Any) -> str:
@@ -335,6 +358,12 @@ def add_forecast_parser(sub: Any) -> None:
         "--target", nargs="+", metavar="COL", help="target column(s) (default: every numeric one)"
     )
     g.add_argument("--time-col", help="time column of a CSV file")
+    g.add_argument(
+        "--future",
+        metavar="FILE",
+        help="with --future-covariates: a CSV file of their next HORIZON values (the data's "
+        "format: time column, those columns, the id column in long format)",
+    )
     g.add_argument("--id-col", help="long format: this column names the series (one global model)")
     g.add_argument(
         "--fill", choices=["ffill", "interpolate", "zero", "drop"], help="fill gaps and missing"

@@ -23,6 +23,21 @@ class History:
     def val_loss(self) -> list[float]:
         return [e["val_loss"] for e in self.epochs if "val_loss" in e]
 
+    @property
+    def kept_epochs(self) -> int:
+        """How many epochs early stopping kept (all of them without it)."""
+        best = self.best_epoch
+        return 1 + (best if best is not None and best >= 0 else len(self.epochs) - 1)
+
+    def then(self, after: History) -> History:
+        """One history of training that went on from this one with ``after``."""
+        offset = len(self.epochs)
+        epochs = [*self.epochs, *({**e, "epoch": e["epoch"] + offset} for e in after.epochs)]
+        best = after.best_epoch
+        if best is not None and best >= 0:
+            best += offset
+        return History(epochs, best)
+
     def to_dict(self) -> dict[str, Any]:
         return {"epochs": self.epochs, "best_epoch": self.best_epoch}
 

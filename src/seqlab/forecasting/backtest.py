@@ -79,10 +79,22 @@ def backtest(
             single = fold
         else:
             part = _slice(series, start, origin + h)
-            fold = single.with_rows(part, origin - start)
+            fold = _moved(single, part, origin - start)
         evaluations.append(fold.evaluate())
         rows.append((start, origin))
     return Backtest(origins, rows, evaluations)
+
+
+def _moved(fitted: Forecaster, series: Series, test_start: int) -> Forecaster:
+    """``fitted`` (one series) on ``series``, tested from row ``test_start``: the weights and
+    every fitted choice unchanged (a backtest that does not refit moves the test part)."""
+    state = fitted.fitted
+    (name, part), checkpoint = next(iter(state.parts.items())), fitted.checkpoint
+    assert checkpoint is not None
+    parts = {name: replace(part, series=series, test_start=test_start)}
+    return Forecaster.from_fitted(
+        replace(state, prepared=replace(state.prepared, parts=parts)), checkpoint
+    )
 
 
 def _slice(series: Series, start: int, stop: int) -> Series:

@@ -46,10 +46,14 @@ class ForecastConfig:
     A series shorter than the lookback is left-padded with its first value (every window
     reads rows before the first as the first row); it needs ``horizon`` + 1 training rows.
 
-    ``covariates`` names columns of the series that the model reads but does not forecast (past
-    covariates); every other column is a target. ``calendar`` adds calendar features (month,
-    weekday, hour, ...; ``("auto",)`` picks them from the frequency) as known-future covariates:
-    the encoder reads them beside each input step, the decoder beside each forecast step.
+    ``covariates`` names columns of the series that the model reads but does not forecast
+    (past covariates: known up to each forecast origin); ``future_covariates`` names columns
+    whose values over the forecast period are known in advance (a load forecast, a planned
+    price, a holiday flag): the encoder reads them beside each input step and the decoder
+    beside each forecast step, and forecasting past the end needs their next ``horizon``
+    values (``predict(..., future=...)``). Every other column is a target. ``calendar`` adds
+    calendar features (month, weekday, hour, ...; ``("auto",)`` picks them from the
+    frequency) as known-future covariates, read the same way.
     ``lookbacks`` trains one model per lookback and keeps the one with the lowest validation
     loss (the test rows are never looked at). ``instance_norm`` subtracts each window's last
     value from it and adds it back to the forecast; ``linear_skip`` adds a linear map from the
@@ -121,6 +125,7 @@ class ForecastConfig:
     deseasonalize: bool | Literal["auto"] = "auto"
     quantiles: tuple[float, ...] | None = None
     covariates: tuple[str, ...] = ()
+    future_covariates: tuple[str, ...] = ()
     calendar: tuple[str, ...] = ()
     lookbacks: tuple[int, ...] = ()
     instance_norm: bool = False
@@ -150,7 +155,10 @@ class ForecastConfig:
 
     def _check_sequences(self) -> None:
         """The tuple fields: lists become tuples; levels sorted; names and values checked."""
-        for name in ("quantiles", "covariates", "calendar", "lookbacks", "intervals", "classical"):
+        for name in (
+            "quantiles", "covariates", "future_covariates", "calendar", "lookbacks", "intervals",
+            "classical",
+        ):  # fmt: skip
             value = getattr(self, name)
             if isinstance(value, str):
                 raise DataError(f"`{name}` must be a sequence, got the string {value!r}")
@@ -211,10 +219,11 @@ class ForecastConfig:
                 "a decoder would have to choose which quantile to feed back"
             )
         if self.model == "segment":
-            if self.covariates or self.calendar:
+            if self.covariates or self.calendar or self.future_covariates:
                 raise DataError(
                     "the segment model (`model` segment) reads the target columns only; "
-                    "`covariates` and `calendar` features need `model` seq2seq or direct"
+                    "`covariates`, `future_covariates` and `calendar` features need `model` "
+                    "seq2seq or direct"
                 )
             if self.quantiles:
                 raise DataError("`quantiles` need `model` direct, got `model` segment")
@@ -265,16 +274,19 @@ class ForecastConfig:
         covariates: int = 0,
         calendar: int = 0,
         lookback: int | None = None,
+        futures: int = 0,
     ) -> Seq2SeqConfig:
         """The encoder–decoder for ``targets`` forecast columns, ``covariates`` past
-        covariates and ``calendar`` calendar features (two columns each)."""
+        covariates, ``futures`` future-known covariates and ``calendar`` calendar features (two
+        columns each); the known-future ones enter the encoder beside each input step and the
+        decoder beside each forecast step."""
         lookback = self.lookback if lookback is None else lookback
         return Seq2SeqConfig(
             horizon=self.horizon,
             cell=self.cell,
-            input_size=targets + covariates + 2 * calendar,
+            input_size=targets + covariates + futures + 2 * calendar,
             output_size=targets,
-            future_size=2 * calendar,
+            future_size=futures + 2 * calendar,
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
             dropout=self.dropout,

@@ -80,7 +80,8 @@ def windows_to_end(predictor: Predictor) -> dict[str, Window]:
     h, out = predictor.config.horizon, {}
     for name, part in predictor.prepared.parts.items():
         values = part.target_values
-        origins = np.arange(part.test_start, len(values) + 1)
+        last = len(values) - (h if part.futures else 0)  # future-known values end with the data
+        origins = np.arange(part.test_start, last + 1)
         if len(origins) < 2:
             continue
         rows = ahead_index(origins, h)

@@ -1,7 +1,6 @@
-"""``Forecaster``: seqlab's main job. Fit a recurrent network (encoder–decoder or
-segment-recurrent) on a series, choose on the validation rows among it, the baselines and
-their combination, evaluate them all on the held-out tail, and forecast past the end of the
-data with the chosen one.
+"""``Forecaster``: seqlab's main job. Fit a recurrent network on a series, choose on the
+validation rows among it, the baselines, the classical methods and their combination,
+evaluate them all on the held-out tail, and forecast past the end with the chosen one.
 
 ``fit`` runs the stages top to bottom, each a function of the previous results returning a
 frozen value: prepare (split, scalers, seasonality; :mod:`~seqlab.forecasting.prepare`) →
@@ -11,10 +10,7 @@ networks (:mod:`~seqlab.forecasting.networks`) → validation forecasts, made on
 ``config`` is never changed; reads (``predict``, ``evaluate``, intervals) never change the
 fitted state.
 
-Rows are split in time order: training rows, then validation rows, then test rows. The
-scaler is fitted on the training rows only. A window's inputs may reach back into earlier
-parts (that is the past), its targets never cross into a later part.
-Shape key: T time, F series columns, N windows, L lookback, H horizon.
+Rows are split in time order: training, validation, test (:mod:`~seqlab.forecasting.parts`).
 """
 
 from __future__ import annotations
@@ -127,20 +123,12 @@ class Forecaster:
     def _adopt(self, state: FittedState, checkpoint: Checkpoint, groups: Groups = ()) -> None:
         self._state, self._checkpoint, self._groups, self._final = state, checkpoint, groups, None
 
-    def with_rows(self, series: Series, test_start: int, name: str = "") -> Forecaster:
-        """A copy of this fitted Forecaster whose series ``name`` is ``series``, tested from
-        row ``test_start`` (the weights and every fitted choice unchanged; a backtest that does
-        not refit moves the test part this way). This Forecaster is not changed."""
-        state = self.fitted
-        parts = dict(state.parts)
-        parts[name] = replace(
-            parts[self._named(name or None)], series=series, test_start=test_start
-        )
-        moved = Forecaster(self.config)
-        assert self._checkpoint is not None
-        prepared = replace(state.prepared, parts=parts)
-        moved._adopt(replace(state, prepared=prepared), self._checkpoint, self._groups)
-        return moved
+    @classmethod
+    def from_fitted(cls, state: FittedState, checkpoint: Checkpoint) -> Forecaster:
+        """A fitted Forecaster of a fitted state and its network's checkpoint."""
+        forecaster = cls(state.config)
+        forecaster._adopt(state, checkpoint)
+        return forecaster
 
     # -- what fitting learnt (read-only views of the fitted state) -----------------
     @property
@@ -283,15 +271,23 @@ class Forecaster:
         id_col: str | None = None,
         time_col: str | None = None,
         target: str | Sequence[str] | None = None,
+        future: Any = None,
     ) -> Any:
         """The forecast as a pandas DataFrame (one row per series and step: ``series`` where
         there are several, ``time``, each target, quantile and interval columns, in the data's
         units): past the end of every fitted series, or of ``name``; with ``data`` (newer rows:
         a DataFrame in the format ``fit`` took, a Series, or a mapping of names to Series),
-        past the end of those. :meth:`predict_arrays` returns arrays."""
+        past the end of those. ``future``: the future-known covariates' next values, in the
+        same forms (a DataFrame with those columns, a Series, or a mapping of names to them).
+        :meth:`predict_arrays` returns arrays."""
         from seqlab.forecasting.frames import forecast_frame
 
         self._require_fitted()
+        if type(future).__name__ == "DataFrame":
+            columns = list(self.config.future_covariates)
+            future = from_frame(future, id_col=id_col, time_col=time_col, target=columns)
+        if future is not None and not isinstance(future, Mapping):
+            future = {self._named(name): future}
         if type(data).__name__ == "DataFrame":
             data = from_frame(data, id_col=id_col, time_col=time_col, target=target)
         elif id_col or time_col or target:
@@ -303,39 +299,45 @@ class Forecaster:
             newer = {self._named(k or None): v for k, v in dict(data).items()}
         elif name is not None:
             newer = {self._named(name): None}
-        return forecast_frame(self, newer or None)
+        return forecast_frame(self, newer or None, future)
 
     @with_read_thread_policy
     def predict_arrays(
-        self, series: Series | None = None, name: str | None = None
+        self, series: Series | None = None, name: str | None = None, future: Any = None
     ) -> tuple[F64, NDArray[np.datetime64] | None]:
         """Forecast (H, F) H steps past the end of ``series`` (default: the fitted one called
-        ``name``, or the only one) and its timestamps (None without)."""
+        ``name``, or the only one) and its timestamps (None without). ``future``: the next H
+        values of the future-known covariates (a Series with those columns, or an (H, P)
+        array), in the data's units."""
         key = self._named(name)
         s = self._history(series, key)
         if len(s) < 1:  # a history shorter than the lookback is left-padded
             raise DataError("the series has no rows to forecast from")
-        _, point = self._predictor.forecasts(key, s, np.array([len(s)]))
+        _, point = self._predictor.forecasts(key, s, np.array([len(s)]), future)
         return self._data_units(point[0]), future_stamps(s, self.config.horizon)
 
     @with_read_thread_policy
-    def predict_quantiles(self, series: Series | None = None, name: str | None = None) -> F64:
+    def predict_quantiles(
+        self, series: Series | None = None, name: str | None = None, future: Any = None
+    ) -> F64:
         """Quantile forecasts (H, F, Q) past the end of the series (needs ``quantiles``),
         centred on the forecast :meth:`predict` returns (the method chosen on validation)."""
         if not self.config.quantiles:
             raise DataError("this Forecaster was not trained with quantiles")
         key = self._named(name)
         s = self._history(series, key)
-        raw, _ = self._predictor.forecasts(key, s, np.array([len(s)]))
+        raw, _ = self._predictor.forecasts(key, s, np.array([len(s)]), future)
         return self._data_units(raw[0])
 
     @with_read_thread_policy
-    def predict_intervals(self, series: Series | None = None, name: str | None = None) -> F64:
+    def predict_intervals(
+        self, series: Series | None = None, name: str | None = None, future: Any = None
+    ) -> F64:
         """Calibrated intervals (H, F, K, 2) past the end of the series: for each of the K
         ``intervals`` levels (ascending) the lower and upper bound."""
         key = self._named(name)
         s = self._history(series, key)
-        raw, point = self._predictor.forecasts(key, s, np.array([len(s)]))
+        raw, point = self._predictor.forecasts(key, s, np.array([len(s)]), future)
         conformal = self.fitted.intervals
         if conformal is None:
             raise DataError("this Forecaster has no intervals; fit it with intervals=(0.8, ...)")
@@ -394,6 +396,4 @@ class Forecaster:
             state = replace(state, prepared=prepared, intervals=intervals)
         except (SeqlabError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise CheckpointError(f"{path}: the forecasting state is malformed: {exc}") from None
-        forecaster = cls(state.config)
-        forecaster._adopt(state, ckpt)
-        return forecaster
+        return cls.from_fitted(state, ckpt)

@@ -16,21 +16,24 @@ __all__ = ["forecast_frame", "forecast_table"]
 
 
 def forecast_table(
-    forecaster: Forecaster, newer: Mapping[str, Series | None] | None = None
+    forecaster: Forecaster,
+    newer: Mapping[str, Series | None] | None = None,
+    future: Mapping[str, Any] | None = None,
 ) -> tuple[list[str], list[list[object]]]:
     """(header, rows): ``series, time, <targets>, <target>_q<q>..., <target>_lo<L>/_hi<L>``,
     for every fitted series past the end of its data, or for the series ``newer`` names past
-    the end of the rows given there (None: the fitted rows)."""
+    the end of the rows given there (None: the fitted rows); ``future``: per series the
+    future-known covariates' next values."""
     rows: list[list[object]] = []
     columns: tuple[str, ...] = ()
     qs = forecaster.config.quantiles or ()
     levels = forecaster.config.intervals if forecaster.intervals else ()
     chosen = newer if newer is not None else dict.fromkeys(forecaster.parts)
     for name, series in chosen.items():
-        key = name or None
-        forecast, stamps = forecaster.predict_arrays(series, name=key)
-        bands = forecaster.predict_quantiles(series, name=key) if qs else None
-        intervals = forecaster.predict_intervals(series, name=key) if levels else None
+        key, ahead = name or None, (future or {}).get(name)
+        forecast, stamps = forecaster.predict_arrays(series, key, ahead)
+        bands = forecaster.predict_quantiles(series, key, ahead) if qs else None
+        intervals = forecaster.predict_intervals(series, key, ahead) if levels else None
         columns = forecaster.parts[name].target_names
         n = len(series if series is not None else forecaster.parts[name].series)
         when = [str(t)[:19] for t in stamps] if stamps is not None else range(n, n + len(forecast))
@@ -51,12 +54,16 @@ def _band_columns(
     return found + [f"{c}_{s}{100 * lv:g}" for c in columns for lv in levels for s in ("lo", "hi")]
 
 
-def forecast_frame(forecaster: Forecaster, newer: Mapping[str, Series | None] | None = None) -> Any:
+def forecast_frame(
+    forecaster: Forecaster,
+    newer: Mapping[str, Series | None] | None = None,
+    future: Mapping[str, Any] | None = None,
+) -> Any:
     """:func:`forecast_table` as a DataFrame, ``time`` as datetimes where the data had them
     (the ``series`` column is left out for a single unnamed series)."""
     import pandas as pd
 
-    header, rows = forecast_table(forecaster, newer)
+    header, rows = forecast_table(forecaster, newer, future)
     frame = pd.DataFrame(rows, columns=header)
     if all(isinstance(t, str) for t in frame["time"]):
         frame["time"] = pd.to_datetime(frame["time"])

@@ -107,7 +107,7 @@ def wanted(config: ForecastConfig) -> Takes:
     """What the configuration asks a network to take (the calendar as future covariates)."""
     return Takes(
         past_covariates=bool(config.covariates),
-        future_covariates=bool(config.calendar),
+        future_covariates=bool(config.calendar or config.future_covariates),
         quantiles=bool(config.quantiles),
     )
 
@@ -136,7 +136,10 @@ def network_config(
     if spec.model == "segment":
         segment = c.segment_length(lookback, prepared.period)
         return c.segment_config(len(part.targets), lookback, segment, prepared.period)
-    return c.model_config(len(part.targets), len(part.covariates), len(prepared.calendar), lookback)
+    return c.model_config(
+        len(part.targets), len(part.covariates), len(prepared.calendar), lookback,
+        len(part.futures),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -304,7 +307,7 @@ class _Networks:
             set_seed(c.seed + k + 1000)
             tc = replace(c.train_config(c.seed + k + 1000, True), epochs=c.epochs - done)
             after = Trainer(tc).fit(member, train, val)
-            histories.append(_join(before, after))
+            histories.append(before.then(after))
         loss = self.evaluate(fit.checkpoint.model, val) if val is not None else fit.validation_loss
         checkpoint = replace(fit.checkpoint, history=histories[0])
         return replace(
@@ -351,7 +354,7 @@ class _Networks:
         groups, all_epochs = [], []
         for lookback, histories in fit.groups:
             train, _ = datasets(self.prepared, self.config, lookback, refit=True)
-            epochs = [_kept_epochs(h) for h in histories]
+            epochs = [h.kept_epochs for h in histories]
             members, _ = self.members(fit.spec, lookback, train, None, epochs)
             groups.append((lookback, members))
             all_epochs.extend(epochs)
@@ -373,22 +376,6 @@ def refit_network(prepared: Prepared, config: ForecastConfig, fit: NetworkFit) -
     """``fit``'s network retrained on training and validation rows (unchanged without
     validation rows; ``refit_epochs`` says whether it was)."""
     return _Networks(prepared, config).refit(fit)
-
-
-def _kept_epochs(history: History) -> int:
-    """How many epochs early stopping kept (all of them without it)."""
-    best = history.best_epoch
-    return 1 + (best if best is not None and best >= 0 else len(history.epochs) - 1)
-
-
-def _join(before: History, after: History) -> History:
-    """One history of training that went on from ``before`` with ``after``."""
-    offset = len(before.epochs)
-    epochs = [*before.epochs, *({**e, "epoch": e["epoch"] + offset} for e in after.epochs)]
-    best = after.best_epoch
-    if best is not None and best >= 0:
-        best += offset
-    return History(epochs, best)
 
 
 def _filled(model: Ensemble, trained: list[nn.Module]) -> Ensemble:

@@ -32,7 +32,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
               "test_rows", "test_start", "period", "deseasonalize", "log"),
     "network": ("model", "cell", "hidden_size", "num_layers", "dropout", "segment", "repeat_skip",
                 "instance_norm", "linear_skip", "quantiles", "ensemble", "covariates",
-                "calendar"),
+                "future_covariates", "calendar"),
     "training": ("epochs", "batch_size", "lr", "patience", "weight_decay", "seed",
                  "lookback_trial_epochs", "progress"),
     "selection": ("select", "refit", "classical", "classical_budget", "nonnegative",
@@ -41,8 +41,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 # what the data is and how it is read ([data] in a TOML file; command-line flags of their own)
-DATA_KEYS = ("data", "target", "time_col", "id_col", "fill", "sep", "decimal", "thousands",
-             "dayfirst", "date_format", "tz", "var", "box", "annual")  # fmt: skip
+DATA_KEYS = ("data", "target", "time_col", "id_col", "future", "fill", "sep", "decimal",
+             "thousands", "dayfirst", "date_format", "tz", "var", "box", "annual")  # fmt: skip
 
 HELP: dict[str, str] = {
     "horizon": "steps to forecast",
@@ -80,6 +80,9 @@ HELP: dict[str, str] = {
     "quantiles": "quantile outputs (pinball loss), e.g. 0.1 0.5 0.9; needs --model direct or auto",
     "ensemble": "train K models from different initial weights and forecast their mean",
     "covariates": "columns the model reads but does not forecast (past covariates)",
+    "future_covariates": "columns known in advance over the forecast period (a load "
+    "forecast, a planned price), read beside every input and forecast step; the forecast past "
+    "the end needs their next values (--future FILE)",
     "calendar": "calendar features as known-future covariates: month, quarter, weekday, hour, "
     "day_of_month, day_of_year; with no name, the ones that suit the frequency",
     "epochs": "at most; early stopping on validation",

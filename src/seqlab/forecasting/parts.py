@@ -1,13 +1,14 @@
 """The rows of each series of a Forecaster: its split, column roles and preprocessing, and
 the windows cut from it. Shape key: T rows, F columns (targets first, then past covariates),
-O targets, K calendar features (2K columns), N windows, L lookback, H horizon.
+P future-known covariates, O targets, K calendar features (2K columns), N windows,
+L lookback, H horizon.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,7 @@ class Part:
     targets: list[int]  # column positions of the targets
     covariates: list[int]  # and of the past covariates
     rows: int | None = None  # the series' length when fitted (None: len(series))
+    futures: list[int] = field(default_factory=list)  # and of the future-known covariates
 
     def to_dict(self) -> dict[str, Any]:
         s = self.series
@@ -127,21 +129,29 @@ def _at_least_horizon(rows: int, room: int, config: ForecastConfig) -> int:
 
 
 def column_roles(
-    columns: tuple[str, ...], covariates: tuple[str, ...]
-) -> tuple[list[int], list[int]]:
-    """Positions of the target columns and of the past-covariate columns."""
-    missing = [c for c in covariates if c not in columns]
+    columns: tuple[str, ...], covariates: tuple[str, ...], futures: tuple[str, ...] = ()
+) -> tuple[list[int], list[int], list[int]]:
+    """Positions of the target columns, of the past covariates and of the future-known
+    covariates."""
+    both = sorted(set(covariates) & set(futures))
+    if both:
+        raise DataError(
+            f"column {both[0]!r} is named as a past and as a future covariate; name it once "
+            "(`future_covariates` are read over the past too)"
+        )
+    missing = [c for c in (*covariates, *futures) if c not in columns]
     if missing:
         raise DataError(
             f"covariate column {missing[0]!r} not found; available columns: {', '.join(columns)}"
         )
     cov = [columns.index(c) for c in covariates]
-    targets = [k for k in range(len(columns)) if k not in cov]
+    fut = [columns.index(c) for c in futures]
+    targets = [k for k in range(len(columns)) if k not in cov and k not in fut]
     if not targets:
         raise DataError(
             f"every column ({', '.join(columns)}) is a covariate; leave at least one to forecast"
         )
-    return targets, cov
+    return targets, cov, fut
 
 
 def make_part(
@@ -150,7 +160,9 @@ def make_part(
     """The series with its ``split`` (:func:`split_rows`); the scaler, and with a
     ``season_period`` the mean of each season, fitted on the training rows only."""
     train_end, test_start = split
-    targets, covariates = column_roles(series.columns, config.covariates)
+    targets, covariates, futures = column_roles(
+        series.columns, config.covariates, config.future_covariates
+    )
     values = series.values.astype(np.float64)
     means = None
     if season_period:
@@ -167,7 +179,15 @@ def make_part(
     scaler = StandardScaler().fit(values[:train_end])
     assert scaler.offset_ is not None and scaler.scale_ is not None
     return Part(
-        series, train_end, test_start, scaler.offset_, scaler.scale_, means, targets, covariates
+        series,
+        train_end,
+        test_start,
+        scaler.offset_,
+        scaler.scale_,
+        means,
+        targets,
+        covariates,
+        futures=futures,
     )
 
 
@@ -177,24 +197,36 @@ def features(
     period: int | None,
     calendar: tuple[str, ...],
     extra: int = 0,
+    ahead: F64 | None = None,
 ) -> tuple[F64, F64 | None, NDArray[np.int64] | None]:
     """Model inputs of every row of ``series``: scaled anomalies, targets first, then past
-    covariates (T, F); calendar features (T + extra, 2K) or None; the season of each row
-    (T + extra) or None."""
+    covariates (T, F); the known-future block (T + extra, P + 2K): the future-known
+    covariates, scaled the same way, then the calendar features, or None without either;
+    the season of each row (T + extra) or None. The future-known covariates' ``extra`` rows
+    past the end are ``ahead`` (extra, P; model units) or NaN when not given."""
     if series.columns != part.series.columns:
         raise DataError(
             f"expected a series with columns {list(part.series.columns)}, "
             f"got {list(series.columns)}"
         )
     values = series.values.astype(np.float64)
+    if part.futures and extra:  # rows past the end: the future-known values, else NaN
+        later = np.full((extra, values.shape[1]), np.nan)
+        if ahead is not None:
+            later[:, part.futures] = ahead[:extra]
+        values = np.concatenate([values, later])
     seasons = None
     if part.season_means is not None:
         assert period is not None
         seasons = season_index(series, period, extra=extra)
         values = values - part.season_means[seasons[: len(values)]]
     scaled = (values - part.offset) / part.scale
-    cal = calendar_features(series, calendar, extra) if calendar else None
-    return scaled[:, part.targets + part.covariates], cal, seasons
+    block = [scaled[:, part.futures]] if part.futures else []
+    if calendar:
+        block.append(calendar_features(series, calendar, extra))
+    rows = len(series)
+    known = np.concatenate(block, axis=1) if block else None
+    return scaled[:rows, part.targets + part.covariates], known, seasons
 
 
 def windows(

@@ -15,6 +15,7 @@ from seqlab.baselines import run_baselines
 from seqlab.checkpoint import Checkpoint
 from seqlab.data.sources import Series
 from seqlab.data.windows import ahead_index
+from seqlab.errors import DataError
 from seqlab.forecasting.classical import Classical
 from seqlab.forecasting.config import ForecastConfig
 from seqlab.forecasting.floors import at_least, observed_lowest
@@ -23,7 +24,7 @@ from seqlab.forecasting.parts import features, windows
 from seqlab.forecasting.prepare import Prepared
 from seqlab.forecasting.selection import MODEL, Selection
 
-__all__ = ["Predictor", "centred", "middle"]
+__all__ = ["Predictor", "centred", "future_values", "middle"]
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -47,6 +48,32 @@ def centred(raw: F64, point: F64, quantiles: tuple[float, ...] | None) -> F64:
     return out
 
 
+def future_values(config: ForecastConfig, future: object) -> F64 | None:
+    """The future-known covariates' next ``horizon`` values (H, P) in model units, from a
+    Series with those columns or an (H, P) array in the data's units; None without."""
+    names = config.future_covariates
+    if future is None or not names:
+        return None
+    if isinstance(future, Series):
+        missing = [c for c in names if c not in future.columns]
+        if missing:
+            raise DataError(f"`future` needs the columns {list(names)}; {missing[0]!r} is missing")
+        future = future.values[:, [future.columns.index(c) for c in names]]
+    values = np.asarray(future, np.float64)
+    values = values.reshape(len(values), -1)
+    h = config.horizon
+    if values.shape[1] != len(names) or len(values) < h:
+        raise DataError(
+            f"`future` needs {h} rows of {', '.join(names)} (the future-known covariates), "
+            f"got an array of shape {values.shape}"
+        )
+    if config.log:
+        if (values[:h] <= 0).any():
+            raise DataError("with `log` the future values must be positive")
+        values = np.log(values)
+    return values[:h]
+
+
 @dataclass(frozen=True)
 class Predictor:
     """The network (``network``, ``checkpoint``) over the ``prepared`` series, and with a
@@ -58,15 +85,25 @@ class Predictor:
     checkpoint: Checkpoint
     selection: Selection = field(default_factory=Selection)
 
-    def outputs(self, name: str, series: Series, origins: I64) -> F64:
+    def outputs(self, name: str, series: Series, origins: I64, future: object = None) -> F64:
         """The network's forecasts (N, H, O), or quantiles (N, H, O, Q), from the rows before
-        each origin, in model units, at each target's lower bound (not the observed floor)."""
+        each origin, in model units, at each target's lower bound (not the observed floor).
+        ``future``: the future-known covariates' values past the end of ``series`` (see
+        :func:`future_values`)."""
+        ahead = future_values(self.config, future)
         part, prepared = self.prepared.parts[name], self.prepared
         lb, h = self.network.lookback, self.config.horizon
         scaled, calendar, seasons = features(
-            part, series, prepared.period, prepared.calendar, extra=h
+            part, series, prepared.period, prepared.calendar, extra=h, ahead=ahead
         )
         x, _, future = windows(scaled, calendar, origins, lb, h, len(part.targets))
+        if part.futures and future is not None and np.isnan(future).any():
+            need = int(origins.max()) + h - len(series)
+            names = ", ".join(part.series.columns[k] for k in part.futures)
+            raise DataError(
+                f"forecasting past the end needs the next {need} value(s) of the future-known "
+                f"covariates ({names}): give them as `future` ({need} rows of {names})"
+            )
         pred = self.checkpoint.predict(x, future=future).values
         assert pred is not None
         q = pred.ndim == 4  # quantile outputs (N, H, O, Q)
@@ -88,9 +125,11 @@ class Predictor:
             return None
         return observed_lowest(self.prepared.parts[name], series, origins)
 
-    def network_forecasts(self, name: str, series: Series, origins: I64) -> F64:
+    def network_forecasts(
+        self, name: str, series: Series, origins: I64, future: object = None
+    ) -> F64:
         """:meth:`outputs` at every lower bound the fit chose (the observed floor included)."""
-        out = self.outputs(name, series, origins)
+        out = self.outputs(name, series, origins, future)
         return at_least(out, None, self.lowest(name, series, origins))
 
     def baselines(
@@ -127,9 +166,11 @@ class Predictor:
         values = series.values[:, part.targets].astype(np.float64)
         return method.forecast(model, self.baselines(name, values, origins, only=method.baseline))
 
-    def forecasts(self, name: str, series: Series, origins: I64) -> tuple[F64, F64]:
+    def forecasts(
+        self, name: str, series: Series, origins: I64, future: object = None
+    ) -> tuple[F64, F64]:
         """The network's raw outputs, centred on the chosen method's forecasts, and those."""
-        raw = self.network_forecasts(name, series, origins)
+        raw = self.network_forecasts(name, series, origins, future)
         point = self.chosen(name, series, origins, middle(raw, self.config.quantiles))
         return self.centre(raw, point), point
 

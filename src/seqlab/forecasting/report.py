@@ -38,10 +38,12 @@ def write_forecast_run(
     ev: Evaluation | None,
     out: str | Path,
     run: Mapping[str, Any] | None = None,
+    future: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write the run folder; returns what went where. ``ev`` is None when there are no test
     rows (``test_rows=0``): then only the model, the forecast and the selection are written.
-    ``run`` (e.g. the data and the command) is recorded in metrics.json for the report."""
+    ``run`` (e.g. the data and the command) is recorded in metrics.json for the report;
+    ``future``: per series the future-known covariates' next values (see ``predict``)."""
     out = Path(out)
     paths = {"checkpoint": forecaster.save(out / "model")}
     parts = forecaster.parts
@@ -49,7 +51,7 @@ def write_forecast_run(
         paths["metrics"] = out / "metrics.json"
         info = {"run": dict(run or {}), "selection": forecaster.selection, "test_windows": 0}
         atomic_write_bytes(paths["metrics"], json.dumps(info, indent=2).encode())
-        paths["forecast"] = _write_forecast_csv(forecaster, out)
+        paths["forecast"] = _write_forecast_csv(forecaster, out, future)
         paths["report"] = write_report(out)
         return paths
     metrics: dict[str, Any] = {
@@ -67,10 +69,10 @@ def write_forecast_run(
     }
     paths["metrics"] = out / "metrics.json"
     atomic_write_bytes(paths["metrics"], json.dumps(metrics, indent=2).encode())
-    paths["forecast"] = _write_forecast_csv(forecaster, out)
+    paths["forecast"] = _write_forecast_csv(forecaster, out, future)
     paths["test_windows"] = out / "test_windows.csv"
     write_rows_csv(paths["test_windows"], *_test_window_rows(forecaster, ev))
-    for name, fig in _figures(forecaster, ev).items():
+    for name, fig in _figures(forecaster, ev, future or {}).items():
         paths[name] = save_figure(fig, out / name)
     paths["report"] = write_report(out)
     return paths
@@ -81,23 +83,25 @@ def _calibration(forecaster: Forecaster) -> dict[str, Any]:
     return {k: found[k] for k in ("method", "windows", "radii") if k in found}
 
 
-def _write_forecast_csv(forecaster: Forecaster, out: Path) -> Path:
+def _write_forecast_csv(
+    forecaster: Forecaster, out: Path, future: Mapping[str, Any] | None
+) -> Path:
     path = out / "forecast.csv"
-    write_rows_csv(path, *forecast_table(forecaster))
+    write_rows_csv(path, *forecast_table(forecaster, None, future))
     return path
 
 
-def _figures(forecaster: Forecaster, ev: Evaluation) -> dict[str, Any]:
+def _figures(forecaster: Forecaster, ev: Evaluation, future: Mapping[str, Any]) -> dict[str, Any]:
     parts, qs = forecaster.parts, forecaster.config.quantiles or ()
     figures = {
         "loss.png": plot_loss(forecaster.history.epochs if forecaster.history else []),
         "error_by_step.png": plot_error_by_step(ev.rmse_by_step),
     }
     if len(parts) == 1:
-        part = next(iter(parts.values()))
+        name, part = next(iter(parts.items()))
         s = part.series
-        forecast, stamps = forecaster.predict_arrays()
-        band = forecaster.predict_quantiles() if qs else None
+        forecast, stamps = forecaster.predict_arrays(future=future.get(name))
+        band = forecaster.predict_quantiles(future=future.get(name)) if qs else None
         figures["forecast.png"] = plot_forecast(
             s.timestamps,
             forecaster._data_units(part.target_values),  # the data's units (undoes log)
@@ -111,7 +115,7 @@ def _figures(forecaster: Forecaster, ev: Evaluation) -> dict[str, Any]:
     else:  # one panel per series (the first few), its first target
         panels = []
         for name, part in list(parts.items())[:MAX_PANELS]:
-            forecast, stamps = forecaster.predict_arrays(name=name)
+            forecast, stamps = forecaster.predict_arrays(name=name, future=future.get(name))
             values = forecaster._data_units(part.target_values)[:, 0]
             panels.append((name, part.series.timestamps, values, forecast[:, 0], stamps))
         figures["forecast.png"] = plot_series_forecasts(panels, more=len(parts) - len(panels))

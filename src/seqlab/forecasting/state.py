@@ -149,7 +149,9 @@ def _part(d: Mapping[str, Any], config: ForecastConfig) -> Part:
     columns = tuple(d["columns"])
     empty = Series(np.zeros((0, len(columns)), np.float32), columns, None, d.get("freq"))
     means = d.get("season_means")
-    targets, covariates = column_roles(columns, config.covariates)
+    targets, covariates, futures = column_roles(
+        columns, config.covariates, config.future_covariates
+    )
     train_end, test_start, rows = (int(v) for v in d["split"])
     return Part(
         empty,
@@ -161,6 +163,7 @@ def _part(d: Mapping[str, Any], config: ForecastConfig) -> Part:
         targets,
         covariates,
         rows,
+        futures,
     )
 
 

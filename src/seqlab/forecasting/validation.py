@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from seqlab.baselines import BASELINE_CANDIDATES, skipped_baselines
+from seqlab.capabilities import Takes
 from seqlab.data.windows import ahead_index
 from seqlab.forecasting.calibration import Window
 from seqlab.forecasting.classical import Classical
@@ -162,18 +163,24 @@ def select(
 
 
 def _ignored(predictor: Predictor, methods: list[str]) -> dict[str, list[str]]:
-    """Per candidate that does not read the past covariates the data has (each baseline and
+    """Per candidate that does not read the covariates the data has (each baseline and
     classical method forecasts a column from its own history): those columns, so that a
     candidate never ignores a column without saying so."""
-    columns = list(predictor.config.covariates)
+    columns = [*predictor.config.covariates, *predictor.config.future_covariates]
     takes = {b.name: b.takes for b in BASELINE_CANDIDATES}
     out = {}
     for method in dict.fromkeys(methods):
-        if columns and not takes.get(method, Classical.takes).past_covariates:
+        if columns and not takes.get(method, Classical.takes).covers(_asked(predictor)):
             out[method] = columns
     if out:
-        log.info("%s read no past covariates (%s)", ", ".join(out), ", ".join(columns))
+        log.info("%s read no covariates (%s)", ", ".join(out), ", ".join(columns))
     return out
+
+
+def _asked(predictor: Predictor) -> Takes:
+    """The covariate kinds of the data (the calendar aside: derived, not a column)."""
+    c = predictor.config
+    return Takes(past_covariates=bool(c.covariates), future_covariates=bool(c.future_covariates))
 
 
 def _skipped_baselines(predictor: Predictor) -> dict[str, dict[str, Any]]:
