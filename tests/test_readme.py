@@ -88,7 +88,7 @@ def test_the_python_snippets_run_as_pasted(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("toml", [body for lang, body in BLOCKS if lang == "toml"])
 def test_the_toml_example_is_a_valid_config(toml: str, tmp_path: Path) -> None:
-    from seqlab.config import load_run_config
+    from seqlab.run_config import load_run_config
 
     (tmp_path / "run.toml").write_text(toml)
     config = load_run_config(tmp_path / "run.toml")

@@ -11,14 +11,7 @@ if TYPE_CHECKING:
     from seqlab._threads import set_threads
     from seqlab.callbacks import Callback, EarlyStopping, ProgressBar, ScheduledSampling
     from seqlab.checkpoint import Checkpoint, Prediction, load, load_checkpoint, save
-    from seqlab.config import (
-        DataConfig,
-        ModelConfig,
-        RunConfig,
-        Seq2SeqConfig,
-        TrainConfig,
-        load_run_config,
-    )
+    from seqlab.config import DataConfig, ModelConfig, Seq2SeqConfig, TrainConfig
     from seqlab.data.batches import Batch, SequenceData, stream_batches
     from seqlab.data.builtin import load_dataset
     from seqlab.data.scaling import MinMaxScaler, StandardScaler
@@ -28,6 +21,7 @@ if TYPE_CHECKING:
     from seqlab.models.seq2seq import Seq2Seq
     from seqlab.models.sequence import SequenceModel
     from seqlab.models.state import State, detach_state
+    from seqlab.run_config import RunConfig, load_run_config
     from seqlab.streaming import Stream
     from seqlab.training import History, Trainer
 
@@ -94,10 +88,10 @@ __getattr__ = lazy_attributes(
         "save": "seqlab.checkpoint",
         "DataConfig": "seqlab.config",
         "ModelConfig": "seqlab.config",
-        "RunConfig": "seqlab.config",
+        "RunConfig": "seqlab.run_config",
         "Seq2SeqConfig": "seqlab.config",
         "TrainConfig": "seqlab.config",
-        "load_run_config": "seqlab.config",
+        "load_run_config": "seqlab.run_config",
         "Batch": "seqlab.data.batches",
         "SequenceData": "seqlab.data.batches",
         "stream_batches": "seqlab.data.batches",

@@ -25,6 +25,15 @@ from torch import nn
 
 from seqlab._io import atomic_write_dir, dir_candidates, recover_dir
 from seqlab._version import __version__
+from seqlab.checkpoint_files import (
+    FORMAT_VERSION,
+    META_FILE,
+    WEIGHTS_FILE,
+    newness,
+    read_meta,
+    safetensors_header,
+    shape_diff,
+)
 from seqlab.config import ModelConfig, Seq2SeqConfig, TrainConfig, config_from_dict
 from seqlab.data.batches import as_float_tensor
 from seqlab.data.scaling import Scaler, scaler_from_dict
@@ -47,9 +56,6 @@ __all__ = [
     "save",
 ]
 
-FORMAT_VERSION = 1
-WEIGHTS_FILE = "model.safetensors"
-META_FILE = "checkpoint.json"
 
 # Model kinds a checkpoint can rebuild: kind -> (model class, config class).
 MODEL_KINDS: dict[str, tuple[type[nn.Module], type[Any]]] = {
@@ -68,6 +74,21 @@ class Prediction:
     probabilities: NDArray[np.float32] | None
     labels: NDArray[np.int64] | None
     state: State
+
+    @property
+    def regression(self) -> NDArray[np.float32]:
+        """``values``, for a model that outputs numbers (an error names what a classifier
+        returns instead)."""
+        if self.values is None:
+            raise TypeError("a classifier's prediction has `probabilities` and `labels`, no values")
+        return self.values
+
+    @property
+    def classes(self) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+        """(``probabilities``, ``labels``), for a classifier."""
+        if self.probabilities is None or self.labels is None:
+            raise TypeError("a regression model's prediction has `values`, no classes")
+        return self.probabilities, self.labels
 
 
 @dataclass
@@ -218,48 +239,6 @@ def save(
     return path
 
 
-def read_meta(path: str | Path) -> dict[str, Any]:
-    """Read and check a checkpoint's JSON (format and version), without the weights."""
-    path = Path(path)
-    meta_path = path / META_FILE
-    if not path.exists():
-        raise CheckpointError(f"checkpoint not found: {path}")
-    if not meta_path.is_file():
-        raise CheckpointError(f"{path} is not a seqlab checkpoint (no {META_FILE} inside)")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{meta_path} is corrupt (not valid JSON: {exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != "seqlab-checkpoint":
-        raise CheckpointError(f"{meta_path} is not a seqlab checkpoint description")
-    version = meta.get("format_version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise CheckpointError(f"{path} has an invalid checkpoint format version {version!r}")
-    if version > FORMAT_VERSION:
-        raise CheckpointError(
-            f"{path} has checkpoint format version {version!r}, newer than this seqlab "
-            f"({__version__}) reads (<= {FORMAT_VERSION}); upgrade seqlab"
-        )
-    for key, kind in _FIELDS.items():
-        if meta.get(key) is not None and not isinstance(meta[key], kind):
-            raise CheckpointError(
-                f"{meta_path}: `{key}` must be a JSON {_JSON_NAMES[kind]}, got {meta[key]!r:.80}"
-            )
-    return meta
-
-
-# The top-level fields of checkpoint.json and their JSON types (null allowed but for model).
-_FIELDS: dict[str, type] = {
-    "model": dict,
-    "train_config": dict,
-    "scalers": dict,
-    "data": dict,
-    "history": dict,
-    "weights": dict,
-}
-_JSON_NAMES: dict[type, str] = {dict: "object", list: "array", str: "string"}
-
-
 def _model_config(meta: dict[str, Any], path: Path) -> tuple[type[nn.Module], Any]:
     model = meta.get("model")
     if not isinstance(model, dict) or model.get("kind") not in MODEL_KINDS:
@@ -275,22 +254,6 @@ def _model_config(meta: dict[str, Any], path: Path) -> tuple[type[nn.Module], An
     return model_cls, config
 
 
-def _header(blob: bytes, where: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
-    """Tensor name -> (dtype, shape) from a safetensors header, read without any tensor."""
-    try:
-        n = int.from_bytes(blob[:8], "little")
-        if len(blob) < 8 or n > len(blob) - 8:
-            raise ValueError("the header is longer than the file")
-        header = json.loads(blob[8 : 8 + n])
-        return {
-            name: (str(entry["dtype"]), tuple(int(d) for d in entry["shape"]))
-            for name, entry in header.items()
-            if name != "__metadata__"
-        }
-    except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{where} is not a valid safetensors file: {exc}") from None
-
-
 def _checked_model(model_cls: type[nn.Module], config: Any, blob: bytes, path: Path) -> nn.Module:
     """Build the model only once the saved tensors' shapes match what its config describes.
 
@@ -300,11 +263,11 @@ def _checked_model(model_cls: type[nn.Module], config: Any, blob: bytes, path: P
     with torch.device("meta"):
         skeleton = model_cls(config)
     expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
-    saved = _header(blob, path / WEIGHTS_FILE)
+    saved = safetensors_header(blob, path / WEIGHTS_FILE)
     got = {k: shape for k, (_, shape) in saved.items()}
     if got != expected:
         raise CheckpointError(
-            f"{path}: the weights do not match the model config: {_diff(expected, got)}"
+            f"{path}: the weights do not match the model config: {shape_diff(expected, got)}"
         )
     return model_cls(config)
 
@@ -380,20 +343,6 @@ def _history(d: dict[str, Any]) -> History:
     return History.from_dict(d)
 
 
-def newness(path: Path) -> tuple[int, str] | None:
-    """How new a complete, hash-verified checkpoint is (epochs trained, time written), or
-    None when ``path`` is not one (used to pick among copies a crash left)."""
-    try:
-        meta = read_meta(path)
-        digest = hashlib.sha256((path / WEIGHTS_FILE).read_bytes()).hexdigest()
-    except (CheckpointError, OSError):
-        return None
-    if digest != (meta.get("weights") or {}).get("sha256"):
-        return None
-    history = meta.get("history") or {}
-    return len(history.get("epochs") or []), str(meta.get("created", ""))
-
-
 def _newest_copy(path: Path) -> Path:
     copies = [c for c in dir_candidates(path) if not c.name.endswith(".tmp")]  # .tmp: partial
     ranked = [(k, -i, c) for i, c in enumerate(copies) if (k := newness(c))]
@@ -404,25 +353,6 @@ def recover(path: str | Path) -> Path | None:
     """Put the newest complete copy of the checkpoint folder ``path`` in place after a crash
     (see :func:`seqlab._io.recover_dir`); None when there is none."""
     return recover_dir(path, newness)
-
-
-def _diff(expected: dict[str, tuple[int, ...]], got: dict[str, tuple[int, ...]]) -> str:
-    """What differs between a model's parameter shapes and saved ones, in one line."""
-    parts = []
-    for label, names in (
-        ("missing", expected.keys() - got.keys()),
-        ("unexpected", got.keys() - expected.keys()),
-    ):
-        if names:
-            parts.append(f"{label} {len(names)} tensor(s) ({', '.join(sorted(names)[:3])}…)")
-    shapes = [
-        f"{k} {got[k]} vs {expected[k]}"
-        for k in sorted(expected.keys() & got.keys())
-        if got[k] != expected[k]
-    ]
-    if shapes:
-        parts.append(f"{len(shapes)} shape mismatch(es) (saved vs config: {shapes[0]}…)")
-    return "; ".join(parts) or "tensors differ"
 
 
 def load(path: str | Path, *, device: str | torch.device = "cpu") -> nn.Module:

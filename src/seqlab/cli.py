@@ -16,8 +16,8 @@ from pathlib import Path
 from seqlab._version import __version__
 from seqlab.cli_forecast import add_dialect_arguments, add_forecast_parser
 from seqlab.cli_stream import add_stream_parser
-from seqlab.config import RunConfig
 from seqlab.errors import SeqlabError
+from seqlab.run_config import RunConfig
 
 __all__ = ["main"]
 
@@ -34,8 +34,8 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from seqlab.config import load_run_config
     from seqlab.pipeline import resume_run, train_from_config
+    from seqlab.run_config import load_run_config
 
     if args.resume:
         path, history = resume_run(args.resume)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import difflib
 import sys
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, fields
 from typing import Any, Literal, TypeVar, get_args
 
 from seqlab._checks import (
@@ -24,9 +23,9 @@ from seqlab._checks import (
 from seqlab.errors import ConfigError
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover
-    import tomli as tomllib
+    pass
 
 Cell = Literal["lstm", "gru"]
 Head = Literal["per_step", "last"]
@@ -38,14 +37,11 @@ __all__ = [
     "DataConfig",
     "Head",
     "ModelConfig",
-    "RunConfig",
     "SegmentConfig",
     "Seq2SeqConfig",
     "Task",
     "TrainConfig",
     "config_from_dict",
-    "load_run_config",
-    "run_config_from_dict",
 ]
 
 
@@ -277,25 +273,6 @@ class Seq2SeqConfig:
             raise ConfigError("`composite` needs mode='seq2seq' (the direct model has no decoder)")
 
 
-@dataclass(frozen=True)
-class RunConfig:
-    """A whole ``seqlab train`` run: the TOML file's four sections."""
-
-    data: DataConfig
-    model: ModelConfig | Seq2SeqConfig = field(default_factory=ModelConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    run_dir: str = "runs/model"
-
-    def to_dict(self) -> dict[str, Any]:
-        kind = "seq2seq" if isinstance(self.model, Seq2SeqConfig) else "sequence"
-        return {
-            "data": asdict(self.data),
-            "model": {"kind": kind, **asdict(self.model)},
-            "train": asdict(self.train),
-            "output": {"run_dir": self.run_dir},
-        }
-
-
 C = TypeVar("C")
 
 
@@ -379,47 +356,3 @@ def config_from_dict(cls: type[C], values: Mapping[str, Any], section: str = "")
         return cls(**values)
     except TypeError as exc:  # a missing required field
         raise ConfigError(f"[{section or cls.__name__}]: {exc}") from exc
-
-
-def load_run_config(path: str | Path) -> RunConfig:
-    """Read a ``seqlab train`` TOML file with sections [data], [model], [train], [output]."""
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    return run_config_from_dict(raw, str(path))
-
-
-def run_config_from_dict(raw: Mapping[str, Any], where: str = "the run config") -> RunConfig:
-    """Build a RunConfig from its TOML/JSON form (sections data, model, train, output)."""
-    sections = ("data", "model", "train", "output")
-    for key in raw:
-        if key not in sections:
-            close = difflib.get_close_matches(key, sections, n=1)
-            hint = f"; did you mean [{close[0]}]?" if close else ""
-            raise ConfigError(f"unknown section [{key}] in {where}{hint}")
-    if "data" not in raw:
-        raise ConfigError(f"{where} has no [data] section")
-    output = raw.get("output", {})
-    if not isinstance(output, Mapping) or set(output) - {"run_dir"}:
-        close = difflib.get_close_matches(
-            next(iter(set(output) - {"run_dir"}), ""), ["run_dir"], n=1
-        )
-        hint = "; did you mean `run_dir`?" if close else ""
-        raise ConfigError(f"[output] in {where} takes only `run_dir`, got {dict(output)!r}{hint}")
-    model_raw = dict(raw.get("model", {}))
-    kind = model_raw.pop("kind", "sequence")
-    if kind not in ("sequence", "seq2seq"):
-        raise ConfigError(f"[model] `kind` must be 'sequence' or 'seq2seq', got {kind!r}")
-    model_cls: type[ModelConfig | Seq2SeqConfig] = (
-        ModelConfig if kind == "sequence" else Seq2SeqConfig
-    )
-    return RunConfig(
-        data=config_from_dict(DataConfig, raw["data"], "data"),
-        model=config_from_dict(model_cls, model_raw, "model"),
-        train=config_from_dict(TrainConfig, raw.get("train", {}), "train"),
-        run_dir=str(output.get("run_dir", "runs/model")),
-    )

@@ -18,7 +18,7 @@ import seqlab.distributed as distributed
 from seqlab._io import atomic_write_bytes, run_folder_lock
 from seqlab._seed import set_seed
 from seqlab.checkpoint import Checkpoint, recover, save
-from seqlab.config import DataConfig, ModelConfig, RunConfig, Seq2SeqConfig, run_config_from_dict
+from seqlab.config import DataConfig, ModelConfig, Seq2SeqConfig
 from seqlab.data.batches import SequenceData
 from seqlab.data.csvio import CsvSequences, read_sequences_csv
 from seqlab.data.scaling import Scaler, StandardScaler
@@ -27,6 +27,7 @@ from seqlab.errors import ConfigError, DataError, TrainingDiverged
 from seqlab.models.segment import SegmentConfig
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.models.sequence import SequenceModel
+from seqlab.run_config import RunConfig, run_config_from_dict
 from seqlab.training import History, Trainer, resolve_device
 
 __all__ = [
@@ -256,13 +257,12 @@ def predict_csv(
     pred = checkpoint.predict(seqs.x, lengths=seqs.lengths)
     per_step = config.head == "per_step"
     if config.task == "classification":
-        assert pred.probabilities is not None and pred.labels is not None
+        probabilities, labels = pred.classes
         names = ["label"] + [f"prob_{k}" for k in range(config.out_features)]
-        table = np.concatenate([pred.labels[..., None], pred.probabilities], axis=-1)
+        table = np.concatenate([labels[..., None], probabilities], axis=-1)
     else:
-        assert pred.values is not None
         names = list(data.get("targets") or [f"y{k}" for k in range(config.out_features)])
-        table = pred.values
+        table = pred.regression
     header = [seq_col or "sequence"] + (["step"] if per_step else []) + names
     rows: list[list[object]] = []
     for n, sid in enumerate(seqs.ids):
@@ -288,8 +288,7 @@ def _predict_windows(
     if len(set(seqs.lengths.tolist())) != 1:
         lengths = sorted(set(seqs.lengths.tolist()))
         raise DataError(f"every input window must have the same length, got {lengths}")
-    pred = checkpoint.predict(seqs.x).values
-    assert pred is not None
+    pred = checkpoint.predict(seqs.x).regression
     names = list(data.get("targets") or [f"y{k}" for k in range(config.output_size)])
     header = [seq_col or "sequence", "horizon_step", *names]
     rows = [

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from seqlab.errors import DataError
 
 if TYPE_CHECKING:
-    from seqlab.data.sources import Fill
+    from seqlab.data.cells import Fill
 
 __all__ = ["infer_freq", "regular"]
 

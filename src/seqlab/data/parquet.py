@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from seqlab.data.sources import TIME_NAMES, Fill, Series, load_frame
+from seqlab.data.cells import Fill
+from seqlab.data.sources import TIME_NAMES, Series, load_frame
 from seqlab.errors import DataError
 
 __all__ = ["PARQUET_SUFFIXES", "load_parquet"]

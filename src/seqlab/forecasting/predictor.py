@@ -104,8 +104,7 @@ class Predictor:
                 f"forecasting past the end needs the next {need} value(s) of the future-known "
                 f"covariates ({names}): give them as `future` ({need} rows of {names})"
             )
-        pred = self.checkpoint.predict(x, future=future).values
-        assert pred is not None
+        pred = self.checkpoint.predict(x, future=future).regression
         q = pred.ndim == 4  # quantile outputs (N, H, O, Q)
         if q:  # crossing quantiles rearranged (sorted): never worse in pinball loss
             pred = np.sort(pred, axis=-1)  # (Chernozhukov, Fernández-Val & Galichon, 2010)

@@ -70,9 +70,7 @@ def _generator(per_step: bool) -> Callable[[int, int, np.random.Generator], Arra
 
 def _values(ckpt: Checkpoint) -> Callable[[NDArray[np.float32]], NDArray[np.float32]]:
     def predict(x: NDArray[np.float32]) -> NDArray[np.float32]:
-        values = ckpt.predict(x).values
-        assert values is not None
-        return values
+        return ckpt.predict(x).regression
 
     return predict
 
@@ -80,15 +78,13 @@ def _values(ckpt: Checkpoint) -> Callable[[NDArray[np.float32]], NDArray[np.floa
 def _continuation(ckpt: Checkpoint, result: ScenarioResult) -> None:
     first, expected_first, continuations = CONTINUATION
     pred = ckpt.predict(np.asarray(first, np.float32)[None, :, None])
-    assert pred.values is not None
-    out = pred.values[0, :, 0]
+    out = pred.regression[0, :, 0]
     result.report(f"continuation: {first} from a zero state", fmt_seq(out), str(expected_first))
     worst = max_abs_error(expected_first, out)
     for more, expected in continuations:
         cont = ckpt.predict(np.asarray(more, np.float32)[None, :, None], state=pred.state)
         whole = ckpt.predict(np.asarray(first + more, np.float32)[None, :, None])
-        assert cont.values is not None and whole.values is not None
-        c, w = cont.values[0, :, 0], whole.values[0, len(first) :, 0]
+        c, w = cont.regression[0, :, 0], whole.regression[0, len(first) :, 0]
         result.report(
             f"continuation: then {more} from the returned (h, c)", fmt_seq(c), str(expected)
         )

@@ -92,8 +92,7 @@ def run(workdir: Path, seed: int = 0) -> ScenarioResult:
     result.artifacts["checkpoint"] = path
     ckpt = load_checkpoint(path)
     x_test, y_test = future_predictor(test_pairs)
-    pred = ckpt.predict(x_test).values
-    assert pred is not None
+    pred = ckpt.predict(x_test).regression
     errors = relative_errors(pred, y_test)
     result.check(
         "held-out pairs: WAPE (sum|e| / sum|true|)",
@@ -112,8 +111,7 @@ def run(workdir: Path, seed: int = 0) -> ScenarioResult:
     result.check("held-out pairs: max abs error", errors["max_abs"], "reported", None, ".2f")
     weights, bias = linear_baseline(train_pairs)
     cases_x = np.array([c[0] for c in FUTURE_CASES], np.float32)
-    cases_pred = ckpt.predict(cases_x[..., None]).values
-    assert cases_pred is not None
+    cases_pred = ckpt.predict(cases_x[..., None]).regression
     linear_test = x_test[..., 0] @ weights + bias
     result.check(
         "linear least-squares baseline: held-out WAPE",
@@ -155,8 +153,7 @@ def compare(workdir: Path, seed: int = 0) -> list[dict[str, object]]:
     for label, config in VARIANTS.items():
         t0 = time.perf_counter()
         ckpt = train_model(config, train_pairs, seed)
-        pred = ckpt.predict(x_test).values
-        assert pred is not None
+        pred = ckpt.predict(x_test).regression
         rows.append(
             {"variant": label, **relative_errors(pred, y_test), "train_s": time.perf_counter() - t0}
         )
