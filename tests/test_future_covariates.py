@@ -70,7 +70,7 @@ def test_forecasting_past_the_end_asks_for_the_future_values(
 
 def test_candidates_that_cannot_read_it_leave_or_say_so() -> None:
     assert network_kinds(ForecastConfig(future_covariates=("x",))) == ["seq2seq"]
-    with pytest.raises(DataError, match="`future_covariates` and `calendar` features need"):
+    with pytest.raises(DataError, match="`future_covariates`, `static_covariates` and `calendar`"):
         ForecastConfig(model="segment", future_covariates=("x",))
     with pytest.raises(DataError, match="named as a past and as a future covariate"):
         Forecaster(replace(CONFIG, covariates=("x",), future_covariates=("x",))).fit(_data())

@@ -53,6 +53,7 @@ LAYERS: dict[str, int] = {
     "seqlab.scenarios": 6,
     "seqlab.cli": 7,
     "seqlab.cli_forecast": 7,
+    "seqlab.cli_data": 7,
     "seqlab.cli_stream": 7,
     "seqlab": 8,  # the package's own __init__ re-exports everything
 }

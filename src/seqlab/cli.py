@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from seqlab._version import __version__
-from seqlab.cli_forecast import add_dialect_arguments, add_forecast_parser
+from seqlab.cli_data import add_dialect_arguments
+from seqlab.cli_forecast import add_forecast_parser
 from seqlab.cli_stream import add_stream_parser
 from seqlab.errors import SeqlabError
 from seqlab.run_config import RunConfig
@@ -128,7 +129,7 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    from seqlab.cli_forecast import dialect_hints
+    from seqlab.cli_data import dialect_hints
     from seqlab.data.sources import load_csv
 
     series = load_csv(

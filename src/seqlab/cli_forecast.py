@@ -7,9 +7,15 @@ import argparse
 from dataclasses import fields
 from typing import Any
 
+from seqlab.cli_data import (
+    add_dialect_arguments,
+    forecast_data,
+    future_rows,
+    static_rows,
+)
 from seqlab.errors import SeqlabError
 
-__all__ = ["add_dialect_arguments", "add_forecast_parser", "dialect_hints"]
+__all__ = ["add_forecast_parser"]
 
 TRI: dict[str, bool | str] = {"auto": "auto", "on": True, "yes": True, "true": True,
                               "off": False, "no": False, "false": False}  # fmt: skip
@@ -63,47 +69,6 @@ def _add_field_flag(group: Any, name: str) -> None:
     group.add_argument(flag, **kw)
 
 
-def add_dialect_arguments(p: argparse.ArgumentParser, default: Any = None) -> None:
-    """--sep, --decimal, --thousands, --dayfirst, --date-format: what the file's dialect is,
-    where finding it from the file is not enough (see seqlab.data.dialect). ``default``
-    (argparse.SUPPRESS: a flag not given sets nothing) is each one's default."""
-    g = p.add_argument_group("CSV dialect (found from the file unless given)")
-    g.add_argument("--sep", metavar="C", default=default, help="field separator, e.g. ';' or tab")
-    g.add_argument("--decimal", choices=[".", ","], default=default, help="decimal mark")
-    g.add_argument(
-        "--thousands", metavar="C", default=default, help="thousands separator, e.g. ',' or '.'"
-    )
-    g.add_argument(
-        "--dayfirst",
-        action=argparse.BooleanOptionalAction,
-        default=default,
-        help="dates like 03/04/2020 are day first (--no-dayfirst: month first)",
-    )
-    g.add_argument(
-        "--date-format", metavar="FMT", default=default, help="strftime format, e.g. %%d.%%m.%%Y"
-    )
-    g.add_argument(
-        "--tz",
-        metavar="ZONE",
-        default=default,
-        help="timestamps with UTC offsets in this time zone, e.g. Europe/Berlin (default: UTC)",
-    )
-
-
-def dialect_hints(args: argparse.Namespace) -> dict[str, Any]:
-    """The dialect settings given on the command line."""
-    sep = args.sep.replace("\\t", "\t") if args.sep else None
-    given = {
-        "sep": sep,
-        "decimal": args.decimal,
-        "thousands": args.thousands,
-        "dayfirst": args.dayfirst,
-        "date_format": args.date_format,
-        "tz": args.tz,
-    }
-    return {k: v for k, v in given.items() if v is not None}
-
-
 # what each [data] key is when neither the command line nor a --config file gives it
 DATA_DEFAULTS: dict[str, Any] = {"data": "nino_sst", "annual": False}
 
@@ -133,58 +98,6 @@ def _forecast_config(args: argparse.Namespace) -> Any:
     return ForecastConfig(**values)
 
 
-def _forecast_data(args: argparse.Namespace, covariates: tuple[str, ...]) -> Any:
-    """A Series or a dict of them, from a built-in data set, a CSV or a Parquet file."""
-    from pathlib import Path
-
-    from seqlab.data.builtin import DATASETS, load_dataset
-    from seqlab.data.parquet import PARQUET_SUFFIXES, load_parquet
-    from seqlab.data.sources import load_csv, load_long_csv, select_columns
-
-    if args.data not in DATASETS and not Path(args.data).exists():
-        import difflib
-
-        close = difflib.get_close_matches(str(args.data), list(DATASETS), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise SeqlabError(
-            f"no data file or built-in data set named {args.data!r}{hint} "
-            f"(built-in: {', '.join(DATASETS)}; see seqlab datasets)"
-        )
-    columns = None
-    if args.target:
-        columns = [*args.target, *(c for c in covariates if c not in args.target)]
-    if args.data in DATASETS:
-        data = load_dataset(args.data)
-        if columns:
-            data = (
-                {k: select_columns(v, columns) for k, v in data.items()}
-                if isinstance(data, dict)
-                else select_columns(data, columns)
-            )
-    elif str(args.data).lower().endswith(PARQUET_SUFFIXES):
-        data = load_parquet(
-            args.data, id_col=args.id_col, time_col=args.time_col, target=columns, fill=args.fill
-        )
-    elif args.id_col:
-        data = load_long_csv(
-            args.data,
-            args.id_col,
-            time_col=args.time_col,
-            target=columns,
-            fill=args.fill,
-            dialect=dialect_hints(args),
-        )
-    else:
-        data = load_csv(
-            args.data,
-            time_col=args.time_col,
-            target=columns,
-            fill=args.fill,
-            dialect=dialect_hints(args),
-        )
-    return data
-
-
 def _cmd_forecast(args: argparse.Namespace) -> int:
     import seqlab.distributed as distributed
     from seqlab._io import run_folder_lock
@@ -202,10 +115,10 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         return _forecast_grid(args, config)
     if args.annual:
         raise SeqlabError("--annual is for gridded netCDF data; give a .nc file")
-    data = _forecast_data(args, (*config.covariates, *config.future_covariates))
-    future = _future_rows(args, config, data)
+    data = forecast_data(args, (*config.covariates, *config.future_covariates))
+    future = future_rows(args, config, data)
     with run_folder_lock(args.out):  # an unwritable or busy --out fails before training
-        forecaster = Forecaster(config).fit(data)
+        forecaster = Forecaster(config).fit(data, static=static_rows(args))
         evaluation = forecaster.evaluate() if config.test_rows != 0 else None
         run = {
             "data": str(args.data),
@@ -220,28 +133,6 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         print(format_evaluation(evaluation))
     print(f"run folder: {args.out} ({', '.join(p.name for p in paths.values())})")
     return 0
-
-
-def _future_rows(args: argparse.Namespace, config: Any, data: Any) -> dict[str, Any] | None:
-    """With future-known covariates, their next values per series from ``--future FILE`` (the
-    data's format: a time column, the covariate columns, and the id column in long format),
-    read before training so that a missing file or column fails first."""
-    if not config.future_covariates:
-        return None
-    if args.future is None:
-        raise SeqlabError(
-            f"forecasting past the end needs the next {config.horizon} values of "
-            f"{', '.join(config.future_covariates)}: give them with --future FILE"
-        )
-    from seqlab.data.sources import load_csv, load_long_csv
-
-    columns = list(config.future_covariates)
-    hints = dialect_hints(args)
-    if args.id_col:
-        return dict(load_long_csv(args.future, args.id_col, time_col=args.time_col,
-                                  target=columns, dialect=hints))  # fmt: skip
-    name = next(iter(data)) if isinstance(data, dict) else ""
-    return {name: load_csv(args.future, time_col=args.time_col, target=columns, dialect=hints)}
 
 
 def _summary(args: argparse.Namespace, config: Any, data: Any, forecaster: Any) -> str:
@@ -358,6 +249,12 @@ def add_forecast_parser(sub: Any) -> None:
         "--target", nargs="+", metavar="COL", help="target column(s) (default: every numeric one)"
     )
     g.add_argument("--time-col", help="time column of a CSV file")
+    g.add_argument(
+        "--static",
+        metavar="FILE",
+        help="with --static-covariates: a CSV file of one row per series (its id in the "
+        "--id-col column) holding those columns",
+    )
     g.add_argument(
         "--future",
         metavar="FILE",

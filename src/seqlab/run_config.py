@@ -19,7 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["RunConfig", "load_run_config", "run_config_from_dict"]
+__all__ = ["RunConfig", "load_run_config", "read_toml_file", "run_config_from_dict"]
 
 
 @dataclass(frozen=True)
@@ -41,16 +41,20 @@ class RunConfig:
         }
 
 
-def load_run_config(path: str | Path) -> RunConfig:
-    """Read a ``seqlab train`` TOML file with sections [data], [model], [train], [output]."""
+def read_toml_file(path: str | Path) -> dict[str, Any]:
+    """A TOML file's tables; a ConfigError when it is missing or not TOML."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    return run_config_from_dict(raw, str(path))
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    """Read a ``seqlab train`` TOML file with sections [data], [model], [train], [output]."""
+    return run_config_from_dict(read_toml_file(path), str(path))
 
 
 def run_config_from_dict(raw: Mapping[str, Any], where: str = "the run config") -> RunConfig:

@@ -51,7 +51,10 @@ class ForecastConfig:
     whose values over the forecast period are known in advance (a load forecast, a planned
     price, a holiday flag): the encoder reads them beside each input step and the decoder
     beside each forecast step, and forecasting past the end needs their next ``horizon``
-    values (``predict(..., future=...)``). Every other column is a target. ``calendar`` adds
+    values (``predict(..., future=...)``). ``static_covariates`` names the columns of a table
+    of one row per series (``fit(..., static=...)``: numbers standardised over the series,
+    categories one-hot) read beside every step, for a global model. Every other column is a
+    target. ``calendar`` adds
     calendar features (month, weekday, hour, ...; ``("auto",)`` picks them from the
     frequency) as known-future covariates, read the same way.
     ``lookbacks`` trains one model per lookback and keeps the one with the lowest validation
@@ -126,6 +129,7 @@ class ForecastConfig:
     quantiles: tuple[float, ...] | None = None
     covariates: tuple[str, ...] = ()
     future_covariates: tuple[str, ...] = ()
+    static_covariates: tuple[str, ...] = ()
     calendar: tuple[str, ...] = ()
     lookbacks: tuple[int, ...] = ()
     instance_norm: bool = False
@@ -156,8 +160,8 @@ class ForecastConfig:
     def _check_sequences(self) -> None:
         """The tuple fields: lists become tuples; levels sorted; names and values checked."""
         for name in (
-            "quantiles", "covariates", "future_covariates", "calendar", "lookbacks", "intervals",
-            "classical",
+            "quantiles", "covariates", "future_covariates", "static_covariates", "calendar",
+            "lookbacks", "intervals", "classical",
         ):  # fmt: skip
             value = getattr(self, name)
             if isinstance(value, str):
@@ -219,11 +223,11 @@ class ForecastConfig:
                 "a decoder would have to choose which quantile to feed back"
             )
         if self.model == "segment":
-            if self.covariates or self.calendar or self.future_covariates:
+            if self.covariates or self.calendar or self.future_covariates or self.static_covariates:
                 raise DataError(
                     "the segment model (`model` segment) reads the target columns only; "
-                    "`covariates`, `future_covariates` and `calendar` features need `model` "
-                    "seq2seq or direct"
+                    "`covariates`, `future_covariates`, `static_covariates` and `calendar` "
+                    "features need `model` seq2seq or direct"
                 )
             if self.quantiles:
                 raise DataError("`quantiles` need `model` direct, got `model` segment")
@@ -275,18 +279,20 @@ class ForecastConfig:
         calendar: int = 0,
         lookback: int | None = None,
         futures: int = 0,
+        statics: int = 0,
     ) -> Seq2SeqConfig:
         """The encoder–decoder for ``targets`` forecast columns, ``covariates`` past
         covariates, ``futures`` future-known covariates and ``calendar`` calendar features (two
-        columns each); the known-future ones enter the encoder beside each input step and the
-        decoder beside each forecast step."""
+        columns each) and ``statics`` encoded static covariates; the known-future ones and the
+        static ones enter the encoder beside each input step and the decoder beside each
+        forecast step."""
         lookback = self.lookback if lookback is None else lookback
         return Seq2SeqConfig(
             horizon=self.horizon,
             cell=self.cell,
-            input_size=targets + covariates + futures + 2 * calendar,
+            input_size=targets + covariates + futures + statics + 2 * calendar,
             output_size=targets,
-            future_size=futures + 2 * calendar,
+            future_size=futures + statics + 2 * calendar,
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
             dropout=self.dropout,

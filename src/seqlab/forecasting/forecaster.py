@@ -45,6 +45,7 @@ from seqlab.forecasting.state import (
     series_blob,
     with_series,
 )
+from seqlab.forecasting.static import static_table
 from seqlab.forecasting.validation import (
     calibration_windows,
     choose_floor,
@@ -60,13 +61,9 @@ F64 = NDArray[np.float64]
 
 
 class Forecaster:
-    """Fit, evaluate, forecast, save and load a recurrent-network forecaster (see
-    :class:`ForecastConfig` for the network, selection and refit settings).
-
-    ``fit`` takes one Series, or a mapping of named Series (long format) that train one
-    global model; each series keeps its own split, scaler and season means. What fitting
-    learnt is :attr:`fitted` (frozen); ``config`` stays as given.
-    """
+    """Fit, evaluate, forecast, save and load a recurrent-network forecaster (settings:
+    :class:`ForecastConfig`). Several series train one global model, each with its own
+    split, scaler and season means. What fitting learnt is :attr:`fitted` (frozen)."""
 
     def __init__(self, config: ForecastConfig | None = None) -> None:
         self.config = config if config is not None else ForecastConfig()
@@ -84,19 +81,21 @@ class Forecaster:
         id_col: str | None = None,
         time_col: str | None = None,
         target: str | Sequence[str] | None = None,
+        static: Any = None,
     ) -> Forecaster:
-        """Train on the training rows of every series; with ``lookbacks``, one model per
-        lookback, keeping the best on the validation rows. ``series`` is a Series, a mapping
-        of names to Series (one global model), or a pandas DataFrame: long format with
-        ``id_col`` (plus a time and value columns), or one series with a DatetimeIndex or
-        ``time_col`` (``target``: the columns to forecast; default every numeric one)."""
+        """Run the stages on ``series``: a Series, a mapping of names to Series (one global
+        model), or a pandas DataFrame: long format with ``id_col``, or one series with a
+        DatetimeIndex or ``time_col`` (``target``: the columns to forecast; default every
+        numeric one). ``static``: one row per series of the ``static_covariates`` (a
+        DataFrame indexed by series or with ``id_col``, or a mapping of names to mappings)."""
         if type(series).__name__ == "DataFrame":  # pandas, imported only when given one
             series = from_frame(series, id_col=id_col, time_col=time_col, target=target)
         elif id_col or time_col or target:
             raise TypeError("id_col, time_col and target describe a pandas DataFrame")
         named = {"": series} if isinstance(series, Series) else dict(series)
         c = self.config
-        prepared = prepare({k: model_units(v, c) for k, v in named.items()}, c)
+        static = None if static is None else static_table(static, id_col)
+        prepared = prepare({k: model_units(v, c) for k, v in named.items()}, c, static)
         tried = []
         for kind in network_kinds(c):
             net = train_network(prepared, c, kind)

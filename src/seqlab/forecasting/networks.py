@@ -97,8 +97,10 @@ class NetworkFit:
 # what each network kind reads besides the targets' history (calendar features are known in
 # advance); the segment-recurrent network reads the target columns only
 NETWORKS: dict[Kind, Takes] = {
-    "seq2seq": Takes(past_covariates=True, future_covariates=True),
-    "direct": Takes(past_covariates=True, future_covariates=True, quantiles=True),
+    "seq2seq": Takes(past_covariates=True, future_covariates=True, static_covariates=True),
+    "direct": Takes(
+        past_covariates=True, future_covariates=True, static_covariates=True, quantiles=True
+    ),
     "segment": Takes(),
 }
 
@@ -108,6 +110,7 @@ def wanted(config: ForecastConfig) -> Takes:
     return Takes(
         past_covariates=bool(config.covariates),
         future_covariates=bool(config.calendar or config.future_covariates),
+        static_covariates=bool(config.static_covariates),
         quantiles=bool(config.quantiles),
     )
 
@@ -138,7 +141,7 @@ def network_config(
         return c.segment_config(len(part.targets), lookback, segment, prepared.period)
     return c.model_config(
         len(part.targets), len(part.covariates), len(prepared.calendar), lookback,
-        len(part.futures),
+        len(part.futures), 0 if part.static is None else len(part.static),
     )  # fmt: skip
 
 

@@ -8,7 +8,6 @@ effective configuration with :func:`to_toml` (``--print-config``), which passed 
 from __future__ import annotations
 
 import difflib
-import sys
 import types
 from collections.abc import Mapping
 from dataclasses import fields
@@ -17,11 +16,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from seqlab.errors import ConfigError
 from seqlab.forecasting.config import ForecastConfig
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from seqlab.run_config import read_toml_file
 
 __all__ = ["DATA_KEYS", "HELP", "SECTIONS", "field_kind", "read_toml", "to_toml"]
 
@@ -32,7 +27,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
               "test_rows", "test_start", "period", "deseasonalize", "log"),
     "network": ("model", "cell", "hidden_size", "num_layers", "dropout", "segment", "repeat_skip",
                 "instance_norm", "linear_skip", "quantiles", "ensemble", "covariates",
-                "future_covariates", "calendar"),
+                "future_covariates", "static_covariates", "calendar"),
     "training": ("epochs", "batch_size", "lr", "patience", "weight_decay", "seed",
                  "lookback_trial_epochs", "progress"),
     "selection": ("select", "refit", "classical", "classical_budget", "nonnegative",
@@ -41,7 +36,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 # what the data is and how it is read ([data] in a TOML file; command-line flags of their own)
-DATA_KEYS = ("data", "target", "time_col", "id_col", "future", "fill", "sep", "decimal",
+DATA_KEYS = ("data", "target", "time_col", "id_col", "future", "static", "fill", "sep", "decimal",
              "thousands", "dayfirst", "date_format", "tz", "var", "box", "annual")  # fmt: skip
 
 HELP: dict[str, str] = {
@@ -83,6 +78,8 @@ HELP: dict[str, str] = {
     "future_covariates": "columns known in advance over the forecast period (a load "
     "forecast, a planned price), read beside every input and forecast step; the forecast past "
     "the end needs their next values (--future FILE)",
+    "static_covariates": "columns of a table of one row per series (--static FILE), read "
+    "beside every step: numbers standardised over the series, categories one-hot",
     "calendar": "calendar features as known-future covariates: month, quarter, weekday, hour, "
     "day_of_month, day_of_year; with no name, the ones that suit the frequency",
     "epochs": "at most; early stopping on validation",
@@ -162,13 +159,7 @@ def _value(value: Any) -> str:
 def read_toml(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """(ForecastConfig fields, [data] keys) of a file :func:`to_toml` wrote or a person did:
     sections and keys are checked (the closest valid one is named), ``"none"`` is None."""
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    raw = read_toml_file(path)
     known = {"data": DATA_KEYS, **SECTIONS}
     values: dict[str, Any] = {}
     data: dict[str, Any] = {}

@@ -51,6 +51,7 @@ class Part:
     covariates: list[int]  # and of the past covariates
     rows: int | None = None  # the series' length when fitted (None: len(series))
     futures: list[int] = field(default_factory=list)  # and of the future-known covariates
+    static: F64 | None = None  # (S,) the encoded static covariates of this series
 
     def to_dict(self) -> dict[str, Any]:
         s = self.series
@@ -61,6 +62,7 @@ class Part:
             "offset": self.offset.tolist(),
             "scale": self.scale.tolist(),
             "season_means": None if self.season_means is None else self.season_means.tolist(),
+            "static": None if self.static is None else self.static.tolist(),
         }
 
     @property
@@ -155,7 +157,11 @@ def column_roles(
 
 
 def make_part(
-    series: Series, split: tuple[int, int], config: ForecastConfig, season_period: int | None
+    series: Series,
+    split: tuple[int, int],
+    config: ForecastConfig,
+    season_period: int | None,
+    static: F64 | None = None,
 ) -> Part:
     """The series with its ``split`` (:func:`split_rows`); the scaler, and with a
     ``season_period`` the mean of each season, fitted on the training rows only."""
@@ -188,6 +194,7 @@ def make_part(
         targets,
         covariates,
         futures=futures,
+        static=static,
     )
 
 
@@ -200,8 +207,9 @@ def features(
     ahead: F64 | None = None,
 ) -> tuple[F64, F64 | None, NDArray[np.int64] | None]:
     """Model inputs of every row of ``series``: scaled anomalies, targets first, then past
-    covariates (T, F); the known-future block (T + extra, P + 2K): the future-known
-    covariates, scaled the same way, then the calendar features, or None without either;
+    covariates (T, F); the known-future block (T + extra, P + S + 2K): the future-known
+    covariates, scaled the same way, the encoded static covariates at every row, then the
+    calendar features, or None without any;
     the season of each row (T + extra) or None. The future-known covariates' ``extra`` rows
     past the end are ``ahead`` (extra, P; model units) or NaN when not given."""
     if series.columns != part.series.columns:
@@ -222,6 +230,8 @@ def features(
         values = values - part.season_means[seasons[: len(values)]]
     scaled = (values - part.offset) / part.scale
     block = [scaled[:, part.futures]] if part.futures else []
+    if part.static is not None and part.static.size:  # the same at every row
+        block.append(np.repeat(part.static[None, :], len(series) + extra, axis=0))
     if calendar:
         block.append(calendar_features(series, calendar, extra))
     rows = len(series)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +22,7 @@ from seqlab.forecasting.config import PERIODS, ForecastConfig
 from seqlab.forecasting.floors import lower_bound
 from seqlab.forecasting.parts import Part, features, make_part, season_choice, split_rows
 from seqlab.forecasting.selection import mase_scale
+from seqlab.forecasting.static import encode_static, static_table
 
 __all__ = ["Prepared", "datasets", "model_units", "prepare"]
 
@@ -59,8 +61,9 @@ def model_units(series: Series, config: ForecastConfig) -> Series:
     return to_log(series)
 
 
-def prepare(named: Mapping[str, Series], config: ForecastConfig) -> Prepared:
-    """Checks, period, calendar, the seasonality choice and each series' split and scaling."""
+def prepare(named: Mapping[str, Series], config: ForecastConfig, static: Any = None) -> Prepared:
+    """Checks, period, calendar, the seasonality choice and each series' split and scaling;
+    ``static``: the static covariates' table (see :mod:`seqlab.forecasting.static`)."""
     if not named or not all(isinstance(s, Series) for s in named.values()):
         raise TypeError(
             "expected a seqlab Series or a mapping of names to Series (see seqlab.data.sources)"
@@ -79,7 +82,8 @@ def prepare(named: Mapping[str, Series], config: ForecastConfig) -> Prepared:
     ends = {n: train_end for n, (train_end, _) in splits.items()}
     remove, p_value = season_choice(named, ends, period, config)
     season = period if remove else None
-    parts = {n: make_part(s, splits[n], config, season) for n, s in named.items()}
+    vectors = _static_vectors(list(named), config, static)
+    parts = {n: make_part(s, splits[n], config, season, vectors.get(n)) for n, s in named.items()}
     return Prepared(
         parts=parts,
         period=period,
@@ -88,6 +92,20 @@ def prepare(named: Mapping[str, Series], config: ForecastConfig) -> Prepared:
         floors={n: lower_bound(p, config) for n, p in parts.items()},
         scales={n: mase_scale(p.target_values[: p.train_end], period) for n, p in parts.items()},
     )
+
+
+def _static_vectors(names: list[str], config: ForecastConfig, static: Any) -> dict[str, F64]:
+    """Each series' encoded static covariates ({} without ``static_covariates``)."""
+    columns = config.static_covariates
+    if not columns:
+        if static is not None:
+            raise DataError("static covariates were given; name the columns to read with "
+                            "`static_covariates`")  # fmt: skip
+        return {}
+    if static is None:
+        raise DataError(f"`static_covariates` {list(columns)} need a table of one row per "
+                        "series: fit(..., static=...) or --static FILE")  # fmt: skip
+    return encode_static(static_table(static), names, columns)
 
 
 def datasets(

@@ -164,6 +164,7 @@ def _part(d: Mapping[str, Any], config: ForecastConfig) -> Part:
         covariates,
         rows,
         futures,
+        None if d.get("static") is None else np.asarray(d["static"], np.float64),
     )
 
 

@@ -166,7 +166,8 @@ def _ignored(predictor: Predictor, methods: list[str]) -> dict[str, list[str]]:
     """Per candidate that does not read the covariates the data has (each baseline and
     classical method forecasts a column from its own history): those columns, so that a
     candidate never ignores a column without saying so."""
-    columns = [*predictor.config.covariates, *predictor.config.future_covariates]
+    c = predictor.config
+    columns = [*c.covariates, *c.future_covariates, *c.static_covariates]
     takes = {b.name: b.takes for b in BASELINE_CANDIDATES}
     out = {}
     for method in dict.fromkeys(methods):
@@ -180,7 +181,11 @@ def _ignored(predictor: Predictor, methods: list[str]) -> dict[str, list[str]]:
 def _asked(predictor: Predictor) -> Takes:
     """The covariate kinds of the data (the calendar aside: derived, not a column)."""
     c = predictor.config
-    return Takes(past_covariates=bool(c.covariates), future_covariates=bool(c.future_covariates))
+    return Takes(
+        past_covariates=bool(c.covariates),
+        future_covariates=bool(c.future_covariates),
+        static_covariates=bool(c.static_covariates),
+    )
 
 
 def _skipped_baselines(predictor: Predictor) -> dict[str, dict[str, Any]]:
