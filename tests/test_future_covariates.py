@@ -6,6 +6,7 @@ covariate's next values, and asks for them by name."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,7 +42,9 @@ def fitted() -> Forecaster:
 
 def test_the_future_covariate_is_read_at_the_forecast_steps(fitted: Forecaster) -> None:
     assert fitted.targets == ("y",)
-    seeing = fitted.evaluate().metrics["model"]["rmse"]
+    metrics = fitted.evaluate().metrics
+    seeing = metrics["model"]["rmse"]
+    assert metrics["linear AR"]["rmse"] < 0.2  # an ARX model: it reads x at the forecast steps
     past_only = Forecaster(replace(CONFIG, covariates=("x",))).fit(_data())
     blind = past_only.evaluate().metrics["model"]["rmse"]
     assert seeing < 0.3 * blind, (seeing, blind)  # x_t itself explains y_t
@@ -77,6 +80,10 @@ def test_candidates_that_cannot_read_it_leave_or_say_so() -> None:
     small = replace(CONFIG, future_covariates=("x",), select="auto", epochs=2)
     f = Forecaster(small).fit(_data(120))
     assert f.selection["ignored"]["naive"] == ["x"]  # the baselines read y alone
+    assert "linear AR" not in f.selection["ignored"]  # but the linear AR reads x too
+    assert f.selection["chosen"] in ("linear AR", "model + linear AR")  # 2 epochs: the ARX wins
+    forecast = f.predict_arrays(future=np.array([[1.0], [-1.0], [0.5]]))[0][:, 0]
+    np.testing.assert_allclose(forecast, [3.0, -3.0, 1.5], atol=0.8)  # the chosen ARX reads x
 
 
 def test_the_command_line_reads_the_future_values_from_a_file(tmp_path: Path) -> None:
@@ -97,3 +104,7 @@ def test_the_command_line_reads_the_future_values_from_a_file(tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     lines = (tmp_path / "run" / "forecast.csv").read_text().splitlines()
     assert lines[0].startswith("series,time,y") and len(lines) == 1 + 3
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["covariates"] == {"past": [], "future": ["x"], "static": [], "calendar": []}
+    report = (tmp_path / "run" / "report.html").read_text()
+    assert "<dt>covariates</dt><dd>future-known: x</dd>" in report

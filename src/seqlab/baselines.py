@@ -8,7 +8,7 @@ and the horizon H, and returns forecasts (N, H, F). Seasonal baselines take the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -71,12 +71,19 @@ def climatology(
 
 
 def linear_ar(
-    values: F64, origins: NDArray[np.int64], horizon: int, lookback: int, train_end: int
+    values: F64,
+    origins: NDArray[np.int64],
+    horizon: int,
+    lookback: int,
+    train_end: int,
+    exog: F64 | None = None,
 ) -> F64:
     """Per-feature linear autoregression on the last ``lookback`` values, one least-squares
     map to all H steps, fitted on the training windows. A series too short for two training
     windows of ``lookback`` values reads fewer: at most ``train_end - horizon - 1``
-    (:func:`ar_lookback`); one too short even for a lookback of 1 is refused."""
+    (:func:`ar_lookback`); one too short even for a lookback of 1 is refused. ``exog``
+    (rows, P): future-known covariates, whose values at the H forecast steps join the inputs
+    (an ARX model); it must reach the last forecast step."""
     fitted = ar_lookback(lookback, horizon, train_end)
     if fitted is None:
         raise DataError(
@@ -86,13 +93,22 @@ def linear_ar(
     lookback = fitted
     train_origins = np.arange(lookback, train_end - horizon + 1)
     out = np.empty((len(origins), horizon, values.shape[1]))
+    known = [np.ones((len(train_origins), 1))]
+    ahead = [np.ones((len(origins), 1))]
+    if exog is not None:  # the covariates at every forecast step, (N, H * P)
+        steps = _steps(origins, horizon)
+        if steps.max() >= len(exog) or np.isnan(exog[steps]).any():
+            raise DataError("the linear AR baseline needs the future-known covariates' values "
+                            "at every forecast step")  # fmt: skip
+        known.insert(0, exog[_steps(train_origins, horizon)].reshape(len(train_origins), -1))
+        ahead.insert(0, exog[steps].reshape(len(origins), -1))
     for f in range(values.shape[1]):
         col = values[:, f]
         past = col[lookback_index(train_origins, lookback)]
-        design = np.concatenate([past, np.ones((len(past), 1))], axis=1)
+        design = np.concatenate([past, *known], axis=1)
         weights, *_ = np.linalg.lstsq(design, col[_steps(train_origins, horizon)], rcond=None)
         recent = col[lookback_index(origins, lookback)]  # a short history left-padded
-        out[:, :, f] = np.concatenate([recent, np.ones((len(origins), 1))], axis=1) @ weights
+        out[:, :, f] = np.concatenate([recent, *ahead], axis=1) @ weights
     return out
 
 
@@ -163,6 +179,7 @@ class Rows:
     train_end: int
     period: int | None
     lookback: int = 1
+    exog: F64 | None = field(default=None, compare=False)  # future-known covariates (rows, P)
 
     @property
     def seasonal(self) -> bool:
@@ -234,9 +251,11 @@ class Climatology(SeasonalNaive):
 
 
 class LinearAR(Baseline):
-    """Needs two training windows (:func:`ar_lookback`)."""
+    """Needs two training windows (:func:`ar_lookback`); reads the future-known covariates
+    at the forecast steps where there are some."""
 
     name = "linear AR"
+    takes = Takes(future_covariates=True)
 
     def applies(self, origins: NDArray[np.int64], horizon: int, rows: Rows) -> bool:
         return ar_lookback(rows.lookback, horizon, rows.train_end) is not None
@@ -247,7 +266,7 @@ class LinearAR(Baseline):
         return None
 
     def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
-        return linear_ar(values, origins, horizon, rows.lookback, rows.train_end)
+        return linear_ar(values, origins, horizon, rows.lookback, rows.train_end, rows.exog)
 
 
 # every baseline, in the order the selection lists them (ties go to the earlier)
@@ -265,12 +284,14 @@ def run_baselines(
     lookback: int,
     train_end: int,
     period: int | None,
+    exog: F64 | None = None,
 ) -> dict[str, F64]:
     """Every baseline that applies to this series: the seasonal ones need a period (and
     climatology a training season of each), the linear AR two training windows
-    (:func:`ar_lookback`); :func:`skipped_baselines` says which are left out and why."""
+    (:func:`ar_lookback`); :func:`skipped_baselines` says which are left out and why.
+    ``exog``: future-known covariates for the baselines that take them."""
     values = np.asarray(values, dtype=np.float64)
-    rows = Rows(train_end, period, lookback)
+    rows = Rows(train_end, period, lookback, exog)
     return {
         b.name: b.forecast(values, origins, horizon, rows)
         for b in BASELINE_CANDIDATES

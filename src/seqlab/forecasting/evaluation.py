@@ -43,7 +43,8 @@ def evaluate(predictor: Predictor, state: FittedState) -> Evaluation:
         truth = values[ahead_index(origins, c.horizon)]
         raw = predictor.network_forecasts(name, part.series, origins)
         forecasts = {MODEL: middle(raw, c.quantiles)}
-        forecasts.update(predictor.baselines(name, values, origins))
+        exog = predictor.exog(name, part.series)
+        forecasts.update(predictor.baselines(name, values, origins, exog=exog))
         if chosen.name not in forecasts:  # the combination, of forecasts already made here
             forecasts[chosen.name] = chosen.forecast(forecasts[MODEL], forecasts)
         raw = predictor.centre(raw, forecasts[chosen.name])

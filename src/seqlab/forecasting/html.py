@@ -243,6 +243,18 @@ def _intervals(found: Mapping[str, Any]) -> str:
     )
 
 
+def _covariates(config: dict[str, Any], calendar: list[str]) -> str:
+    """What the network read besides the targets, kind by kind ("none" when nothing)."""
+    kinds = (
+        ("past", config.get("covariates")),
+        ("future-known", config.get("future_covariates")),
+        ("static", config.get("static_covariates")),
+        ("calendar", calendar),
+    )
+    named = [f"{kind}: {', '.join(map(str, cols))}" for kind, cols in kinds if cols]
+    return "; ".join(named) or "none"
+
+
 def build_report(run_dir: str | Path) -> str:
     """The page, from the files in ``run_dir``."""
     from seqlab.plots import plot_error_by_step, plot_loss
@@ -268,6 +280,7 @@ def build_report(run_dir: str | Path) -> str:
         f"{config.get('hidden_size', '?')}), lookback {network.get('lookback')}, horizon "
         f"{config.get('horizon')}, seed {config.get('seed')}",
         "forecasts with": chosen,
+        "covariates": _covariates(config, data.get("calendar") or []),
         "test windows": metrics.get("test_windows", 0),
         "seqlab / torch": f"{meta.get('seqlab_version')} / {meta.get('torch_version')}",
         "trained": meta.get("created", ""),

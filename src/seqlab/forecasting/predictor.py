@@ -138,14 +138,16 @@ class Predictor:
         origins: I64,
         only: str | None = None,
         classical: Classical | None = None,
+        exog: F64 | None = None,
     ) -> dict[str, F64]:
         """Every baseline's and classical method's forecasts at ``origins`` (those that apply
         to this series), or with ``only`` just that method's. The classical methods are those
-        the fit kept, or ``classical`` (with its time budget) while the fit chooses."""
+        the fit kept, or ``classical`` (with its time budget) while the fit chooses.
+        ``exog``: the future-known covariates (:meth:`exog`) for the baselines that read them."""
         part, h = self.prepared.parts[name], self.config.horizon
         found = run_baselines(
             values, origins, h, lookback=self.network.lookback, train_end=part.train_end,
-            period=self.prepared.period,
+            period=self.prepared.period, exog=exog,
         )  # fmt: skip
         if classical is None:
             kept = [m for m in self.selection.classical_methods if only is None or m == only]
@@ -156,21 +158,36 @@ class Predictor:
         floor = self.prepared.floor(name)
         return {method: at_least(f, floor) for method, f in found.items()}  # no observed floor
 
-    def chosen(self, name: str, series: Series, origins: I64, model: F64) -> F64:
+    def exog(self, name: str, series: Series, future: object = None) -> F64 | None:
+        """(T + H, P) the future-known covariates of ``series`` in model units, then their
+        next values where ``future`` gives them (NaN else); None without such covariates."""
+        part = self.prepared.parts[name]
+        if not part.futures:
+            return None
+        known = series.values[:, part.futures].astype(np.float64)
+        ahead = future_values(self.config, future)
+        later = np.full((self.config.horizon, len(part.futures)), np.nan)
+        return np.concatenate([known, later if ahead is None else ahead])
+
+    def chosen(
+        self, name: str, series: Series, origins: I64, model: F64, future: object = None
+    ) -> F64:
         """The forecasts of the method chosen on validation, given the network's."""
         method = self.selection.chosen
         if method.baseline is None:
             return model
         part = self.prepared.parts[name]
         values = series.values[:, part.targets].astype(np.float64)
-        return method.forecast(model, self.baselines(name, values, origins, only=method.baseline))
+        exog = self.exog(name, series, future)
+        found = self.baselines(name, values, origins, only=method.baseline, exog=exog)
+        return method.forecast(model, found)
 
     def forecasts(
         self, name: str, series: Series, origins: I64, future: object = None
     ) -> tuple[F64, F64]:
         """The network's raw outputs, centred on the chosen method's forecasts, and those."""
         raw = self.network_forecasts(name, series, origins, future)
-        point = self.chosen(name, series, origins, middle(raw, self.config.quantiles))
+        point = self.chosen(name, series, origins, middle(raw, self.config.quantiles), future)
         return self.centre(raw, point), point
 
     def centre(self, raw: F64, point: F64) -> F64:

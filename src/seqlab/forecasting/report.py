@@ -49,7 +49,12 @@ def write_forecast_run(
     parts = forecaster.parts
     if ev is None:
         paths["metrics"] = out / "metrics.json"
-        info = {"run": dict(run or {}), "selection": forecaster.selection, "test_windows": 0}
+        info = {
+            "run": dict(run or {}),
+            "covariates": _covariates(forecaster),
+            "selection": forecaster.selection,
+            "test_windows": 0,
+        }
         atomic_write_bytes(paths["metrics"], json.dumps(info, indent=2).encode())
         paths["forecast"] = _write_forecast_csv(forecaster, out, future)
         paths["report"] = write_report(out)
@@ -65,6 +70,7 @@ def write_forecast_run(
         "series": {name or "series": p.to_dict()["split"] for name, p in parts.items()},
         "coverage": ev.coverage,
         "intervals": {"calibration": _calibration(forecaster), "test": ev.intervals},
+        "covariates": _covariates(forecaster),
         "selection": forecaster.selection,
     }
     paths["metrics"] = out / "metrics.json"
@@ -76,6 +82,18 @@ def write_forecast_run(
         paths[name] = save_figure(fig, out / name)
     paths["report"] = write_report(out)
     return paths
+
+
+def _covariates(forecaster: Forecaster) -> dict[str, list[str]]:
+    """What the network read besides the targets, by kind (baselines that read none of it
+    are named in the selection's ``ignored``)."""
+    c = forecaster.config
+    return {
+        "past": list(c.covariates),
+        "future": list(c.future_covariates),
+        "static": list(c.static_covariates),
+        "calendar": list(forecaster.calendar),
+    }
 
 
 def _calibration(forecaster: Forecaster) -> dict[str, Any]:

@@ -115,7 +115,8 @@ def with_baselines(
     for name, w in found.items():
         part = predictor.prepared.parts[name]
         values = part.target_values[: part.test_start]
-        forecasts = predictor.baselines(name, values, w.origins, classical=classical)
+        exog = predictor.exog(name, part.series)
+        forecasts = predictor.baselines(name, values, w.origins, classical=classical, exog=exog)
         out[name] = replace(w, baselines=forecasts)
     return out
 
