@@ -108,3 +108,17 @@ def test_the_command_line_reads_the_future_values_from_a_file(tmp_path: Path) ->
     assert metrics["covariates"] == {"past": [], "future": ["x"], "static": [], "calendar": []}
     report = (tmp_path / "run" / "report.html").read_text()
     assert "<dt>covariates</dt><dd>future-known: x</dd>" in report
+
+
+def test_each_candidate_names_only_the_columns_it_does_not_read() -> None:
+    data = _data(120)
+    z = Series(np.concatenate([data.values, data.values[:, 1:]], axis=1), ("y", "x", "z"),
+               data.timestamps, "D")  # fmt: skip
+    config = replace(CONFIG, future_covariates=("x",), covariates=("z",), select="auto", epochs=1)
+    f = Forecaster(config).fit(z)
+    assert f.selection["ignored"]["linear AR"] == ["z"]  # it reads x, not the past z
+    assert f.selection["ignored"]["naive"] == ["z", "x"]
+    frame = pd.DataFrame({"id": "a", "day": pd.date_range("2020-04-30", periods=3), "x": 1.0})
+    g = Forecaster(replace(config, covariates=())).fit({"a": _data(120)})
+    out = g.predict(future=frame, id_col="id", time_col="day")  # the ids name the future rows
+    assert list(out["series"]) == ["a"] * 3

@@ -71,6 +71,9 @@ def test_static_tables_are_checked_and_encoded() -> None:
         Forecaster(config).fit(named)
     with pytest.raises(DataError, match="no static covariates for series 's7'"):
         Forecaster(config).fit(named, static=table.iloc[:7].set_index("id"))
+    short = replace(CONFIG, static_covariates=("group",), epochs=1)
+    by_column = Forecaster(short).fit(named, static=table, id_col="id")  # ids in a column
+    assert by_column.fitted.parts["s1"].static.tolist() == [1.0, 0.0]  # one-hot: neg, pos
     with pytest.raises(DataError, match="name the columns to read with `static_covariates`"):
         Forecaster(CONFIG).fit(named, static=table.set_index("id"))
     encoded = encode_static({"a": {"g": "x", "v": 1.0}, "b": {"g": "y", "v": 3.0}}, ["a", "b"],

@@ -90,7 +90,7 @@ class Forecaster:
         DataFrame indexed by series or with ``id_col``, or a mapping of names to mappings)."""
         if type(series).__name__ == "DataFrame":  # pandas, imported only when given one
             series = from_frame(series, id_col=id_col, time_col=time_col, target=target)
-        elif id_col or time_col or target:
+        elif time_col or target or (id_col and type(static).__name__ != "DataFrame"):
             raise TypeError("id_col, time_col and target describe a pandas DataFrame")
         named = {"": series} if isinstance(series, Series) else dict(series)
         c = self.config
@@ -282,14 +282,15 @@ class Forecaster:
         from seqlab.forecasting.frames import forecast_frame
 
         self._require_fitted()
-        if type(future).__name__ == "DataFrame":
+        framed = type(future).__name__ == "DataFrame"
+        if framed:
             columns = list(self.config.future_covariates)
             future = from_frame(future, id_col=id_col, time_col=time_col, target=columns)
         if future is not None and not isinstance(future, Mapping):
             future = {self._named(name): future}
         if type(data).__name__ == "DataFrame":
             data = from_frame(data, id_col=id_col, time_col=time_col, target=target)
-        elif id_col or time_col or target:
+        elif target or ((id_col or time_col) and not framed):
             raise TypeError("id_col, time_col and target describe a pandas DataFrame")
         newer: dict[str, Series | None] = {}
         if isinstance(data, Series):

@@ -116,11 +116,9 @@ def field_kind(name: str) -> tuple[Kind, bool, tuple[str, ...]]:
     """(kind, whether None is allowed, the choices) of a ForecastConfig field, from its type:
     tri is ``bool | "auto"``, choice a Literal of strings, ints/floats/strs tuples."""
     hint = get_type_hints(ForecastConfig)[name]
-    args = get_args(hint)
-    optional = get_origin(hint) in (Union, types.UnionType) and type(None) in args
-    parts = [a for a in args if a is not type(None)] if optional else [hint]
-    if get_origin(hint) in (Union, types.UnionType) and not optional:
-        parts = list(args)
+    union = get_origin(hint) in (Union, types.UnionType)
+    optional = union and type(None) in get_args(hint)
+    parts = [a for a in get_args(hint) if a is not type(None)] if union else [hint]
     if bool in parts and any(get_origin(p) is Literal for p in parts):
         return "tri", optional, ("auto", "true", "false")
     (one,) = parts

@@ -22,7 +22,7 @@ from seqlab.forecasting.config import PERIODS, ForecastConfig
 from seqlab.forecasting.floors import lower_bound
 from seqlab.forecasting.parts import Part, features, make_part, season_choice, split_rows
 from seqlab.forecasting.selection import mase_scale
-from seqlab.forecasting.static import encode_static, static_table
+from seqlab.forecasting.static import encode_static
 
 __all__ = ["Prepared", "datasets", "model_units", "prepare"]
 
@@ -94,7 +94,9 @@ def prepare(named: Mapping[str, Series], config: ForecastConfig, static: Any = N
     )
 
 
-def _static_vectors(names: list[str], config: ForecastConfig, static: Any) -> dict[str, F64]:
+def _static_vectors(
+    names: list[str], config: ForecastConfig, static: Mapping[str, Mapping[str, Any]] | None
+) -> dict[str, F64]:
     """Each series' encoded static covariates ({} without ``static_covariates``)."""
     columns = config.static_covariates
     if not columns:
@@ -105,7 +107,7 @@ def _static_vectors(names: list[str], config: ForecastConfig, static: Any) -> di
     if static is None:
         raise DataError(f"`static_covariates` {list(columns)} need a table of one row per "
                         "series: fit(..., static=...) or --static FILE")  # fmt: skip
-    return encode_static(static_table(static), names, columns)
+    return encode_static(static, names, columns)
 
 
 def datasets(

@@ -16,7 +16,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from seqlab.baselines import BASELINE_CANDIDATES, skipped_baselines
-from seqlab.capabilities import Takes
 from seqlab.data.windows import ahead_index
 from seqlab.forecasting.calibration import Window
 from seqlab.forecasting.classical import Classical
@@ -164,29 +163,25 @@ def select(
 
 
 def _ignored(predictor: Predictor, methods: list[str]) -> dict[str, list[str]]:
-    """Per candidate that does not read the covariates the data has (each baseline and
-    classical method forecasts a column from its own history): those columns, so that a
-    candidate never ignores a column without saying so."""
+    """Per candidate that does not read some covariate columns the data has (the baselines
+    and classical methods forecast a column from its own history; the linear AR reads the
+    future-known ones too): those columns, so that no column is ignored without saying so."""
     c = predictor.config
-    columns = [*c.covariates, *c.future_covariates, *c.static_covariates]
+    kinds = {  # the columns of each kind (the calendar aside: derived, not a column)
+        "past_covariates": c.covariates,
+        "future_covariates": c.future_covariates,
+        "static_covariates": c.static_covariates,
+    }
     takes = {b.name: b.takes for b in BASELINE_CANDIDATES}
     out = {}
     for method in dict.fromkeys(methods):
-        if columns and not takes.get(method, Classical.takes).covers(_asked(predictor)):
-            out[method] = columns
-    if out:
-        log.info("%s read no covariates (%s)", ", ".join(out), ", ".join(columns))
+        read = takes.get(method, Classical.takes)
+        unread = [col for kind, cols in kinds.items() if not getattr(read, kind) for col in cols]
+        if unread:
+            out[method] = unread
+    for method, unread in out.items():
+        log.info("%s reads no %s", method, ", ".join(unread))
     return out
-
-
-def _asked(predictor: Predictor) -> Takes:
-    """The covariate kinds of the data (the calendar aside: derived, not a column)."""
-    c = predictor.config
-    return Takes(
-        past_covariates=bool(c.covariates),
-        future_covariates=bool(c.future_covariates),
-        static_covariates=bool(c.static_covariates),
-    )
 
 
 def _skipped_baselines(predictor: Predictor) -> dict[str, dict[str, Any]]:
