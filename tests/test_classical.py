@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from seqlab import DataError, ForecastConfig, Forecaster, Series
-from seqlab.forecasting.classical import Classical
+from seqlab.forecasting.classical import Classical, Race
 
 CONFIG = ForecastConfig(
     lookback=12, horizon=6, period=12, hidden_size=4, num_layers=1, epochs=1, model="seq2seq",
@@ -87,6 +87,34 @@ def test_over_the_time_budget_or_without_statsforecast_they_are_left_out_with_th
     assert "theta" not in missing.selection["scores"]
     none = Forecaster(replace(CONFIG, classical=())).fit(series)
     assert "classical" not in none.selection and "skipped" not in none.selection
+
+
+def test_racing_leaves_out_a_method_far_behind_the_network_after_its_sample() -> None:
+    """100 series: after 20 (the larger of 20 and a tenth), a method whose validation MASE
+    alone and averaged with the network is over 1.1 times the network's is fitted no more;
+    one whose mean with the network beats the network stays. 20 series: no racing."""
+    truth, scale = np.zeros((2, 3, 1)), np.full(1, 2.0)
+    network = truth + 0.6  # MASE 0.3
+    offsets = {"theta": 2.0, "ets": -0.6}  # theta: 1.0 alone, 0.65 mean; ets: 0.3 and 0
+    for series, dropped in ((100, True), (20, False)):
+        classical = Classical(["theta", "ets"], 12, np.inf, series=series)
+        race = Race(classical, series)
+        fitted = dict.fromkeys(offsets, 0)
+        for _ in range(series):
+            found = {m: truth + offsets[m] for m in classical.active}
+            for m in found:
+                fitted[m] += 1
+            race.update(network, truth, scale, found)
+        assert "ets" not in classical.skipped and fitted["ets"] == series
+        if dropped:
+            assert fitted["theta"] == 20
+            why = classical.skipped["theta"]
+            assert why.startswith("racing: on the first 20 series its validation MASE (1.000;")
+            assert (
+                "averaged with the network 0.650) was over 1.1 times the network's (0.300)" in why
+            )
+        else:
+            assert "theta" not in classical.skipped and fitted["theta"] == 20
 
 
 def test_bad_settings_are_clear_errors() -> None:

@@ -46,6 +46,22 @@ def test_choose_scores_every_candidate_and_their_combination() -> None:
     assert all(Method.parse(m.name) == m for m in (Method(), Method("x"), Method("x", False)))
 
 
+def test_combinations_grow_greedily_while_they_lower_the_validation_mase() -> None:
+    """Truth 0: the network 3, a -1, b -2. The best baseline is a (model + a: 1.0), but b
+    averages better with the network (0.5) and all three cancel (0.0); c then adds nothing."""
+    blocks = [_block(0.0, model=3.0, a=-1.0, b=-2.0, c=9.0)]
+    chosen, scores = choose(blocks)
+    assert scores["model + a"] == 1.0 and scores["model + b"] == 0.5
+    assert scores["model + b + a"] == 0.0 and "model + b + a + c" not in scores
+    assert chosen == Method("b", more=("a",)) and chosen.name == "model + b + a"
+    assert Method.parse(chosen.name) == chosen and chosen.members == ("b", "a")
+    forecasts = {"a": np.full(2, -1.0), "b": np.full(2, -2.0)}
+    np.testing.assert_array_equal(chosen.forecast(np.full(2, 3.0), forecasts), np.zeros(2))
+    # a member a series could not fit counts as the network's forecast there
+    np.testing.assert_array_equal(chosen.forecast(np.full(2, 3.0), {"b": np.full(2, -2.0)}),
+                                  np.full(2, 4.0 / 3))  # fmt: skip
+
+
 def test_scores_are_scale_free_across_series() -> None:
     # series b is 100x larger; its errors count the same once divided by its own scale
     a = ValidationBlock(np.zeros((1, 2, 1)), {"model": np.full((1, 2, 1), 1.0)}, np.ones(1))
@@ -101,6 +117,23 @@ def test_select_model_is_respected_and_refit_uses_the_validation_rows() -> None:
     assert refit.selection["refit"] is True
     assert refit.selection["refit_epochs"] == [3]
     assert not np.allclose(refit.predict_arrays()[0], plain.predict_arrays()[0])
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_refit_fits_the_linear_ar_on_the_validation_rows_too(refit: bool) -> None:
+    series = _series()
+    f = Forecaster(replace(TINY, refit=refit)).fit(series)
+    evaluation, part = f.evaluate(), f.parts[""]
+    values = series.values.astype(np.float64)
+    origins = np.arange(part.test_start, len(values) - TINY.horizon + 1)
+    fitted = {
+        end: linear_ar(values, origins, TINY.horizon, f.fitted.network.lookback, end)
+        for end in (part.train_end, part.test_start)
+    }
+    assert part.train_end < part.test_start and f.selection["refit"] is refit
+    used = part.test_start if refit else part.train_end  # never a test row
+    np.testing.assert_allclose(evaluation.forecasts["linear AR"], fitted[used], rtol=1e-5)
+    assert not np.allclose(fitted[part.train_end], fitted[part.test_start])
 
 
 def test_selection_survives_save_and_load(tmp_path: object) -> None:
@@ -331,11 +364,6 @@ def test_candidates_declare_what_they_take_and_the_selection_says_what_they_igno
     config = replace(TINY, covariates=("x",), model="seq2seq", classical=())
     f = Forecaster(config).fit(series)
     ignored = f.selection["ignored"]
-    assert set(ignored) == set(f.selection["scores"]) - {"model", f"model + {_best(f)}"}
+    assert set(ignored) == {m for m in f.selection["scores"] if not m.startswith("model")}
     assert all(columns == ["x"] for columns in ignored.values())
     assert "ignored" not in Forecaster(replace(config, covariates=())).fit(y).selection
-
-
-def _best(f: Forecaster) -> str:
-    scores = f.selection["scores"]
-    return min((m for m in scores if not m.startswith("model")), key=scores.__getitem__)

@@ -12,9 +12,10 @@ and said why; it never ends a fit. Shape key: T rows, F target columns, N origin
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,10 +23,11 @@ from numpy.typing import NDArray
 
 from seqlab.capabilities import Takes
 
-__all__ = ["CLASSICAL", "Classical", "missing_library"]
+__all__ = ["CLASSICAL", "Classical", "Race", "missing_library"]
 
 F64 = NDArray[np.float64]
 CLASSICAL: tuple[str, ...] = ("theta", "autotheta", "ets")
+RACE_MARGIN = 1.1  # see Race
 # what a statsforecast model raises on data it cannot fit (AutoETS: "tiny datasets")
 NOT_FITTED = (ValueError, ArithmeticError, np.linalg.LinAlgError, NotImplementedError)
 
@@ -73,6 +75,10 @@ class Classical:
         if reason:
             self.skipped = dict.fromkeys(self.methods, reason)
 
+    def leave_out(self, method: str, why: str) -> None:
+        """Fit ``method`` on no further series (``why`` goes into ``skipped``)."""
+        self.skipped[method] = why
+
     @property
     def active(self) -> tuple[str, ...]:
         return tuple(m for m in self.methods if m not in self.skipped)
@@ -103,6 +109,47 @@ class Classical:
             else:
                 out[method] = found
         return out
+
+
+class Race:
+    """Racing, as in algorithm selection: once ``after`` series (the larger of 20 and a tenth
+    of them; the validation stage fits the series in a seeded random order, so these are a
+    sample of all) have the validation forecasts of a classical method, a method whose validation
+    MASE on those series — alone and averaged with the network — is over ``RACE_MARGIN`` times
+    the network's is left out of the rest of the fit (named in ``skipped`` with its scores):
+    a candidate that far behind on a sample of that size is not chosen on the whole, and its
+    fits on the other series are saved. A fit of fewer series fits every method on all."""
+
+    def __init__(self, classical: Classical, series: int) -> None:
+        self.classical, self.series = classical, series
+        self.after = max(20, math.ceil(series / 10))
+        self.sums = {m: np.zeros(3) for m in classical.methods}  # network, alone, the mean
+        self.seen = dict.fromkeys(classical.methods, 0)
+
+    def update(self, network: F64, truth: F64, scale: F64, found: Mapping[str, F64]) -> None:
+        """One series' validation windows: the network's forecasts, the truth (N, H, F), the
+        MASE scale (F,) and the forecasts each method made for it."""
+        if self.series <= self.after:
+            return
+        for method in self.classical.active:
+            if method not in found:
+                continue
+            forecasts = (network, found[method], 0.5 * (network + found[method]))
+            self.sums[method] += [_mase(f, truth, scale) for f in forecasts]
+            self.seen[method] += 1
+            if self.seen[method] == self.after:
+                net, alone, mean = self.sums[method] / self.after
+                if min(alone, mean) > RACE_MARGIN * net:
+                    self.classical.leave_out(
+                        method,
+                        f"racing: on the first {self.after} series its validation MASE "
+                        f"({alone:.3f}; averaged with the network {mean:.3f}) was over "
+                        f"{RACE_MARGIN:g} times the network's ({net:.3f})",
+                    )
+
+
+def _mase(forecast: F64, truth: F64, scale: F64) -> float:
+    return float((np.abs(forecast - truth).mean(axis=(0, 1)) / scale).mean())
 
 
 def _fit_and_forward(

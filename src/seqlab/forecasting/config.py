@@ -74,12 +74,14 @@ class ForecastConfig:
 
     ``val_rows`` (a row count) overrides ``val_fraction``; ``test_rows=0`` keeps no test
     part (forecast past the end only). ``select="auto"`` scores the network, every baseline
-    and the mean of the network and the best baseline on the validation windows (never the
+    and the mean of the network and the best baseline (and of the network and up to three
+    baselines, grown greedily while the mean improves) on the validation windows (never the
     test rows) and forecasts with the best (see :mod:`seqlab.forecasting.selection`);
     ``"model"`` always uses the network. A quantile model faces the baselines with its middle
     quantile; when another method wins, its quantiles are moved onto that method's forecast,
     every band's width kept. ``refit`` then retrains the network on the training
-    *and* validation rows for as many epochs as early stopping kept.
+    *and* validation rows for as many epochs as early stopping kept, and the baselines that
+    fit (the linear AR, the classical methods) fit on those rows too.
 
     ``intervals`` (e.g. 0.8, 0.95) adds prediction intervals at those coverage levels to
     whatever forecasts, calibrated on the validation windows by split conformal prediction

@@ -115,6 +115,8 @@ class Forecaster:
             net = refit_network(prepared, c, net)
             if net.refit_epochs is not None:
                 selection = replace(selection, refit=True, refit_epochs=net.refit_epochs)
+        elif c.refit and prepared.has_validation_rows(c.horizon):  # the baselines alone
+            selection = replace(selection, refit=True)
         state = FittedState.of(c, prepared, net, selection, intervals)
         self._adopt(state, net.checkpoint, net.groups)
         return self

@@ -91,9 +91,10 @@ HELP: dict[str, str] = {
     "lookback_trial_epochs": "train each lookback this many epochs, then only the best on",
     "progress": "a progress bar while training (the command line: on unless --quiet)",
     "select": "auto: forecast with the best of the network, each baseline, each classical "
-    "method and the network + the best of them on the validation rows; model: the network",
+    "method, the network + the best of them and the network + up to three of them (added "
+    "greedily) on the validation rows; model: the network",
     "refit": "after choosing, retrain the network on the training + validation rows for as "
-    "many epochs as early stopping kept",
+    "many epochs as early stopping kept (the linear AR and classical methods fit on them too)",
     "classical": "classical candidates from statsforecast: theta, autotheta, ets (none: the "
     "flag alone)",
     "classical_budget": "leave out a classical method whose fits on every series would take "

@@ -6,6 +6,7 @@ Q quantiles."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -136,25 +137,28 @@ class Predictor:
         name: str,
         values: F64,
         origins: I64,
-        only: str | None = None,
+        only: Sequence[str] | None = None,
         classical: Classical | None = None,
         exog: F64 | None = None,
     ) -> dict[str, F64]:
         """Every baseline's and classical method's forecasts at ``origins`` (those that apply
-        to this series), or with ``only`` just that method's. The classical methods are those
+        to this series), or with ``only`` just those methods'. The classical methods are those
         the fit kept, or ``classical`` (with its time budget) while the fit chooses.
-        ``exog``: the future-known covariates (:meth:`exog`) for the baselines that read them."""
+        ``exog``: the future-known covariates (:meth:`exog`) for the baselines that read them.
+        Those that fit (the linear AR, the classical methods) fit on the training rows, and
+        after a refit (``selection.refit``) on the training and validation rows."""
         part, h = self.prepared.parts[name], self.config.horizon
+        end = part.test_start if self.selection.refit else part.train_end
         found = run_baselines(
-            values, origins, h, lookback=self.network.lookback, train_end=part.train_end,
+            values, origins, h, lookback=self.network.lookback, train_end=end,
             period=self.prepared.period, exog=exog,
         )  # fmt: skip
         if classical is None:
-            kept = [m for m in self.selection.classical_methods if only is None or m == only]
+            kept = [m for m in self.selection.classical_methods if only is None or m in only]
             classical = Classical(kept, self.prepared.period, np.inf)
-        found.update(classical.forecasts(values, origins, h, part.train_end))
+        found.update(classical.forecasts(values, origins, h, end))
         if only is not None:
-            found = {m: f for m, f in found.items() if m == only}
+            found = {m: f for m, f in found.items() if m in only}
         floor = self.prepared.floor(name)
         return {method: at_least(f, floor) for method, f in found.items()}  # no observed floor
 
@@ -179,7 +183,7 @@ class Predictor:
         part = self.prepared.parts[name]
         values = series.values[:, part.targets].astype(np.float64)
         exog = self.exog(name, series, future)
-        found = self.baselines(name, values, origins, only=method.baseline, exog=exog)
+        found = self.baselines(name, values, origins, only=method.members, exog=exog)
         return method.forecast(model, found)
 
     def forecasts(

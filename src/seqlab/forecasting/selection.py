@@ -1,5 +1,6 @@
 """Choosing what to forecast with, on validation windows only: the network, each baseline,
-or the mean of the network and the best baseline.
+or the mean of the network and the best baseline, or of the network and up to three baselines
+chosen greedily (:func:`choose`).
 
 The score is scale free, so that every series weighs the same: each series' (and column's)
 mean absolute error divided by the in-sample mean absolute error of the seasonal naive
@@ -29,24 +30,32 @@ MODEL = "model"
 @dataclass(frozen=True)
 class Method:
     """What forecasts: the network alone (``baseline`` None), a baseline alone, or the mean
-    of the network and a baseline; its name is "model", the baseline's, or "model + <name>"."""
+    of the network and one baseline or more (``baseline``, then ``more``); its name is
+    "model", the baseline's, or "model + <name>[ + <name> ...]"."""
 
     baseline: str | None = None
     with_model: bool = True
+    more: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, name: str) -> Method:
         if name == MODEL:
             return cls()
         if name.startswith(f"{MODEL} + "):
-            return cls(name.removeprefix(f"{MODEL} + "))
+            first, *rest = name.removeprefix(f"{MODEL} + ").split(" + ")
+            return cls(first, more=tuple(rest))
         return cls(name, with_model=False)
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The baselines (and classical methods) this method reads."""
+        return () if self.baseline is None else (self.baseline, *self.more)
 
     @property
     def name(self) -> str:
         if self.baseline is None:
             return MODEL
-        return f"{MODEL} + {self.baseline}" if self.with_model else self.baseline
+        return " + ".join((MODEL, *self.members)) if self.with_model else self.baseline
 
     def __str__(self) -> str:
         return self.name
@@ -59,10 +68,15 @@ class Method:
         """This method's forecasts from the network's and the baselines'. A baseline that
         cannot be fitted on a series (too few training rows; counted in the selection's
         ``skipped``) leaves the network's forecast in its place."""
-        if self.baseline is None or self.baseline not in baselines:
+        found = [baselines.get(m, model) for m in self.members]
+        if not found or (not self.with_model and self.baseline not in baselines):
             return model
-        found = baselines[self.baseline]
-        return combine(model, found) if self.with_model else found
+        if not self.with_model:
+            return found[0]
+        if len(found) == 1:
+            return combine(model, found[0])
+        out: F64 = (model + sum(found)) / (1 + len(found))
+        return out
 
 
 @dataclass(frozen=True)
@@ -167,10 +181,16 @@ def _score(blocks: list[ValidationBlock], method: Method) -> float:
     return float(np.mean(per_series))
 
 
+COMBINED = 3  # the most baselines a combination with the network averages
+
+
 def choose(blocks: list[ValidationBlock]) -> tuple[Method, dict[str, float]]:
     """(chosen method, validation MASE of every candidate). Candidates: the network
-    (``"model"``), every baseline present in all blocks, and ``"model + <best baseline>"``.
-    Ties go to the network. The blocks are not changed."""
+    (``"model"``), every baseline present in all blocks, ``"model + <best baseline>"``, and
+    combinations grown greedily (as ensemble selection does): from the network, each step adds
+    the baseline whose mean with those already in lowers the validation MASE most, up to
+    ``COMBINED`` baselines, while it still lowers it. Ties go to the network, then to the
+    smaller combination. The blocks are not changed."""
     names = [m for m in blocks[0].forecasts if all(m in b.forecasts for b in blocks)]
     candidates = [Method.parse(m) for m in names]
     scores = {m.name: _score(blocks, m) for m in candidates}
@@ -180,6 +200,36 @@ def choose(blocks: list[ValidationBlock]) -> tuple[Method, dict[str, float]]:
         combo = Method(best)
         candidates.append(combo)
         scores[combo.name] = _score(blocks, combo)
-    order = sorted(candidates, key=lambda m: m.baseline is not None)  # the network first
+        for combo in _grown(blocks, baselines, scores):
+            candidates.append(combo)
+    order = sorted(candidates, key=lambda m: (m.baseline is not None, len(m.members)))
     chosen = min(order, key=lambda m: scores[m.name])
     return chosen, scores
+
+
+def _grown(
+    blocks: list[ValidationBlock], baselines: list[str], scores: dict[str, float]
+) -> list[Method]:
+    """The greedy combinations of :func:`choose` not scored yet (their scores go into
+    ``scores``)."""
+    members: tuple[str, ...] = ()
+    current = scores[MODEL]
+    out = []
+    while len(members) < COMBINED:
+        trials = []
+        for b in baselines:
+            if b in members:
+                continue
+            method = Method(members[0], more=(*members[1:], b)) if members else Method(b)
+            score = scores.get(method.name)
+            trials.append((_score(blocks, method) if score is None else score, method))
+        if not trials:
+            break
+        score, method = min(trials, key=lambda t: t[0])
+        if not score < current:
+            break
+        members, current = method.members, score
+        if method.name not in scores:  # "model + <best baseline>" is a candidate already
+            scores[method.name] = score
+            out.append(method)
+    return out

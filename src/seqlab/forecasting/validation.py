@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from seqlab.baselines import BASELINE_CANDIDATES, skipped_baselines
 from seqlab.data.windows import ahead_index
 from seqlab.forecasting.calibration import Window
-from seqlab.forecasting.classical import Classical
+from seqlab.forecasting.classical import Classical, Race
 from seqlab.forecasting.floors import at_least, observed_lowest
 from seqlab.forecasting.predictor import Predictor, middle
 from seqlab.forecasting.selection import MODEL, Selection, ValidationBlock, choose
@@ -107,17 +107,32 @@ def choose_floor(
 
 
 def with_baselines(
-    predictor: Predictor, found: Mapping[str, SeriesWindows], classical: Classical
+    predictor: Predictor, found: Mapping[str, SeriesWindows], classical: Classical, floor: bool
 ) -> dict[str, SeriesWindows]:
-    """``found`` with every baseline's and classical method's forecasts added."""
+    """``found`` with every baseline's and classical method's forecasts added (a classical
+    method far behind the network on the first series is left out of the rest: :class:`Race`)."""
     out = {}
-    for name, w in found.items():
+    race = Race(classical, len(found))
+    # in a seeded random order, so that the first series (the budget's projection, the race)
+    # are a sample of all of them, not of the file's first ones
+    names = list(found)
+    order = np.random.default_rng(predictor.config.seed).permutation(len(names))
+    for name in (names[k] for k in order):
+        w = found[name]
         part = predictor.prepared.parts[name]
         values = part.target_values[: part.test_start]
         exog = predictor.exog(name, part.series)
         forecasts = predictor.baselines(name, values, w.origins, classical=classical, exog=exog)
         out[name] = replace(w, baselines=forecasts)
-    return out
+        network = middle(w.network(floor), predictor.config.quantiles)
+        race.update(network, w.truth, w.scale, forecasts)
+    return {  # in the series' order; a method left out on the way is left out of every series
+        name: replace(
+            out[name],
+            baselines={m: f for m, f in out[name].baselines.items() if m not in classical.skipped},
+        )
+        for name in names
+    }
 
 
 def select(
@@ -138,7 +153,7 @@ def select(
     skipped = _skipped_baselines(predictor)
     parts = predictor.prepared.parts
     classical = Classical(c.classical, predictor.prepared.period, c.classical_budget, len(parts))
-    found = with_baselines(predictor, found, classical)
+    found = with_baselines(predictor, found, classical, floor)
     skipped.update({m: {"series": len(parts), "why": why} for m, why in classical.skipped.items()})
     about = None
     if classical.methods:
