@@ -45,7 +45,7 @@ from seqlab import ForecastConfig, Forecaster
 from seqlab._io import atomic_write_bytes
 from seqlab.baselines import naive2
 from seqlab.data.sources import Series
-from seqlab.forecasting.classical import Classical
+from seqlab.forecasting.classical import CLASSICAL, Classical
 from seqlab.forecasting.intervals import interval_scores
 from seqlab.forecasting.selection import mase_scale
 from seqlab.metrics import mase, owa, smape
@@ -120,9 +120,12 @@ def classical_peers(
     h: int,
     m: int,
 ) -> dict[str, dict[str, np.ndarray]]:
-    """The test forecasts of each classical method the Forecaster kept as a candidate, fitted
-    on each whole training series as the peers are; Naive2 for a series one cannot fit."""
-    kept = (forecaster.selection.get("classical") or {}).get("methods", [])
+    """The test forecasts of each classical method the Forecaster kept as a candidate or
+    raced out (not those over its time budget), fitted on each whole training series as the
+    peers are; Naive2 for a series one cannot fit."""
+    kept = list((forecaster.selection.get("classical") or {}).get("methods", []))
+    skipped = forecaster.selection.get("skipped", {})
+    kept += [m for m in CLASSICAL if skipped.get(m, {}).get("why", "").startswith("racing")]
     out: dict[str, dict[str, np.ndarray]] = {name: {} for name in kept}
     peers = Classical(kept, m if m > 1 else None, math.inf)
     for k, v in train.items():
