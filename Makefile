@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.seqlab-installed
 
-.PHONY: venv demo test docs lint typecheck pytest bench bench-etth1 bench-m4 bench-m3 bench-ett bench-intervals bench-threads bench-scale clean
+.PHONY: venv demo test docs lint typecheck pytest bench bench-etth1 bench-m4 bench-m3 bench-ett bench-intervals bench-threads bench-scale bench-epf clean
 
 venv: $(STAMP)
 
@@ -65,6 +65,15 @@ M4_DIR ?= ../shared/data/m4
 bench-m4: $(STAMP)
 	$(BIN)/python benchmarks/m4.py --train $(M4_DIR)/Hourly-train.csv --test $(M4_DIR)/Hourly-test.csv \
 		--horizon 48 --season 24 --intervals 0.8 0.95 --out benchmarks/results/m4-hourly
+
+
+# The day-ahead electricity price benchmark (EPF) on its two markets: seqlab with and without the
+# day-ahead covariates, LEAR and the weekly naive on the last 728 days (about 25 minutes each
+# on 2 cores). The data stay in ../shared.
+EPF_DIR ?= ../shared/data/epf
+bench-epf: $(STAMP)
+	$(BIN)/python benchmarks/epf.py --csv $(EPF_DIR)/NP.csv --out benchmarks/results/epf-np
+	$(BIN)/python benchmarks/epf.py --csv $(EPF_DIR)/PJM.csv --out benchmarks/results/epf-pjm
 
 # The four M3 subsets through the same benchmarks/m4.py (horizons and seasons of the M3
 # protocol, ../shared/data/SOURCES.md): short series, a minute or so each on 2 cores.
