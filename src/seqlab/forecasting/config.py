@@ -106,7 +106,9 @@ class ForecastConfig:
     candidates that ``select="auto"`` scores on the validation windows, alone and averaged with
     the network (see :mod:`seqlab.forecasting.classical`); a method whose fits on every series
     take more than ``classical_budget`` seconds, or that statsforecast is not installed for, is
-    left out and named in ``selection["skipped"]``.
+    left out and named in ``selection["skipped"]``, as is one raced out: over many series, one
+    far behind the network on a random sample of them (see
+    :class:`~seqlab.forecasting.classical.Race`).
 
     ``log`` fits the logarithm of every column (all values must be positive) and undoes it on
     every output: forecasts, bands, evaluation and files are in the data's own units."""
