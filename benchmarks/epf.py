@@ -136,12 +136,12 @@ def _median_mad(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def lear_day_ahead(market: Market, calib: np.ndarray, target: np.ndarray) -> np.ndarray:
     """LEAR's forecasts (len(target), 24) from one calibration window of days ``calib``."""
-    x_med, x_mad = _median_mad(_lear_inputs(market, calib))
+    inputs = _lear_inputs(market, calib)
+    x_med, x_mad = _median_mad(inputs)
     y_med, y_mad = _median_mad(market.prices[calib])
     dummies = np.eye(7)
     design = np.concatenate(
-        [_asinh_scaled(_lear_inputs(market, calib), x_med, x_mad), dummies[market.weekdays[calib]]],
-        axis=1,
+        [_asinh_scaled(inputs, x_med, x_mad), dummies[market.weekdays[calib]]], axis=1
     )
     ahead = np.concatenate(
         [

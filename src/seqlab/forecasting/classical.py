@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from seqlab.capabilities import Takes
+from seqlab.forecasting.selection import series_mase
 
 __all__ = ["CLASSICAL", "Classical", "Race", "missing_library"]
 
@@ -135,7 +136,7 @@ class Race:
             if method not in found:
                 continue
             forecasts = (network, found[method], 0.5 * (network + found[method]))
-            self.sums[method] += [_mase(f, truth, scale) for f in forecasts]
+            self.sums[method] += [series_mase(f, truth, scale) for f in forecasts]
             self.seen[method] += 1
             if self.seen[method] == self.after:
                 net, alone, mean = self.sums[method] / self.after
@@ -146,10 +147,6 @@ class Race:
                         f"({alone:.3f}; averaged with the network {mean:.3f}) was over "
                         f"{RACE_MARGIN:g} times the network's ({net:.3f})",
                     )
-
-
-def _mase(forecast: F64, truth: F64, scale: F64) -> float:
-    return float((np.abs(forecast - truth).mean(axis=(0, 1)) / scale).mean())
 
 
 def _fit_and_forward(

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MODEL", "Method", "Selection", "ValidationBlock", "choose", "combine", "mase_scale"]
+__all__ = ["MODEL", "Method", "Selection", "ValidationBlock", "choose", "mase_scale", "series_mase"]
 
 F64 = NDArray[np.float64]
 MODEL = "model"
@@ -73,9 +73,7 @@ class Method:
             return model
         if not self.with_model:
             return found[0]
-        if len(found) == 1:
-            return combine(model, found[0])
-        out: F64 = (model + sum(found)) / (1 + len(found))
+        out: F64 = (model + sum(found)) / (1 + len(found))  # an equal-weight mean
         return out
 
 
@@ -166,10 +164,9 @@ def mase_scale(training: F64, period: int | None) -> F64:
     return np.where(scale > 0, scale, 1.0)
 
 
-def combine(model: F64, baseline: F64) -> F64:
-    """The combination candidate: the mean of the network's and a baseline's forecasts."""
-    out: F64 = 0.5 * (model + baseline)
-    return out
+def series_mase(forecast: F64, truth: F64, scale: F64) -> float:
+    """One series' MASE: each column's MAE over its scale (F,), averaged over columns."""
+    return float((np.abs(forecast - truth).mean(axis=(0, 1)) / scale).mean())
 
 
 def _score(blocks: list[ValidationBlock], method: Method) -> float:
@@ -177,7 +174,7 @@ def _score(blocks: list[ValidationBlock], method: Method) -> float:
     for b in blocks:
         found = b.forecasts.get(method.name)
         forecast = found if found is not None else method.forecast(b.forecasts[MODEL], b.forecasts)
-        per_series.append((np.abs(forecast - b.truth).mean(axis=(0, 1)) / b.scale).mean())
+        per_series.append(series_mase(forecast, b.truth, b.scale))
     return float(np.mean(per_series))
 
 
@@ -200,8 +197,7 @@ def choose(blocks: list[ValidationBlock]) -> tuple[Method, dict[str, float]]:
         combo = Method(best)
         candidates.append(combo)
         scores[combo.name] = _score(blocks, combo)
-        for combo in _grown(blocks, baselines, scores):
-            candidates.append(combo)
+        candidates.extend(_grown(blocks, baselines, scores))
     order = sorted(candidates, key=lambda m: (m.baseline is not None, len(m.members)))
     chosen = min(order, key=lambda m: scores[m.name])
     return chosen, scores
@@ -220,7 +216,8 @@ def _grown(
         for b in baselines:
             if b in members:
                 continue
-            method = Method(members[0], more=(*members[1:], b)) if members else Method(b)
+            first, *rest = (*members, b)
+            method = Method(first, more=tuple(rest))
             score = scores.get(method.name)
             trials.append((_score(blocks, method) if score is None else score, method))
         if not trials:
