@@ -12,7 +12,13 @@ import pytest
 from seqlab.baselines import linear_ar
 from seqlab.data.sources import Series
 from seqlab.forecasting import ForecastConfig, Forecaster
-from seqlab.forecasting.selection import Method, ValidationBlock, choose, mase_scale
+from seqlab.forecasting.selection import (
+    Method,
+    ValidationBlock,
+    choose,
+    mase_scale,
+    series_mase,
+)
 
 TINY = ForecastConfig(
     lookback=8,
@@ -99,7 +105,8 @@ def test_a_baseline_is_chosen_when_it_is_better_and_predict_uses_it() -> None:
     assert f.selection["chosen"] == "linear AR", f.selection
     assert f.selection["refit"] is False  # nothing to refit: the network is not used
     values = series.values.astype(np.float64)
-    want = linear_ar(values, np.array([len(values)]), 4, 8, f.split[0])[0]
+    # fitted on the training and validation rows once chosen (f.split[1]: the test's start)
+    want = linear_ar(values, np.array([len(values)]), 4, 8, f.split[1])[0]
     np.testing.assert_allclose(f.predict_arrays()[0], want)
     ev = f.evaluate()
     assert ev.selected == "linear AR"
@@ -120,7 +127,7 @@ def test_select_model_is_respected_and_refit_uses_the_validation_rows() -> None:
 
 
 @pytest.mark.parametrize("refit", [False, True])
-def test_refit_fits_the_linear_ar_on_the_validation_rows_too(refit: bool) -> None:
+def test_once_chosen_the_linear_ar_fits_on_the_validation_rows_too(refit: bool) -> None:
     series = _series()
     f = Forecaster(replace(TINY, refit=refit)).fit(series)
     evaluation, part = f.evaluate(), f.parts[""]
@@ -130,10 +137,21 @@ def test_refit_fits_the_linear_ar_on_the_validation_rows_too(refit: bool) -> Non
         end: linear_ar(values, origins, TINY.horizon, f.fitted.network.lookback, end)
         for end in (part.train_end, part.test_start)
     }
-    assert part.train_end < part.test_start and f.selection["refit"] is refit
-    used = part.test_start if refit else part.train_end  # never a test row
-    np.testing.assert_allclose(evaluation.forecasts["linear AR"], fitted[used], rtol=1e-5)
+    assert part.train_end < part.test_start
+    assert f.selection["refit"] is (refit and "model" in f.selection["chosen"])  # the network
+    # the test forecasts: fitted on training + validation rows (never a test row), with or
+    # without the network's refit
+    np.testing.assert_allclose(
+        evaluation.forecasts["linear AR"], fitted[part.test_start], rtol=1e-5
+    )
     assert not np.allclose(fitted[part.train_end], fitted[part.test_start])
+    # while choosing, on the training rows only: its validation score is that model's
+    val = np.arange(part.train_end, part.test_start - TINY.horizon + 1)
+    chosen_on = linear_ar(values, val, TINY.horizon, f.fitted.network.lookback, part.train_end)
+    truth = np.stack([values[o : o + TINY.horizon] for o in val])
+    scale = mase_scale(values[: part.train_end], f.period)
+    score = series_mase(chosen_on, truth, scale)
+    assert f.selection["scores"]["linear AR"] == pytest.approx(score, rel=1e-3)
 
 
 def test_selection_survives_save_and_load(tmp_path: object) -> None:

@@ -81,13 +81,13 @@ def test_a_global_model_reports_the_baselines_a_short_series_cannot_fit() -> Non
             months(n),
             "MS",
         )
-        for k, n in enumerate([60, 72, 14])
+        for k, n in enumerate([60, 72, 13])
     }
     config = ForecastConfig(lookback=4, horizon=2, val_rows=2, test_rows=2, **_tiny())
     forecaster = Forecaster(config).fit(named)
     skipped = forecaster.selection["skipped"]
     assert skipped == {"climatology": {"series": 1, "why": skipped["climatology"]["why"]}}
-    assert "fewer training rows (10) than one season (12)" in skipped["climatology"]["why"]
+    assert "fewer training rows (9) than one season (12)" in skipped["climatology"]["why"]
     assert "climatology" not in forecaster.selection["scores"]
     for name in named:
         assert np.isfinite(forecaster.predict_arrays(name=name)[0]).all()

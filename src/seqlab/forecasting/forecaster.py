@@ -26,11 +26,12 @@ from torch import nn
 
 from seqlab._threads import with_read_thread_policy, with_thread_policy
 from seqlab.checkpoint import Checkpoint, load_checkpoint, save
-from seqlab.data.calendar import future_stamps
 from seqlab.data.sources import Series, from_frame
 from seqlab.errors import CheckpointError, DataError, SeqlabError
+from seqlab.forecasting import frames
 from seqlab.forecasting.calibration import Conformal
 from seqlab.forecasting.config import ForecastConfig
+from seqlab.forecasting.frames import Reading, reading
 from seqlab.forecasting.networks import Groups, network_kinds, refit_network, train_network
 from seqlab.forecasting.parts import Part
 from seqlab.forecasting.predictor import Predictor
@@ -115,8 +116,6 @@ class Forecaster:
             net = refit_network(prepared, c, net)
             if net.refit_epochs is not None:
                 selection = replace(selection, refit=True, refit_epochs=net.refit_epochs)
-        elif c.refit and prepared.has_validation_rows(c.horizon):  # the baselines alone
-            selection = replace(selection, refit=True)
         state = FittedState.of(c, prepared, net, selection, intervals)
         self._adopt(state, net.checkpoint, net.groups)
         return self
@@ -281,8 +280,6 @@ class Forecaster:
         past the end of those. ``future``: the future-known covariates' next values, in the
         same forms (a DataFrame with those columns, a Series, or a mapping of names to them).
         :meth:`predict_arrays` returns arrays."""
-        from seqlab.forecasting.frames import forecast_frame
-
         self._require_fitted()
         framed = type(future).__name__ == "DataFrame"
         if framed:
@@ -301,7 +298,7 @@ class Forecaster:
             newer = {self._named(k or None): v for k, v in dict(data).items()}
         elif name is not None:
             newer = {self._named(name): None}
-        return forecast_frame(self, newer or None, future)
+        return frames.forecast_frame(self, newer or None, future)
 
     @with_read_thread_policy
     def predict_arrays(
@@ -311,12 +308,8 @@ class Forecaster:
         ``name``, or the only one) and its timestamps (None without). ``future``: the next H
         values of the future-known covariates (a Series with those columns, or an (H, P)
         array), in the data's units."""
-        key = self._named(name)
-        s = self._history(series, key)
-        if len(s) < 1:  # a history shorter than the lookback is left-padded
-            raise DataError("the series has no rows to forecast from")
-        _, point = self._predictor.forecasts(key, s, np.array([len(s)]), future)
-        return self._data_units(point[0]), future_stamps(s, self.config.horizon)
+        point, stamps, _, _ = self.predict_all(series, name, future, bands=False)
+        return point, stamps
 
     @with_read_thread_policy
     def predict_quantiles(
@@ -324,12 +317,10 @@ class Forecaster:
     ) -> F64:
         """Quantile forecasts (H, F, Q) past the end of the series (needs ``quantiles``),
         centred on the forecast :meth:`predict` returns (the method chosen on validation)."""
-        if not self.config.quantiles:
+        quantiles = self.predict_all(series, name, future)[2]
+        if quantiles is None:
             raise DataError("this Forecaster was not trained with quantiles")
-        key = self._named(name)
-        s = self._history(series, key)
-        raw, _ = self._predictor.forecasts(key, s, np.array([len(s)]), future)
-        return self._data_units(raw[0])
+        return quantiles
 
     @with_read_thread_policy
     def predict_intervals(
@@ -337,15 +328,17 @@ class Forecaster:
     ) -> F64:
         """Calibrated intervals (H, F, K, 2) past the end of the series: for each of the K
         ``intervals`` levels (ascending) the lower and upper bound."""
-        key = self._named(name)
-        s = self._history(series, key)
-        raw, point = self._predictor.forecasts(key, s, np.array([len(s)]), future)
-        conformal = self.fitted.intervals
-        if conformal is None:
+        intervals = self.predict_all(series, name, future)[3]
+        if intervals is None:
             raise DataError("this Forecaster has no intervals; fit it with intervals=(0.8, ...)")
-        found = conformal.bands(raw, point, self.scales[key], self._final_radii().get(key))
-        stacked = np.stack([np.stack([lo[0], hi[0]], axis=-1) for lo, hi in found.values()], axis=2)
-        return self._data_units(stacked)
+        return intervals
+
+    @with_read_thread_policy
+    def predict_all(
+        self, series: Series | None, name: str | None, future: Any, bands: bool = True
+    ) -> Reading:
+        """Forecast, timestamps, quantiles and intervals from one pass (see :func:`reading`)."""
+        return reading(self, series, name, future, bands)
 
     def _final_radii(self) -> dict[str, dict[str, F64]]:
         """Per series and level the radius adaptation reached over the test windows (see

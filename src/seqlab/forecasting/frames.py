@@ -7,12 +7,44 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+from numpy.typing import NDArray
+
+from seqlab.data.calendar import future_stamps
 from seqlab.data.sources import Series
+from seqlab.errors import DataError
 
 if TYPE_CHECKING:
     from seqlab.forecasting.forecaster import Forecaster
 
-__all__ = ["forecast_frame", "forecast_table"]
+__all__ = ["Reading", "forecast_frame", "forecast_table", "reading"]
+
+F64 = NDArray[np.float64]
+# forecast (H, F), its timestamps, quantiles (H, F, Q) and intervals (H, F, K, 2) or None
+Reading = tuple[F64, NDArray[np.datetime64] | None, F64 | None, F64 | None]
+
+
+def reading(
+    forecaster: Forecaster, series: Series | None, name: str | None, future: Any, bands: bool
+) -> Reading:
+    """From one pass of every method, in the data's units: the forecast past the end of
+    ``series`` (default: the fitted one called ``name``), its timestamps, and with ``bands``
+    the quantiles of a quantile model and the intervals of one fitted with ``intervals``
+    (None where it has none)."""
+    key = forecaster._named(name)
+    s = forecaster._history(series, key)
+    if len(s) < 1:  # a history shorter than the lookback is left-padded
+        raise DataError("the series has no rows to forecast from")
+    raw, point = forecaster._predictor.forecasts(key, s, np.array([len(s)]), future)
+    units, conformal = forecaster._data_units, forecaster.fitted.intervals
+    quantiles = units(raw[0]) if bands and forecaster.config.quantiles else None
+    intervals = None
+    if bands and conformal is not None:
+        radii = forecaster._final_radii().get(key)
+        found = conformal.bands(raw, point, forecaster.scales[key], radii)
+        pairs = [np.stack([lo[0], hi[0]], axis=-1) for lo, hi in found.values()]
+        intervals = units(np.stack(pairs, axis=2))
+    return units(point[0]), future_stamps(s, forecaster.config.horizon), quantiles, intervals
 
 
 def forecast_table(
@@ -31,9 +63,7 @@ def forecast_table(
     chosen = newer if newer is not None else dict.fromkeys(forecaster.parts)
     for name, series in chosen.items():
         key, ahead = name or None, (future or {}).get(name)
-        forecast, stamps = forecaster.predict_arrays(series, key, ahead)
-        bands = forecaster.predict_quantiles(series, key, ahead) if qs else None
-        intervals = forecaster.predict_intervals(series, key, ahead) if levels else None
+        forecast, stamps, bands, intervals = forecaster.predict_all(series, key, ahead)
         columns = forecaster.parts[name].target_names
         n = len(series if series is not None else forecaster.parts[name].series)
         when = [str(t)[:19] for t in stamps] if stamps is not None else range(n, n + len(forecast))
