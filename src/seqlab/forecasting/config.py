@@ -79,10 +79,10 @@ class ForecastConfig:
     test rows) and forecasts with the best (see :mod:`seqlab.forecasting.selection`);
     ``"model"`` always uses the network. A quantile model faces the baselines with its middle
     quantile; when another method wins, its quantiles are moved onto that method's forecast,
-    every band's width kept. Once chosen, the baselines that fit (the linear AR, the
-    classical methods) forecast the test rows and the future fitted on the training *and*
-    validation rows (they are cheap); ``refit`` also retrains the network on those rows for
-    as many epochs as early stopping kept.
+    every band's width kept. Once chosen, the baselines that fit (climatology, the linear
+    AR, the classical methods) forecast the test rows and the future fitted on the training
+    *and* validation rows (they are cheap); ``refit`` also retrains the network on those
+    rows for as many epochs as early stopping kept.
 
     ``intervals`` (e.g. 0.8, 0.95) adds prediction intervals at those coverage levels to
     whatever forecasts, calibrated on the validation windows by split conformal prediction

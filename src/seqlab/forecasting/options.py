@@ -94,7 +94,7 @@ HELP: dict[str, str] = {
     "method, the network + the best of them and the network + up to three of them (added "
     "greedily) on the validation rows; model: the network",
     "refit": "after choosing, retrain the network on the training + validation rows for as "
-    "many epochs as early stopping kept (the linear AR and classical methods fit on them too)",
+    "many epochs as early stopping kept (the baselines that fit always fit on them once chosen)",
     "classical": "classical candidates from statsforecast: theta, autotheta, ets (none: the "
     "flag alone)",
     "classical_budget": "leave out a classical method whose fits on every series would take "

@@ -145,10 +145,10 @@ class Predictor:
         to this series), or with ``only`` just those methods'. The classical methods are those
         the fit kept, or ``classical`` (with its time budget) while the fit chooses.
         ``exog``: the future-known covariates (:meth:`exog`) for the baselines that read them.
-        Those that fit (the linear AR, the classical methods) fit on the training rows while
-        the fit chooses (``classical`` given) and on the training and validation rows once it
-        has chosen, whether or not the network is refit (scikit-learn's ``refit=True``: they
-        are cheap, and the last rows matter most to a short series)."""
+        Those that fit (climatology, the linear AR, the classical methods) fit on the training
+        rows while the fit chooses (``classical`` given) and on the training and validation
+        rows once it has chosen, whether or not the network is refit (scikit-learn's
+        ``refit=True``: they are cheap, and the last rows matter most to a short series)."""
         part, h = self.prepared.parts[name], self.config.horizon
         end = part.train_end if classical is not None else part.test_start
         found = run_baselines(
