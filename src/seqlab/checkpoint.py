@@ -197,18 +197,22 @@ def save(
         if any(v is not None for v in given):
             raise TypeError("save(path, checkpoint) takes everything from the checkpoint")
         ckpt = model
-        model, x_scaler, y_scaler, future_scaler = (
-            ckpt.model,
-            ckpt.x_scaler,
-            ckpt.y_scaler,
-            ckpt.future_scaler,
-        )
-        train_config, history, data = ckpt.train_config, ckpt.history, ckpt.data
+    else:
+        ckpt = Checkpoint(model, x_scaler, y_scaler, future_scaler, train_config, history, data)
     path = Path(path)
     if path.exists() and not (path.is_dir() and (path / META_FILE).exists()):
         raise CheckpointError(
             f"{path} exists and is not a seqlab checkpoint; refusing to replace it"
         )
+    files = _files(ckpt)
+    files.update(extra_files or {})
+    atomic_write_dir(path, files)
+    return path
+
+
+def _files(ckpt: Checkpoint) -> dict[str, bytes]:
+    """The weights (safetensors) and the metadata (JSON) of ``ckpt``, by file name."""
+    model = ckpt.model
     kind = getattr(model, "kind", None)
     if kind not in MODEL_KINDS:
         raise TypeError(
@@ -216,6 +220,7 @@ def save(
         )
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     weights = save_safetensors(tensors, metadata={"format": "pt"})
+    scalers = {"x": ckpt.x_scaler, "y": ckpt.y_scaler, "future": ckpt.future_scaler}
     meta = {
         "format": "seqlab-checkpoint",
         "format_version": FORMAT_VERSION,
@@ -223,20 +228,13 @@ def save(
         "torch_version": torch.__version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds"),
         "model": {"kind": kind, "config": asdict(model.config)},  # type: ignore[call-overload]
-        "train_config": None if train_config is None else asdict(train_config),
-        "scalers": {
-            "x": None if x_scaler is None else x_scaler.to_dict(),
-            "y": None if y_scaler is None else y_scaler.to_dict(),
-            "future": None if future_scaler is None else future_scaler.to_dict(),
-        },
-        "data": data,
-        "history": None if history is None else history.to_dict(),
+        "train_config": None if ckpt.train_config is None else asdict(ckpt.train_config),
+        "scalers": {k: None if v is None else v.to_dict() for k, v in scalers.items()},
+        "data": ckpt.data,
+        "history": None if ckpt.history is None else ckpt.history.to_dict(),
         "weights": {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(weights).hexdigest()},
     }
-    files = {WEIGHTS_FILE: weights, META_FILE: json.dumps(meta, indent=2).encode() + b"\n"}
-    files.update(extra_files or {})
-    atomic_write_dir(path, files)
-    return path
+    return {WEIGHTS_FILE: weights, META_FILE: json.dumps(meta, indent=2).encode() + b"\n"}
 
 
 def _model_config(meta: dict[str, Any], path: Path) -> tuple[type[nn.Module], Any]:

@@ -54,30 +54,9 @@ def export_onnx(checkpoint: Checkpoint, path: str | Path, opset: int = 17) -> Pa
             f"ONNX export takes a SequenceModel, Seq2Seq or SegmentRNN checkpoint, got a "
             f"{type(model).__name__}; export one member at a time"
         )
-    config = checkpoint.config
-    lstm = config.cell == "lstm"
-    future = isinstance(model, Seq2Seq) and config.future_size > 0  # type: ignore[union-attr]
-    hidden, layers = config.hidden_size, config.num_layers
-    if isinstance(model, SegmentRNN):  # fixed window; the state has one row per channel
-        channels = model.config.channels
-        x = torch.zeros(2, model.config.lookback, channels)
-        state = [torch.zeros(layers, 2 * channels, hidden)] * (2 if lstm else 1)
-    else:
-        x = torch.zeros(2, 3, config.input_size)  # type: ignore[union-attr]
-        state = [torch.zeros(layers, 2, hidden)] * (2 if lstm else 1)
-    inputs = ["x", "h", "c"][: 1 + len(state)] + (["future"] if future else [])
-    outputs = ["y", "h_out", "c_out"][: 1 + len(state)]
-    example = [x, *state]
-    axes: dict[str, dict[int, str]] = {"x": {0: "batch", 1: "time"}, "y": {0: "batch"}}
-    if isinstance(model, SegmentRNN):
-        axes["x"] = {0: "batch"}
-    for name in ("h", "c", "h_out", "c_out"):
-        axes[name] = {1: "batch"}
-    if future:
-        example.append(torch.zeros(2, config.horizon, config.future_size))  # type: ignore[union-attr]
-        axes["future"] = {0: "batch"}
-    if isinstance(model, SequenceModel) and config.head == "per_step":  # type: ignore[union-attr]
-        axes["y"][1] = "time"
+    lstm = checkpoint.config.cell == "lstm"
+    future = isinstance(model, Seq2Seq) and model.config.future_size > 0
+    inputs, outputs, example, axes = _signature(model, lstm, future)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # The TorchScript exporter emits ONNX LSTM/GRU ops with a dynamic time axis; the dynamo
@@ -96,11 +75,50 @@ def export_onnx(checkpoint: Checkpoint, path: str | Path, opset: int = 17) -> Pa
             dynamo=False,
         )
         atomic_write_bytes(path, raw.read_bytes())
+    sidecar = _sidecar(checkpoint, model, inputs, outputs)
+    atomic_write_bytes(path.with_name(path.name + ".json"), json.dumps(sidecar, indent=2).encode())
+    return path
+
+
+Signature = tuple[list[str], list[str], list[torch.Tensor], dict[str, dict[int, str]]]
+
+
+def _signature(model: nn.Module, lstm: bool, future: bool) -> Signature:
+    """The graph's input and output names, example inputs and dynamic axes."""
+    config: Any = model.config
+    hidden, layers = config.hidden_size, config.num_layers
+    if isinstance(model, SegmentRNN):  # fixed window; the state has one row per channel
+        channels = config.channels
+        x = torch.zeros(2, config.lookback, channels)
+        state = [torch.zeros(layers, 2 * channels, hidden)] * (2 if lstm else 1)
+    else:
+        x = torch.zeros(2, 3, config.input_size)
+        state = [torch.zeros(layers, 2, hidden)] * (2 if lstm else 1)
+    inputs = ["x", "h", "c"][: 1 + len(state)] + (["future"] if future else [])
+    outputs = ["y", "h_out", "c_out"][: 1 + len(state)]
+    example = [x, *state]
+    axes: dict[str, dict[int, str]] = {"x": {0: "batch", 1: "time"}, "y": {0: "batch"}}
+    if isinstance(model, SegmentRNN):
+        axes["x"] = {0: "batch"}
+    for name in ("h", "c", "h_out", "c_out"):
+        axes[name] = {1: "batch"}
+    if future:
+        example.append(torch.zeros(2, config.horizon, config.future_size))
+        axes["future"] = {0: "batch"}
+    if isinstance(model, SequenceModel) and config.head == "per_step":
+        axes["y"][1] = "time"
+    return inputs, outputs, example, axes
+
+
+def _sidecar(
+    checkpoint: Checkpoint, model: nn.Module, inputs: list[str], outputs: list[str]
+) -> dict[str, Any]:
+    """The JSON written beside the graph: names, state shape, config and scalers."""
     sidecar: dict[str, Any] = {
         "inputs": inputs,
         "outputs": outputs,
         "state_shape": ["num_layers", "batch", "hidden_size"],
-        "model": {"kind": getattr(model, "kind", None), "config": asdict(config)},
+        "model": {"kind": getattr(model, "kind", None), "config": asdict(checkpoint.config)},
         "scalers": {
             name: None if scaler is None else scaler.to_dict()
             for name, scaler in (("x", checkpoint.x_scaler), ("y", checkpoint.y_scaler))
@@ -123,8 +141,7 @@ def export_onnx(checkpoint: Checkpoint, path: str | Path, opset: int = 17) -> Pa
             "the same way. The forecast `seqlab forecast` gives is forecaster.selection's "
             "method, which may be a baseline or the network combined with one."
         )
-    atomic_write_bytes(path.with_name(path.name + ".json"), json.dumps(sidecar, indent=2).encode())
-    return path
+    return sidecar
 
 
 def _per_series_scaling(state: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -99,17 +99,7 @@ def plot_forecast(
             marker=".",
             label="forecast",
         )
-        for j, (origin, tf) in enumerate(test_forecasts):
-            tf = np.asarray(tf)
-            steps = range(origin - 1, min(origin + len(tf), n))
-            ax.plot(
-                [xs[t] for t in steps],
-                [v[origin - 1, k], *tf[: len(steps) - 1, k]],
-                color="tab:orange",
-                lw=1.2,
-                ls="--",
-                label="test forecasts vs truth" if j == 0 else None,
-            )
+        _test_forecasts(ax, xs, v[:, k], [(o, np.asarray(tf)[:, k]) for o, tf in test_forecasts])
         if band is not None:
             ax.fill_between(
                 fx, band[0][:, k], band[1][:, k], color="tab:red", alpha=0.2, label="quantile band"
@@ -125,6 +115,20 @@ def plot_forecast(
     axes[0].set_title("History and forecast")
     axes[-1].set_xlabel("time" if timestamps is not None else "step")
     return fig
+
+
+def _test_forecasts(ax: Any, xs: Sequence[Any], truth: Any, found: list[tuple[int, Any]]) -> None:
+    """Each test forecast (origin row, values (H,)) dashed from the last value before it."""
+    for j, (origin, tf) in enumerate(found):
+        steps = range(origin - 1, min(origin + len(tf), len(truth)))
+        ax.plot(
+            [xs[t] for t in steps],
+            [truth[origin - 1], *tf[: len(steps) - 1]],
+            color="tab:orange",
+            lw=1.2,
+            ls="--",
+            label="test forecasts vs truth" if j == 0 else None,
+        )
 
 
 def date_axis(ax: Any, xs: Sequence[Any]) -> None:

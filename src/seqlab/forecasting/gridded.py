@@ -104,38 +104,8 @@ def load_netcdf(path: str | Path, variable: str | None = None) -> Grid:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{path} is not a readable netCDF file: {first}") from None
     with ds:
-        gridded = [
-            str(n)
-            for n, v in ds.data_vars.items()
-            if any(d.lower() in LAT_NAMES for d in v.dims)
-            and any(d.lower() in LON_NAMES for d in v.dims)
-        ]
-        if variable is None:
-            if len(gridded) != 1:
-                raise DataError(
-                    f"{path} holds {len(gridded)} gridded variables ({', '.join(gridded)}); "
-                    "name one"
-                )
-            variable = gridded[0]
-        if variable not in ds.data_vars:
-            raise DataError(
-                f"no variable {variable!r} in {path}; gridded variables: {', '.join(gridded)}"
-            )
-        var = ds[variable]
-        dims = tuple(str(d) for d in var.dims)
-        t, y, x = (
-            _find(TIME_NAMES, dims, "time", variable),
-            _find(LAT_NAMES, dims, "latitude", variable),
-            _find(LON_NAMES, dims, "longitude", variable),
-        )
-        extra = [d for d in dims if d not in (t, y, x)]
-        bigger = [d for d in extra if var.sizes[d] != 1]
-        if bigger:
-            raise DataError(
-                f"variable {variable!r} has a dimension {bigger[0]!r} of size "
-                f"{var.sizes[bigger[0]]} besides time, lat and lon; select one level first"
-            )
-        var = var.isel({d: 0 for d in extra}).transpose(t, y, x)
+        variable = _gridded_variable(ds, variable, path)
+        var, (t, y, x) = _time_lat_lon(ds[variable], variable)
         times = np.asarray(var[t].values)
         if not np.issubdtype(times.dtype, np.datetime64):
             raise DataError(
@@ -158,6 +128,45 @@ def load_netcdf(path: str | Path, variable: str | None = None) -> Grid:
         None if units is None else str(units),
         infer_freq(times),
     )
+
+
+def _gridded_variable(ds: Any, variable: str | None, path: Path) -> str:
+    """``variable``, or the one variable of ``ds`` with latitude and longitude axes."""
+    gridded = [
+        str(n)
+        for n, v in ds.data_vars.items()
+        if any(d.lower() in LAT_NAMES for d in v.dims)
+        and any(d.lower() in LON_NAMES for d in v.dims)
+    ]
+    if variable is None:
+        if len(gridded) != 1:
+            raise DataError(
+                f"{path} holds {len(gridded)} gridded variables ({', '.join(gridded)}); name one"
+            )
+        return gridded[0]
+    if variable not in ds.data_vars:
+        raise DataError(
+            f"no variable {variable!r} in {path}; gridded variables: {', '.join(gridded)}"
+        )
+    return variable
+
+
+def _time_lat_lon(var: Any, variable: str) -> tuple[Any, tuple[str, str, str]]:
+    """``var`` as (time, lat, lon), size-one extra dimensions dropped, and those axes' names."""
+    dims = tuple(str(d) for d in var.dims)
+    t, y, x = (
+        _find(TIME_NAMES, dims, "time", variable),
+        _find(LAT_NAMES, dims, "latitude", variable),
+        _find(LON_NAMES, dims, "longitude", variable),
+    )
+    extra = [d for d in dims if d not in (t, y, x)]
+    bigger = [d for d in extra if var.sizes[d] != 1]
+    if bigger:
+        raise DataError(
+            f"variable {variable!r} has a dimension {bigger[0]!r} of size "
+            f"{var.sizes[bigger[0]]} besides time, lat and lon; select one level first"
+        )
+    return var.isel({d: 0 for d in extra}).transpose(t, y, x), (t, y, x)
 
 
 def select_box(grid: Grid, lat: tuple[float, float], lon: tuple[float, float]) -> Grid:

@@ -267,24 +267,9 @@ def build_report(run_dir: str | Path) -> str:
     except FileNotFoundError as exc:
         raise DataError(f"{run} is not a complete forecast run folder ({exc.filename})") from None
     windows = _read_csv(run / "test_windows.csv") if (run / "test_windows.csv").exists() else []
-    data = meta.get("data") or {}
-    config = data.get("forecast_config") or {}
-    network = data.get("network") or config  # earlier checkpoints: the rewritten config
     selection = metrics.get("selection") or {}
     chosen = str(selection.get("chosen", "model"))
-    info = metrics.get("run") or {}
-    facts = {
-        "data": info.get("data", "(not recorded)"),
-        "command": info.get("command", "(not recorded)"),
-        "network": f"{meta['model']['kind']} ({config.get('cell', '')}, hidden "
-        f"{config.get('hidden_size', '?')}), lookback {network.get('lookback')}, horizon "
-        f"{config.get('horizon')}, seed {config.get('seed')}",
-        "forecasts with": chosen,
-        "covariates": _covariates(config, data.get("calendar") or []),
-        "test windows": metrics.get("test_windows", 0),
-        "seqlab / torch": f"{meta.get('seqlab_version')} / {meta.get('torch_version')}",
-        "trained": meta.get("created", ""),
-    }
+    facts = _facts(metrics, meta, chosen)
     parts = [
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -318,6 +303,26 @@ def build_report(run_dir: str | Path) -> str:
         parts += ["<h2>Worst test windows</h2>", *worst]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _facts(metrics: dict[str, Any], meta: dict[str, Any], chosen: str) -> dict[str, Any]:
+    """The run at a glance: data, command, network, method, covariates, versions."""
+    data = meta.get("data") or {}
+    config = data.get("forecast_config") or {}
+    network = data.get("network") or config  # earlier checkpoints: the rewritten config
+    info = metrics.get("run") or {}
+    return {
+        "data": info.get("data", "(not recorded)"),
+        "command": info.get("command", "(not recorded)"),
+        "network": f"{meta['model']['kind']} ({config.get('cell', '')}, hidden "
+        f"{config.get('hidden_size', '?')}), lookback {network.get('lookback')}, horizon "
+        f"{config.get('horizon')}, seed {config.get('seed')}",
+        "forecasts with": chosen,
+        "covariates": _covariates(config, data.get("calendar") or []),
+        "test windows": metrics.get("test_windows", 0),
+        "seqlab / torch": f"{meta.get('seqlab_version')} / {meta.get('torch_version')}",
+        "trained": meta.get("created", ""),
+    }
 
 
 def write_report(run_dir: str | Path) -> Path:
