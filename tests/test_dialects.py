@@ -169,3 +169,19 @@ def test_numbers_written_in_any_dialect_read_back_as_written(
         REFUSED.append(style)
         return
     np.testing.assert_allclose(series.values[:, 0], np.float32(values), rtol=1e-6)
+
+
+def test_sequences_for_seqlab_train_are_read_by_the_same_reader(tmp_path: Path) -> None:
+    """`seqlab train`'s sequence files go through the time-series reader too (one CSV reader):
+    a European export reads right, and a short row is named by row and column."""
+    from seqlab.data.csvio import read_sequences_csv
+
+    path = _write(tmp_path / "seq.csv", ["sequence;x;y", "a;1,5;1.002,5", "a;2,5;3", "b;0,5;1"])
+    found = read_sequences_csv(path, ["x"], ["y"])
+    assert found.ids == ["a", "b"] and found.lengths.tolist() == [2, 1]
+    np.testing.assert_array_equal(found.x[..., 0], [[1.5, 2.5], [0.5, 0.0]])
+    assert found.y is not None
+    np.testing.assert_array_equal(found.y[..., 0], [[1002.5, 3.0], [1.0, 0.0]])
+    short = _write(tmp_path / "short.csv", ["sequence,x,y", "a,1,2", "a,2"])
+    with pytest.raises(DataError, match=r"short.csv, row 3: column 'y' holds '', not a number"):
+        read_sequences_csv(short, ["x"], ["y"])

@@ -35,20 +35,17 @@ class CsvSequences:
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        raise DataError(f"input file not found: {path}") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"{path} is not a readable CSV file: {exc}") from None
-    rows = [r for r in rows if r]
-    if not rows:
-        raise DataError(f"{path} is empty")
-    header = [h.strip() for h in rows[0]]
-    if len(rows) < 2:
+    """The header and the data rows as canonical text, in any dialect seqlab reads
+    (:func:`seqlab.data.sources.read_cells`: separators, decimal commas, thousands marks)."""
+    from seqlab.data.sources import read_cells
+
+    if not path.is_file():
+        raise DataError(f"input file not found: {path}")
+    frame, _ = read_cells(path)
+    header = [str(h).strip() for h in frame.columns]
+    if frame.empty:
         raise DataError(f"{path} has a header but no data rows")
-    return header, rows[1:]
+    return header, [[str(v) for v in row] for row in frame.itertuples(index=False)]
 
 
 def _column(header: list[str], name: str, path: Path) -> int:
@@ -91,8 +88,6 @@ def read_sequences_csv(
     seq_idx = header.index(sequence_col) if sequence_col and sequence_col in header else None
     groups: dict[str, list[tuple[list[float], list[float]]]] = {}
     for i, row in enumerate(rows, start=2):
-        if len(row) != len(header):
-            raise DataError(f"{path}, row {i}: expected {len(header)} fields, got {len(row)}")
         key = row[seq_idx].strip() if seq_idx is not None else "0"
         xs = [_number(row[j], header[j], i, path) for j in in_idx]
         ys = [_number(row[j], header[j], i, path) for j in out_idx]

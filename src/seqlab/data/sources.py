@@ -118,7 +118,7 @@ def load_csv(
     columns. ``dialect`` states any of ``sep``, ``decimal``, ``thousands``, ``dayfirst``,
     ``date_format`` (see :mod:`seqlab.data.dialect`); the rest is found from the file."""
     path = Path(path)
-    frame, found = _read_csv(path, dialect)
+    frame, found = read_cells(path, dialect)
     series = load_frame(
         frame, time_col=time_col, target=target, fill=fill, where=str(path), row_offset=2
     )
@@ -130,9 +130,10 @@ def _noted(series: Series, found: Dialect) -> Series:
     return replace(series, notes=(*series.notes, f"read as: {found.describe()}"))
 
 
-def _read_csv(path: Path, hints: Mapping[str, Any] | None = None) -> tuple[Any, Dialect]:
-    """Every cell as canonical text (the checks below name rows and columns) and the dialect
-    it was written in, or a clear error."""
+def read_cells(path: Path, hints: Mapping[str, Any] | None = None) -> tuple[Any, Dialect]:
+    """Every cell of a CSV file as canonical text (a DataFrame of strings: the readers' checks
+    name rows and columns) and the dialect it was written in, or a clear error. seqlab's one
+    CSV reader: time series here, sequences in :mod:`seqlab.data.csvio`."""
     import pandas as pd
 
     if not path.is_file():
@@ -168,7 +169,7 @@ def load_long_csv(
 ) -> dict[str, Series]:
     """Long format (``symbol,date,price``): one Series per value of ``id_col``, in file order."""
     path = Path(path)
-    frame, found = _read_csv(path, dialect)
+    frame, found = read_cells(path, dialect)
     frame = frame.rename(columns=lambda c: str(c).strip())
     if id_col not in frame.columns:
         available = ", ".join(frame.columns)
