@@ -378,11 +378,11 @@ def test_candidates_declare_what_they_take_and_the_selection_says_what_they_igno
     assert network_kinds(ForecastConfig(calendar=("month",))) == ["seq2seq"]
     assert network_kinds(ForecastConfig(quantiles=(0.1, 0.5, 0.9))) == ["direct"]
     assert network_kinds(ForecastConfig(model="segment")) == ["segment"]
-    assert NETWORKS["segment"].missing(Takes(past_covariates=True, quantiles=True)) == [
+    assert NETWORKS["segment"].takes.missing(Takes(past_covariates=True, quantiles=True)) == [
         "past_covariates",
         "quantiles",
     ]
-    assert NETWORKS["direct"].covers(Takes(past_covariates=True, quantiles=True))
+    assert NETWORKS["direct"].takes.covers(Takes(past_covariates=True, quantiles=True))
     assert not any(b.takes.past_covariates for b in BASELINE_CANDIDATES)
     y = _series()
     series = Series(np.concatenate([y.values, y.values[::-1]], axis=1), ("y", "x"))

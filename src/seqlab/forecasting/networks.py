@@ -10,7 +10,7 @@ Shape key: N windows, L lookback, H horizon, F input columns, O targets.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -94,14 +94,37 @@ class NetworkFit:
     refit_epochs: tuple[int, ...] | None = None
 
 
-# what each network kind reads besides the targets' history (calendar features are known in
-# advance); the segment-recurrent network reads the target columns only
-NETWORKS: dict[Kind, Takes] = {
-    "seq2seq": Takes(past_covariates=True, future_covariates=True, static_covariates=True),
-    "direct": Takes(
-        past_covariates=True, future_covariates=True, static_covariates=True, quantiles=True
-    ),
-    "segment": Takes(),
+@dataclass(frozen=True)
+class NetworkKind:
+    """One kind of network a fit can train: what it reads besides the targets' history
+    (``takes``; calendar features count as future covariates), how its configuration follows
+    from the forecast configuration and the prepared data (``build``, given the lookback) and
+    the class built from that configuration. Adding a kind is one entry in :data:`NETWORKS`."""
+
+    takes: Takes
+    build: Callable[[ForecastConfig, Prepared, int], Seq2SeqConfig | SegmentConfig]
+    model: Callable[[Any], nn.Module]
+
+
+def _encoder_decoder(c: ForecastConfig, prepared: Prepared, lookback: int) -> Seq2SeqConfig:
+    part = next(iter(prepared.parts.values()))
+    return c.model_config(
+        len(part.targets), len(part.covariates), len(prepared.calendar), lookback,
+        len(part.futures), 0 if part.static is None else len(part.static),
+    )  # fmt: skip
+
+
+def _segment(c: ForecastConfig, prepared: Prepared, lookback: int) -> SegmentConfig:
+    part = next(iter(prepared.parts.values()))
+    segment = c.segment_length(lookback, prepared.period)
+    return c.segment_config(len(part.targets), lookback, segment, prepared.period)
+
+
+_ENCODER_TAKES = Takes(past_covariates=True, future_covariates=True, static_covariates=True)
+NETWORKS: dict[Kind, NetworkKind] = {
+    "seq2seq": NetworkKind(_ENCODER_TAKES, _encoder_decoder, Seq2Seq),
+    "direct": NetworkKind(replace(_ENCODER_TAKES, quantiles=True), _encoder_decoder, Seq2Seq),
+    "segment": NetworkKind(Takes(), _segment, SegmentRNN),  # the target columns only
 }
 
 
@@ -123,9 +146,9 @@ def network_kinds(config: ForecastConfig) -> list[Kind]:
     if config.model != "auto":
         return [config.model]
     need = wanted(config)
-    encoder: Kind = "seq2seq" if NETWORKS["seq2seq"].covers(need) else "direct"
+    encoder: Kind = "seq2seq" if NETWORKS["seq2seq"].takes.covers(need) else "direct"
     kinds: list[Kind] = [encoder]
-    if NETWORKS["segment"].covers(need):
+    if NETWORKS["segment"].takes.covers(need):
         kinds.append("segment")
     return kinds
 
@@ -134,15 +157,8 @@ def network_config(
     prepared: Prepared, config: ForecastConfig, spec: NetworkSpec, lookback: int | None = None
 ) -> Seq2SeqConfig | SegmentConfig:
     """The network ``spec`` describes (reading ``lookback`` rows, default the spec's)."""
-    c, part = spec.applied(config), next(iter(prepared.parts.values()))
     lookback = spec.lookback if lookback is None else lookback
-    if spec.model == "segment":
-        segment = c.segment_length(lookback, prepared.period)
-        return c.segment_config(len(part.targets), lookback, segment, prepared.period)
-    return c.model_config(
-        len(part.targets), len(part.covariates), len(prepared.calendar), lookback,
-        len(part.futures), 0 if part.static is None else len(part.static),
-    )  # fmt: skip
+    return NETWORKS[spec.model].build(spec.applied(config), prepared, lookback)
 
 
 @dataclass(frozen=True)
@@ -199,9 +215,7 @@ class _Networks:
         histories = []
         for k in range(c.ensemble):
             set_seed(c.seed + k)
-            net: nn.Module = (
-                SegmentRNN(config) if isinstance(config, SegmentConfig) else Seq2Seq(config)
-            )
+            net = NETWORKS[spec.model].model(config)
             members.append(net)
             tc = c.train_config(c.seed + k, val is not None)
             if epochs is not None:
