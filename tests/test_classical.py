@@ -119,7 +119,8 @@ def test_racing_leaves_out_a_method_far_behind_the_network_after_its_sample() ->
 
 
 def test_bad_settings_are_clear_errors() -> None:
-    with pytest.raises(DataError, match="methods are 'theta', 'autotheta' and 'ets', got 'arima'"):
+    known = r"methods are \['theta', 'autotheta', 'ets'\], got 'arima'"
+    with pytest.raises(DataError, match=known):
         ForecastConfig(classical=("theta", "arima"))
     with pytest.raises(DataError, match="`classical_budget` must be a positive number"):
         ForecastConfig(classical_budget=0)

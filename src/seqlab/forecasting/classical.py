@@ -24,10 +24,12 @@ from numpy.typing import NDArray
 from seqlab.capabilities import Takes
 from seqlab.forecasting.selection import series_mase
 
-__all__ = ["CLASSICAL", "Classical", "Race", "missing_library"]
+__all__ = ["CLASSICAL", "MODELS", "Classical", "Race", "missing_library"]
 
 F64 = NDArray[np.float64]
-CLASSICAL: tuple[str, ...] = ("theta", "autotheta", "ets")
+# every classical method a fit can name, with its statsforecast class: adding one is a line here
+MODELS: dict[str, str] = {"theta": "Theta", "autotheta": "AutoTheta", "ets": "AutoETS"}
+CLASSICAL: tuple[str, ...] = tuple(MODELS)
 RACE_MARGIN = 1.1  # see Race
 # what a statsforecast model raises on data it cannot fit (AutoETS: "tiny datasets")
 NOT_FITTED = (ValueError, ArithmeticError, np.linalg.LinAlgError, NotImplementedError)
@@ -43,14 +45,10 @@ def missing_library() -> str | None:
 
 
 def _factory(method: str) -> Callable[..., Any]:
-    from statsforecast.models import AutoETS, AutoTheta, Theta
+    import statsforecast.models
 
-    factories: dict[str, Callable[..., Any]] = {
-        "theta": Theta,
-        "autotheta": AutoTheta,
-        "ets": AutoETS,
-    }
-    return factories[method]
+    factory: Callable[..., Any] = getattr(statsforecast.models, MODELS[method])
+    return factory
 
 
 class Classical:

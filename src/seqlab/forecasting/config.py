@@ -10,6 +10,7 @@ from typing import Literal
 
 from seqlab.config import Cell, SegmentConfig, Seq2SeqConfig, TrainConfig
 from seqlab.errors import ConfigError, DataError
+from seqlab.forecasting.classical import CLASSICAL
 
 __all__ = ["PERIODS", "ForecastConfig"]
 
@@ -154,7 +155,7 @@ class ForecastConfig:
     intervals: tuple[float, ...] = ()
     interval_method: Literal["adaptive", "split"] = "adaptive"
     log: bool = False
-    classical: tuple[str, ...] = ("theta", "autotheta", "ets")
+    classical: tuple[str, ...] = CLASSICAL
     classical_budget: float = 60.0
 
     def __post_init__(self) -> None:
@@ -182,11 +183,9 @@ class ForecastConfig:
         for value in self.lookbacks:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise DataError(f"`lookbacks` must hold positive integers, got {value!r}")
-        unknown = [m for m in self.classical if m not in ("theta", "autotheta", "ets")]
+        unknown = [m for m in self.classical if m not in CLASSICAL]
         if unknown:
-            raise DataError(
-                f"`classical` methods are 'theta', 'autotheta' and 'ets', got {unknown[0]!r}"
-            )
+            raise DataError(f"`classical` methods are {list(CLASSICAL)}, got {unknown[0]!r}")
         budget = self.classical_budget
         if isinstance(budget, bool) or not isinstance(budget, int | float) or not budget > 0:
             raise DataError(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from seqlab.errors import ConfigError
+from seqlab.forecasting.classical import CLASSICAL
 from seqlab.forecasting.config import ForecastConfig
 from seqlab.run_config import read_toml_file
 
@@ -95,7 +96,7 @@ HELP: dict[str, str] = {
     "greedily) on the validation rows; model: the network",
     "refit": "after choosing, retrain the network on the training + validation rows for as "
     "many epochs as early stopping kept (the baselines that fit always fit on them once chosen)",
-    "classical": "classical candidates from statsforecast: theta, autotheta, ets (none: the "
+    "classical": f"classical candidates from statsforecast: {', '.join(CLASSICAL)} (none: the "
     "flag alone)",
     "classical_budget": "leave out a classical method whose fits on every series would take "
     "longer (seconds)",
