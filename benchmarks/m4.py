@@ -25,7 +25,9 @@ Everything else is decided by code from the data's shape, never by hand for one 
 
 Scores follow the competition exactly: sMAPE and MASE per series (MASE scaled by the in-sample
 seasonal naive MAE with period ``season``), averaged over series; OWA relative to Naive2.
-Writes ``OUT/m4.json`` and prints ``OWA <value>`` last.
+Writes ``OUT/m4.json`` and prints ``OWA <value>`` last. ``--mstl 24 168`` also fits
+statsforecast's MSTL with those periods on every training series in the same run and records
+its scores and ``mstl_seconds`` beside the Forecaster's ``fit_seconds`` (issue 28's peer).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from seqlab import ForecastConfig, Forecaster
 from seqlab._io import atomic_write_bytes
 from seqlab.baselines import naive2
 from seqlab.data.sources import Series
-from seqlab.forecasting.classical import CLASSICAL, Classical
+from seqlab.forecasting.classical import CLASSICAL, NOT_FITTED, Classical
 from seqlab.forecasting.intervals import interval_scores
 from seqlab.forecasting.selection import mase_scale
 from seqlab.metrics import mase, owa, smape
@@ -135,6 +137,29 @@ def classical_peers(
     return out
 
 
+def mstl_peer(
+    train: dict[str, np.ndarray], n2: dict[str, np.ndarray], h: int, periods: list[int]
+) -> tuple[dict[str, np.ndarray], float]:
+    """statsforecast's MSTL (trend by its default AutoETS) on each whole training series, one
+    series after another in this process, and the seconds that took; Naive2 for a series it
+    cannot fit (shorter than two of the longest period, or a failed fit)."""
+    import warnings
+
+    from statsforecast.models import MSTL
+
+    out, start = {}, time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for k, v in train.items():
+            try:
+                out[k] = np.asarray(MSTL(season_length=periods).forecast(y=v, h=h)["mean"])
+            except NOT_FITTED:
+                out[k] = n2[k]
+            if not np.isfinite(out[k]).all():
+                out[k] = n2[k]
+    return out, time.perf_counter() - start
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--train", type=Path, default=SHARED / "Hourly-train.csv")
@@ -170,6 +195,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         nargs="+",
         metavar="LEVEL",
         help="also score conformal prediction intervals at these levels (coverage, MSIS)",
+    )
+    p.add_argument(
+        "--mstl",
+        type=int,
+        nargs="+",
+        metavar="PERIOD",
+        help="also fit statsforecast's MSTL with these seasonal periods (e.g. 24 168) on every "
+        "training series, timed in the same run (issue 28's classical peer)",
     )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -222,6 +255,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sn = {k: np.resize(v[-m:], h) if m > 1 else np.full(h, v[-1]) for k, v in train.items()}
     methods = {"model": ours, "network": network, "naive2": n2, "snaive": sn}
     methods.update(classical_peers(forecaster, train, n2, h, m))
+    if args.mstl:
+        methods["mstl"], mstl_seconds = mstl_peer(train, n2, h, args.mstl)
     results: dict[str, Any] = {name: score(f, train, test, m) for name, f in methods.items()}
     ref = results["naive2"]
     for name in methods:
@@ -229,6 +264,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         r["owa"] = owa(r["smape"], r["mase"], ref["smape"], ref["mase"])
     results.update(
         fit_seconds=round(fit_seconds, 1),
+        mstl_seconds=round(mstl_seconds, 1) if args.mstl else None,
         series=len(train),
         horizon=h,
         season=m,

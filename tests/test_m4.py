@@ -102,6 +102,8 @@ def test_benchmark_script_end_to_end(
         "--season", str(season), "--out", str(out),
         "--hidden-size", "8", "--epochs", "2", "--batch-size", "16", "--lookbacks", "24", "32",
     ]  # fmt: skip
+    if season > 1:  # the MSTL peer, timed in the same run
+        argv += ["--mstl", str(season)]
     results = bench.main(argv)
     saved = json.loads((out / "m4.json").read_text())
     assert saved == json.loads(json.dumps(results))
@@ -128,3 +130,19 @@ def test_benchmark_script_end_to_end(
         for a, b in zip(rows, tests, strict=True)
     ]
     assert saved["naive2"]["smape"] == pytest.approx(np.mean(s))
+    if season > 1:  # statsforecast's own MSTL on each whole training series
+        from statsforecast.models import MSTL
+
+        assert isinstance(saved["mstl_seconds"], float)  # rounded: tiny here
+        a, b = rows[0], tests[0]
+        y = np.array([v for v in a[1:] if v], float)
+        want = MSTL(season_length=[season]).forecast(y=y, h=horizon)["mean"]
+        per = {
+            r.split(",")[0]: r.split(",") for r in (out / "per_series.csv").read_text().splitlines()
+        }
+        column = per["series"].index("mstl_smape")
+        assert float(per[a[0].strip('"')][column]) == pytest.approx(
+            smape(np.array(b[1:], float), want), abs=1e-4
+        )
+    else:
+        assert saved["mstl_seconds"] is None and "mstl" not in saved
