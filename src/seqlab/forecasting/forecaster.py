@@ -31,7 +31,6 @@ from seqlab.errors import CheckpointError, DataError, SeqlabError
 from seqlab.forecasting import frames
 from seqlab.forecasting.calibration import Conformal
 from seqlab.forecasting.config import ForecastConfig
-from seqlab.forecasting.frames import Reading, reading
 from seqlab.forecasting.networks import Groups, network_kinds, refit_network, train_network
 from seqlab.forecasting.parts import Part
 from seqlab.forecasting.predictor import Predictor
@@ -308,7 +307,7 @@ class Forecaster:
         ``name``, or the only one) and its timestamps (None without). ``future``: the next H
         values of the future-known covariates (a Series with those columns, or an (H, P)
         array), in the data's units."""
-        point, stamps, _, _ = self.predict_all(series, name, future, bands=False)
+        point, stamps, _, _ = frames.reading(self, series, name, future, False, False)
         return point, stamps
 
     @with_read_thread_policy
@@ -317,7 +316,7 @@ class Forecaster:
     ) -> F64:
         """Quantile forecasts (H, F, Q) past the end of the series (needs ``quantiles``),
         centred on the forecast :meth:`predict` returns (the method chosen on validation)."""
-        quantiles = self.predict_all(series, name, future)[2]
+        quantiles = frames.reading(self, series, name, future, intervals=False)[2]
         if quantiles is None:
             raise DataError("this Forecaster was not trained with quantiles")
         return quantiles
@@ -328,17 +327,18 @@ class Forecaster:
     ) -> F64:
         """Calibrated intervals (H, F, K, 2) past the end of the series: for each of the K
         ``intervals`` levels (ascending) the lower and upper bound."""
-        intervals = self.predict_all(series, name, future)[3]
+        intervals = frames.reading(self, series, name, future, quantiles=False)[3]
         if intervals is None:
             raise DataError("this Forecaster has no intervals; fit it with intervals=(0.8, ...)")
         return intervals
 
     @with_read_thread_policy
     def predict_all(
-        self, series: Series | None, name: str | None, future: Any, bands: bool = True
-    ) -> Reading:
-        """Forecast, timestamps, quantiles and intervals from one pass (see :func:`reading`)."""
-        return reading(self, series, name, future, bands)
+        self, series: Series | None = None, name: str | None = None, future: Any = None
+    ) -> frames.Reading:
+        """Forecast, timestamps, quantiles and intervals (None where it has none) from one
+        pass (see :func:`~seqlab.forecasting.frames.reading`)."""
+        return frames.reading(self, series, name, future)
 
     def _final_radii(self) -> dict[str, dict[str, F64]]:
         """Per series and level the radius adaptation reached over the test windows (see

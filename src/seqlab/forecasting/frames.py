@@ -25,26 +25,31 @@ Reading = tuple[F64, NDArray[np.datetime64] | None, F64 | None, F64 | None]
 
 
 def reading(
-    forecaster: Forecaster, series: Series | None, name: str | None, future: Any, bands: bool
+    forecaster: Forecaster,
+    series: Series | None,
+    name: str | None,
+    future: Any,
+    quantiles: bool = True,
+    intervals: bool = True,
 ) -> Reading:
     """From one pass of every method, in the data's units: the forecast past the end of
-    ``series`` (default: the fitted one called ``name``), its timestamps, and with ``bands``
-    the quantiles of a quantile model and the intervals of one fitted with ``intervals``
-    (None where it has none)."""
+    ``series`` (default: the fitted one called ``name``), its timestamps, and where asked the
+    quantiles of a quantile model and the intervals of one fitted with ``intervals`` (None
+    where it has none or they were not asked for)."""
     key = forecaster._named(name)
     s = forecaster._history(series, key)
     if len(s) < 1:  # a history shorter than the lookback is left-padded
         raise DataError("the series has no rows to forecast from")
     raw, point = forecaster._predictor.forecasts(key, s, np.array([len(s)]), future)
     units, conformal = forecaster._data_units, forecaster.fitted.intervals
-    quantiles = units(raw[0]) if bands and forecaster.config.quantiles else None
-    intervals = None
-    if bands and conformal is not None:
+    bands = units(raw[0]) if quantiles and forecaster.config.quantiles else None
+    found = None
+    if intervals and conformal is not None:
         radii = forecaster._final_radii().get(key)
-        found = conformal.bands(raw, point, forecaster.scales[key], radii)
-        pairs = [np.stack([lo[0], hi[0]], axis=-1) for lo, hi in found.values()]
-        intervals = units(np.stack(pairs, axis=2))
-    return units(point[0]), future_stamps(s, forecaster.config.horizon), quantiles, intervals
+        levels = conformal.bands(raw, point, forecaster.scales[key], radii)
+        pairs = [np.stack([lo[0], hi[0]], axis=-1) for lo, hi in levels.values()]
+        found = units(np.stack(pairs, axis=2))
+    return units(point[0]), future_stamps(s, forecaster.config.horizon), bands, found
 
 
 def forecast_table(
