@@ -58,7 +58,7 @@ def synthetic(n: int, seed: int = 0) -> dict[str, Any]:
 def _config() -> Any:
     from seqlab import ForecastConfig
 
-    return ForecastConfig(
+    return ForecastConfig.of(
         model="segment", lookback=LOOKBACK, horizon=HORIZON, val_rows=HORIZON, test_rows=0,
         batch_size=BATCH, hidden_size=64, num_layers=1, deseasonalize=False,
     )  # fmt: skip
@@ -99,7 +99,7 @@ def child(n: int, layout: str, batches: int, threads: int) -> dict[str, Any]:
 
 def _network(prepared: Any) -> Any:
     """The segment network of :func:`_config` over the ``prepared`` series."""
-    from seqlab.forecasting.networks import NetworkSpec, network_config
+    from seqlab.forecasting.kinds import NetworkSpec, network_config
     from seqlab.models.segment import SegmentRNN
 
     c, period = _config(), prepared.period

@@ -81,7 +81,7 @@ from seqlab.data.builtin import load_dataset
 if sys.argv[1] != "policy":
     set_threads(int(sys.argv[1]))
 series = load_dataset("nino_sst")
-config = ForecastConfig(model="seq2seq", epochs=int(sys.argv[2]), patience=None, select="model")
+config = ForecastConfig.of(model="seq2seq", epochs=int(sys.argv[2]), patience=None, select="model")
 start = time.perf_counter()
 Forecaster(config).fit(series)
 print(time.perf_counter() - start)

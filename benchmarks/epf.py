@@ -200,7 +200,7 @@ def seqlab_forecasts(
         future = tuple(market.names[1:])
     series = Series(prices.astype(np.float32), tuple(columns), market.stamps, "h")
     lookbacks = tuple(args.lookbacks)
-    config = ForecastConfig(
+    config = ForecastConfig.of(
         model="auto",
         lookback=lookbacks[0],
         lookbacks=lookbacks if len(lookbacks) > 1 else (),

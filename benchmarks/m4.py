@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     lengths = [len(v) for v in train.values()]
     lookbacks = args.lookbacks or candidate_lookbacks(lengths, h, m)
     fits = {k: v for k, v in train.items() if len(v) >= h + 1}  # shorter: Naive2
-    config = ForecastConfig(
+    config = ForecastConfig.of(
         model=args.model,
         lookback=lookbacks[0],
         lookbacks=tuple(lookbacks) if len(lookbacks) > 1 else (),

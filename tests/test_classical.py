@@ -5,15 +5,15 @@ series is too short, the time budget runs out or statsforecast is missing."""
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from seqlab import DataError, ForecastConfig, Forecaster, Series
+from seqlab import ForecastConfig, Forecaster, Series
+from seqlab.errors import ConfigError
 from seqlab.forecasting.classical import Classical, Race
 
-CONFIG = ForecastConfig(
+CONFIG = ForecastConfig.of(
     lookback=12, horizon=6, period=12, hidden_size=4, num_layers=1, epochs=1, model="seq2seq",
     val_rows=18, test_rows=12,
 )  # fmt: skip
@@ -65,7 +65,7 @@ def test_a_method_that_cannot_fit_a_series_is_no_candidate_and_said() -> None:
         "long": Series(_trend()[:, None].astype(np.float32), ("y",)),
         "tiny": Series(_trend(10, seed=1)[:, None].astype(np.float32), ("y",)),
     }
-    config = replace(CONFIG, horizon=3, val_rows=3, test_rows=3)
+    config = CONFIG.replace(horizon=3, val_rows=3, test_rows=3)
     forecaster = Forecaster(config).fit(named)
     not_fitted = forecaster.selection["classical"]["series_not_fitted"]
     assert not_fitted == {"theta": 0, "autotheta": 0, "ets": 1}
@@ -77,7 +77,7 @@ def test_over_the_time_budget_or_without_statsforecast_they_are_left_out_with_th
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     series = Series(_trend()[:, None].astype(np.float32), ("y",))
-    tight = Forecaster(replace(CONFIG, classical_budget=1e-9)).fit(series)
+    tight = Forecaster(CONFIG.replace(classical_budget=1e-9)).fit(series)
     why = tight.selection["skipped"]["ets"]["why"]
     assert "over the time budget of 1e-09 s (`classical_budget`)" in why
     assert tight.selection["classical"]["methods"] == []
@@ -86,7 +86,7 @@ def test_over_the_time_budget_or_without_statsforecast_they_are_left_out_with_th
     missing = Forecaster(CONFIG).fit(series)
     assert "statsforecast is not installed" in missing.selection["skipped"]["theta"]["why"]
     assert "theta" not in missing.selection["scores"]
-    none = Forecaster(replace(CONFIG, classical=())).fit(series)
+    none = Forecaster(CONFIG.replace(classical=())).fit(series)
     assert "classical" not in none.selection and "skipped" not in none.selection
 
 
@@ -120,7 +120,7 @@ def test_racing_leaves_out_a_method_far_behind_the_network_after_its_sample() ->
 
 def test_bad_settings_are_clear_errors() -> None:
     known = r"methods are \['theta', 'autotheta', 'ets'\], got 'arima'"
-    with pytest.raises(DataError, match=known):
-        ForecastConfig(classical=("theta", "arima"))
-    with pytest.raises(DataError, match="`classical_budget` must be a positive number"):
-        ForecastConfig(classical_budget=0)
+    with pytest.raises(ConfigError, match=known):
+        ForecastConfig.of(classical=("theta", "arima"))
+    with pytest.raises(ConfigError, match="`classical_budget` must be a positive finite number"):
+        ForecastConfig.of(classical_budget=0)

@@ -17,7 +17,7 @@ import pytest
 from seqlab.data.sources import Series
 from seqlab.forecasting import ForecastConfig, Forecaster
 
-CONFIG = ForecastConfig(
+CONFIG = ForecastConfig.of(
     lookback=12, horizon=3, lookbacks=(6, 12), hidden_size=8, num_layers=1, epochs=3,
     quantiles=(0.1, 0.5, 0.9), intervals=(0.5, 0.8), val_fraction=0.3, classical=(),
 )  # fmt: skip
@@ -59,7 +59,7 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = CONFIG
     f = Forecaster(config).fit(_series())
     assert f.config is config and asdict(f.config) == asdict(CONFIG)  # fit changed nothing
-    assert f.config.lookbacks == (6, 12)  # the chosen lookback is in the fitted state
+    assert f.config.split.lookbacks == (6, 12)  # the chosen lookback is in the fitted state
     assert f.fitted.network.lookback in (6, 12)
     return f.save(tmp_path_factory.mktemp("contract") / "f")
 

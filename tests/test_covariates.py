@@ -4,7 +4,6 @@ save/load and the CLI."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +14,10 @@ from cli_run import TINY_FORECAST, seqlab
 from seqlab import DataError
 from seqlab.data.calendar import calendar_features, future_stamps, resolve_calendar
 from seqlab.data.sources import Series, load_array
+from seqlab.errors import ConfigError
 from seqlab.forecasting import ForecastConfig, Forecaster
 
-TINY = ForecastConfig(
+TINY = ForecastConfig.of(
     lookback=3,
     horizon=2,
     hidden_size=16,
@@ -65,7 +65,7 @@ def test_calendar_names_are_checked_and_auto_follows_the_frequency() -> None:
     with pytest.raises(DataError, match="timestamps and a regular frequency"):
         calendar_features(load_array(np.zeros(4)), ("month",))
     with pytest.raises(DataError, match="timestamps and a frequency"):
-        Forecaster(replace(TINY, calendar=("auto",))).fit(load_array(np.zeros(40)))
+        Forecaster(TINY.replace(calendar=("auto",))).fit(load_array(np.zeros(40)))
 
 
 def _test_rmse(forecaster: Forecaster) -> float:
@@ -80,7 +80,7 @@ def test_calendar_features_let_the_model_see_a_season_its_window_cannot() -> Non
     y = np.where(months == 11, 5.0, 0.0) + rng.normal(0, 0.1, 240)
     series = _monthly(y)
     blind = Forecaster(TINY).fit(series)
-    seeing = Forecaster(replace(TINY, calendar=("month",))).fit(series)
+    seeing = Forecaster(TINY.replace(calendar=("month",))).fit(series)
     model_config = seeing.checkpoint.model.config  # type: ignore[union-attr]
     assert (model_config.input_size, model_config.future_size) == (3, 2)
     assert _test_rmse(seeing) < 0.25 * _test_rmse(blind)
@@ -92,8 +92,8 @@ def test_a_past_covariate_is_read_but_not_forecast(tmp_path: Path) -> None:
     x = rng.normal(0, 1, 300)
     y = np.r_[0.0, 2.0 * x[:-1]] + rng.normal(0, 0.05, 300)
     series = load_array(np.stack([y, x], axis=1), columns=["y", "x"])
-    config = replace(TINY, horizon=1, epochs=30)
-    with_x = Forecaster(replace(config, covariates=("x",))).fit(series)
+    config = TINY.replace(horizon=1, epochs=30)
+    with_x = Forecaster(config.replace(covariates=("x",))).fit(series)
     without = Forecaster(config).fit(load_array(y, columns=["y"]))
     assert with_x.targets == ("y",)
     forecast, _ = with_x.predict_arrays()
@@ -111,20 +111,20 @@ def test_a_past_covariate_is_read_but_not_forecast(tmp_path: Path) -> None:
 def test_covariate_errors_name_the_columns() -> None:
     series = load_array(np.zeros((60, 2)), columns=["y", "x"])
     with pytest.raises(DataError, match="covariate column 'z' not found; available columns: y, x"):
-        Forecaster(replace(TINY, covariates=("z",))).fit(series)
+        Forecaster(TINY.replace(covariates=("z",))).fit(series)
     with pytest.raises(DataError, match=r"every column .* is a covariate"):
-        Forecaster(replace(TINY, covariates=("y", "x"))).fit(series)
-    with pytest.raises(DataError, match="must be a sequence, got the string 'x'"):
-        ForecastConfig(covariates="x")  # type: ignore[arg-type]
-    with pytest.raises(DataError, match=r"lookbacks.*positive integers"):
-        ForecastConfig(lookbacks=(12, 0))
+        Forecaster(TINY.replace(covariates=("y", "x"))).fit(series)
+    with pytest.raises(ConfigError, match="must be a sequence, got the string 'x'"):
+        ForecastConfig.of(covariates="x")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"`lookbacks` must be an integer from 1"):
+        ForecastConfig.of(lookbacks=(12, 0))
 
 
 def test_the_lookback_is_chosen_on_validation_loss(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     months = np.arange(240) % 12
     series = _monthly(np.where(months == 11, 5.0, 0.0) + rng.normal(0, 0.1, 240))
-    config = replace(TINY, lookbacks=(3, 12), epochs=25)
+    config = TINY.replace(lookbacks=(3, 12), epochs=25)
     f = Forecaster(config).fit(series)
     assert set(f.lookback_losses) == {3, 12}
     best = min(f.lookback_losses, key=f.lookback_losses.__getitem__)
@@ -137,7 +137,7 @@ def test_the_lookback_is_chosen_on_validation_loss(tmp_path: Path) -> None:
     assert loaded.fitted.network.lookback == 12
     np.testing.assert_allclose(loaded.predict_arrays(series)[0], f.predict_arrays()[0], rtol=1e-5)
     with pytest.raises(DataError, match="needs a validation window"):
-        Forecaster(replace(config, val_fraction=0.0)).fit(series)
+        Forecaster(config.replace(val_fraction=0.0)).fit(series)
 
 
 def test_cli_forecast_with_covariates_calendar_and_lookbacks(tmp_path: Path) -> None:

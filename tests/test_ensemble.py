@@ -3,7 +3,6 @@ on its own loss, validation scores the mean, checkpoints round-trip, Forecaster(
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +83,7 @@ def test_forecaster_ensemble_fits_saves_and_reloads(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     t = np.arange(200)
     series = load_array(np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.1, 200), ["y"])
-    config = ForecastConfig(
+    config = ForecastConfig.of(
         lookback=12, horizon=3, hidden_size=8, num_layers=1, epochs=5, patience=None, ensemble=3
     )
     f = Forecaster(config).fit(series)
@@ -93,5 +92,5 @@ def test_forecaster_ensemble_fits_saves_and_reloads(tmp_path: Path) -> None:
     forecast, _ = f.predict_arrays()
     loaded = Forecaster.load(f.save(tmp_path / "f"))
     np.testing.assert_allclose(loaded.predict_arrays(series)[0], forecast, rtol=1e-5)
-    single = Forecaster(replace(config, ensemble=1)).fit(series)
+    single = Forecaster(config.replace(ensemble=1)).fit(series)
     assert not isinstance(single.checkpoint.model, Ensemble)  # type: ignore[union-attr]

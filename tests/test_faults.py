@@ -285,11 +285,11 @@ def test_the_cli_reports_a_tampered_checkpoint_in_one_line(
 def test_a_tampered_forecaster_state_is_a_checkpoint_error(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     series = Series(rng.normal(size=(60, 1)).astype(np.float32), ("y",), None, None)
-    config = ForecastConfig(
+    config = ForecastConfig.of(
         lookback=8, horizon=2, hidden_size=4, epochs=1, model="seq2seq", select="model"
     )
     Forecaster(config).fit(series).save(tmp_path / "fc")
-    for path, value in [("data.parts", "zzz"), ("data.forecast_config.horizon", "two")]:
+    for path, value in [("data.parts", "zzz"), ("data.forecast_config.split.horizon", "two")]:
         _edit(tmp_path / "fc", _set(path, value))
         with pytest.raises(CheckpointError, match="forecasting state is malformed"):
             Forecaster.load(tmp_path / "fc")

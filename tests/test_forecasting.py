@@ -4,7 +4,6 @@ the same windows, save/load, the run folder and the CLI."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +13,12 @@ import pytest
 from cli_run import TINY_FORECAST, seqlab
 from seqlab import DataError, load_checkpoint, save
 from seqlab.data.sources import Series, load_csv
+from seqlab.errors import ConfigError
 from seqlab.forecasting import ForecastConfig, Forecaster, season_index
 from seqlab.forecasting.report import format_evaluation, write_forecast_run
 from seqlab.plots import plot_forecast
 
-SMALL = ForecastConfig(
+SMALL = ForecastConfig.of(
     lookback=12, horizon=3, hidden_size=16, num_layers=1, epochs=15, patience=None
 )
 
@@ -137,7 +137,7 @@ def test_run_folder_files(fitted: Forecaster, tmp_path: Path) -> None:
 def test_too_short_a_series_says_what_it_needs() -> None:
     """Shorter than the lookback is fine (left-padded); too short for one training window of
     the horizon is an error naming what is needed."""
-    Forecaster(replace(SMALL, epochs=1)).fit(_seasonal(20))  # lookback 12, horizon 3: padded
+    Forecaster(SMALL.replace(epochs=1)).fit(_seasonal(20))  # lookback 12, horizon 3: padded
     with pytest.raises(DataError, match=r"too short for `horizon` 3: the training part needs"):
         Forecaster(SMALL).fit(_seasonal(5))
     with pytest.raises(DataError, match="not fitted yet"):
@@ -235,7 +235,7 @@ def test_quantile_models_face_the_baselines_and_their_bands_follow_the_choice() 
     # One epoch of a small network on a clean season: a baseline (or the combination)
     # wins on validation. The point forecast is the chosen method's, and the quantiles are
     # the network's moved onto it, every width kept.
-    config = ForecastConfig(
+    config = ForecastConfig.of(
         lookback=12, horizon=3, hidden_size=4, num_layers=1, epochs=1, patience=None,
         model="direct", quantiles=(0.1, 0.5, 0.9), intervals=(0.8,),
     )  # fmt: skip
@@ -254,7 +254,7 @@ def test_quantile_models_face_the_baselines_and_their_bands_follow_the_choice() 
 
 
 def test_quantile_forecasts_and_coverage(tmp_path: Path) -> None:
-    config = ForecastConfig(
+    config = ForecastConfig.of(
         lookback=12,
         horizon=3,
         hidden_size=16,
@@ -286,8 +286,8 @@ def test_quantile_forecasts_and_coverage(tmp_path: Path) -> None:
         "y_q0.9",
     ]
     assert "quantile band 0.1-0.9: covers" in format_evaluation(ev)
-    with pytest.raises(DataError, match="need the direct head"):
-        ForecastConfig(model="seq2seq", quantiles=(0.1, 0.9))
+    with pytest.raises(ConfigError, match="need the direct head"):
+        ForecastConfig.of(model="seq2seq", quantiles=(0.1, 0.9))
 
 
 @pytest.mark.parametrize(
@@ -297,7 +297,7 @@ def test_rolling_origin_backtest(window: str, refit: bool) -> None:
     from seqlab.forecasting.backtest import backtest
 
     series = _seasonal(96)
-    config = ForecastConfig(
+    config = ForecastConfig.of(
         lookback=12, horizon=3, hidden_size=8, num_layers=1, epochs=3, patience=None
     )
     result = backtest(series, config, folds=3, stride=4, window=window, refit=refit)  # type: ignore[arg-type]

@@ -7,7 +7,6 @@ covariate's next values, and asks for them by name."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +16,10 @@ import pytest
 from cli_run import TINY_FORECAST, seqlab
 from seqlab import DataError, ForecastConfig, Forecaster
 from seqlab.data.sources import Series
-from seqlab.forecasting.networks import network_kinds
+from seqlab.errors import ConfigError
+from seqlab.forecasting.kinds import network_kinds
 
-CONFIG = ForecastConfig(
+CONFIG = ForecastConfig.of(
     lookback=6, horizon=3, hidden_size=16, num_layers=1, dropout=0.0, epochs=30, lr=1e-2,
     patience=None, deseasonalize=False, model="direct", select="model", classical=(),
     test_rows=30, val_rows=30,
@@ -37,7 +37,7 @@ def _data(n: int = 300, seed: int = 0) -> Series:
 
 @pytest.fixture(scope="module")
 def fitted() -> Forecaster:
-    return Forecaster(replace(CONFIG, future_covariates=("x",))).fit(_data())
+    return Forecaster(CONFIG.replace(future_covariates=("x",))).fit(_data())
 
 
 def test_the_future_covariate_is_read_at_the_forecast_steps(fitted: Forecaster) -> None:
@@ -45,7 +45,7 @@ def test_the_future_covariate_is_read_at_the_forecast_steps(fitted: Forecaster) 
     metrics = fitted.evaluate().metrics
     seeing = metrics["model"]["rmse"]
     assert metrics["linear AR"]["rmse"] < 0.2  # an ARX model: it reads x at the forecast steps
-    past_only = Forecaster(replace(CONFIG, covariates=("x",))).fit(_data())
+    past_only = Forecaster(CONFIG.replace(covariates=("x",))).fit(_data())
     blind = past_only.evaluate().metrics["model"]["rmse"]
     assert seeing < 0.3 * blind, (seeing, blind)  # x_t itself explains y_t
     config = fitted.network.config
@@ -72,12 +72,14 @@ def test_forecasting_past_the_end_asks_for_the_future_values(
 
 
 def test_candidates_that_cannot_read_it_leave_or_say_so() -> None:
-    assert network_kinds(ForecastConfig(future_covariates=("x",))) == ["seq2seq"]
-    with pytest.raises(DataError, match="`future_covariates`, `static_covariates` and `calendar`"):
-        ForecastConfig(model="segment", future_covariates=("x",))
+    assert network_kinds(ForecastConfig.of(future_covariates=("x",))) == ["seq2seq"]
+    with pytest.raises(
+        ConfigError, match="`future_covariates`, `static_covariates` and `calendar`"
+    ):
+        ForecastConfig.of(model="segment", future_covariates=("x",))
     with pytest.raises(DataError, match="named as a past and as a future covariate"):
-        Forecaster(replace(CONFIG, covariates=("x",), future_covariates=("x",))).fit(_data())
-    small = replace(CONFIG, future_covariates=("x",), select="auto", epochs=2)
+        Forecaster(CONFIG.replace(covariates=("x",), future_covariates=("x",))).fit(_data())
+    small = CONFIG.replace(future_covariates=("x",), select="auto", epochs=2)
     f = Forecaster(small).fit(_data(120))
     assert f.selection["ignored"]["naive"] == ["x"]  # the baselines read y alone
     assert "linear AR" not in f.selection["ignored"]  # but the linear AR reads x too
@@ -114,11 +116,11 @@ def test_each_candidate_names_only_the_columns_it_does_not_read() -> None:
     data = _data(120)
     z = Series(np.concatenate([data.values, data.values[:, 1:]], axis=1), ("y", "x", "z"),
                data.timestamps, "D")  # fmt: skip
-    config = replace(CONFIG, future_covariates=("x",), covariates=("z",), select="auto", epochs=1)
+    config = CONFIG.replace(future_covariates=("x",), covariates=("z",), select="auto", epochs=1)
     f = Forecaster(config).fit(z)
     assert f.selection["ignored"]["linear AR"] == ["z"]  # it reads x, not the past z
     assert f.selection["ignored"]["naive"] == ["z", "x"]
     frame = pd.DataFrame({"id": "a", "day": pd.date_range("2020-04-30", periods=3), "x": 1.0})
-    g = Forecaster(replace(config, covariates=())).fit({"a": _data(120)})
+    g = Forecaster(config.replace(covariates=())).fit({"a": _data(120)})
     out = g.predict(future=frame, id_col="id", time_col="day")  # the ids name the future rows
     assert list(out["series"]) == ["a"] * 3

@@ -109,7 +109,7 @@ def test_forecast_every_cell_of_the_box_and_draw_the_map(nc_file: Path, tmp_path
     box = select_box(full, lat=(-5, 5), lon=(60, 120))
     named, cells = cell_series(box)
     assert len(named) == 9 and cells[0] == (0, 0)
-    config = ForecastConfig(
+    config = ForecastConfig.of(
         lookback=6, horizon=2, hidden_size=8, num_layers=1, epochs=5, patience=None
     )
     result = forecast_grid(box, config)

@@ -87,7 +87,7 @@ def test_forecaster_trains_on_indexed_windows() -> None:
         )
         for k in range(3)
     }
-    config = ForecastConfig(
+    config = ForecastConfig.of(
         lookback=24, horizon=6, model="segment", hidden_size=8, num_layers=1, epochs=2,
         val_rows=12, test_rows=0, select="model",
     )  # fmt: skip

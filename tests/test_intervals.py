@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import pytest
 
 from cli_run import seqlab
 from seqlab import DataError, ForecastConfig, Forecaster, Series
+from seqlab.errors import ConfigError
 from seqlab.forecasting.intervals import (
     adaptive_radii,
     bands,
@@ -104,7 +104,7 @@ def _series(n: int = 400, seed: int = 0) -> Series:
     return Series(values[:, None].astype(np.float32), ("y",), None, None)
 
 
-SMALL = ForecastConfig(
+SMALL = ForecastConfig.of(
     lookback=24,
     horizon=4,
     period=12,
@@ -142,8 +142,7 @@ def test_forecaster_bands_cover_about_their_level_and_survive_save_and_load(
 
 
 def test_quantile_models_get_conformalised_quantile_regression() -> None:
-    config = replace(
-        SMALL, model="direct", quantiles=(0.1, 0.5, 0.9), epochs=3, test_fraction=0.2,
+    config = SMALL.replace(model="direct", quantiles=(0.1, 0.5, 0.9), epochs=3, test_fraction=0.2,
         intervals=(0.8,), interval_method="split",
     )  # fmt: skip
     forecaster = Forecaster(config).fit(_series())
@@ -167,10 +166,10 @@ def test_adaptive_bands_follow_a_calmer_test_period_and_survive_save_and_load(
     sd = np.where((np.arange(n) >= 700) & (np.arange(n) < 980), 4.0, 1.0)  # validation rows
     values = 20 + 5 * np.sin(2 * np.pi * np.arange(n) / 12) + rng.normal(0, 1, n) * sd
     series = Series(values[:, None].astype(np.float32), ("y",), None, None)
-    config = replace(SMALL, val_fraction=0.2, test_fraction=0.3, intervals=(0.8,))
+    config = SMALL.replace(val_fraction=0.2, test_fraction=0.3, intervals=(0.8,))
     found = {}
     for method in ("split", "adaptive"):
-        forecaster = Forecaster(replace(config, interval_method=method)).fit(series)
+        forecaster = Forecaster(config.replace(interval_method=method)).fit(series)
         assert forecaster.intervals["adaptation"] == method
         found[method] = forecaster.evaluate().intervals["80"]
     assert found["split"]["coverage"] > 0.93
@@ -195,14 +194,14 @@ def test_adaptive_bands_follow_a_calmer_test_period_and_survive_save_and_load(
 
 
 def test_too_few_validation_windows_for_a_level_is_a_clear_error() -> None:
-    config = ForecastConfig(
+    config = ForecastConfig.of(
         lookback=24, horizon=4, hidden_size=4, num_layers=1, epochs=1, model="seq2seq",
         val_rows=10, intervals=(0.99,),
     )  # fmt: skip
     with pytest.raises(DataError, match="a 99% interval needs at least 99 validation windows"):
         Forecaster(config).fit(_series())
-    with pytest.raises(DataError, match=r"`intervals` must be coverage levels in \(0, 1\)"):
-        ForecastConfig(intervals=(80,))
+    with pytest.raises(ConfigError, match=r"`intervals` must be coverage levels in \(0, 1\)"):
+        ForecastConfig.of(intervals=(80,))
 
 
 def test_cli_intervals_columns_and_report(tmp_path: Path) -> None:
@@ -232,7 +231,7 @@ def test_reads_never_change_the_saved_state_and_any_order_gives_the_same_answers
     the intervals' state), and two orders of calls give identical results; what adaptation
     reached over the test windows is part of the evaluation instead."""
     series = _series(600)
-    config = replace(SMALL, epochs=2, val_fraction=0.3, intervals=(0.8,))
+    config = SMALL.replace(epochs=2, val_fraction=0.3, intervals=(0.8,))
     forecaster = Forecaster(config).fit(series)
     assert forecaster.intervals["adaptation"] == "adaptive"
 

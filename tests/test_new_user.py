@@ -9,6 +9,7 @@ import pytest
 
 from cli_run import seqlab
 from seqlab import DataError, ForecastConfig, Forecaster, load_dataset
+from seqlab.errors import ConfigError
 
 
 def test_a_misspelt_data_set_gets_the_closest_name() -> None:
@@ -20,17 +21,17 @@ def test_a_misspelt_data_set_gets_the_closest_name() -> None:
 
 
 def test_a_test_start_outside_the_data_says_where_the_data_runs() -> None:
-    config = ForecastConfig(test_start="1990-01", epochs=1)
+    config = ForecastConfig.of(test_start="1990-01", epochs=1)
     with pytest.raises(DataError, match="runs from 1949-01-01 to 1960-12-01"):
         Forecaster(config).fit(load_dataset("airline"))
     with pytest.raises(DataError, match="`test_start` 'soon' is not a date"):
-        Forecaster(ForecastConfig(test_start="soon", epochs=1)).fit(load_dataset("airline"))
+        Forecaster(ForecastConfig.of(test_start="soon", epochs=1)).fit(load_dataset("airline"))
 
 
 def test_quantiles_name_the_flag_and_auto_picks_the_direct_head() -> None:
-    with pytest.raises(DataError, match=r"need the direct head \(`model` direct, or auto\)"):
-        ForecastConfig(model="seq2seq", quantiles=(0.1, 0.5, 0.9))
-    config = ForecastConfig(
+    with pytest.raises(ConfigError, match=r"need the direct head \(`model` direct, or auto\)"):
+        ForecastConfig.of(model="seq2seq", quantiles=(0.1, 0.5, 0.9))
+    config = ForecastConfig.of(
         quantiles=(0.1, 0.5, 0.9), lookback=24, horizon=6, hidden_size=4, num_layers=1, epochs=1
     )
     assert config.model_config().mode == "direct"

@@ -12,7 +12,7 @@ import pytest
 from seqlab import ForecastConfig, Forecaster, load_dataset
 from seqlab.data.sources import Series
 
-TINY = ForecastConfig(
+TINY = ForecastConfig.of(
     lookback=12, horizon=4, hidden_size=4, num_layers=1, epochs=2, model="seq2seq",
     intervals=(0.8,), val_fraction=0.3,
 )  # fmt: skip

@@ -3,16 +3,15 @@ means are removed. Seasonal data is found seasonal, random walks and noise are n
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from seqlab import DataError
 from seqlab.data.seasonality import seasonality_p_value
 from seqlab.data.sources import Series
+from seqlab.errors import ConfigError
 from seqlab.forecasting import ForecastConfig, Forecaster
 
 MONTHS = np.arange(240) % 12
@@ -54,7 +53,7 @@ def test_pooled_over_series_repeatable_and_degenerate_cases() -> None:
 
 def test_auto_removes_season_means_only_when_there_is_a_season(tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
-    config = ForecastConfig(
+    config = ForecastConfig.of(
         lookback=12, horizon=3, hidden_size=8, num_layers=1, epochs=2, patience=None
     )
     seasonal = _monthly(10 + 3 * np.sin(2 * np.pi * MONTHS / 12) + rng.normal(0, 0.3, 240))
@@ -65,9 +64,9 @@ def test_auto_removes_season_means_only_when_there_is_a_season(tmp_path: Path) -
     g = Forecaster(config).fit(walk)
     assert not g.deseasonalized and g.season_means is None
     assert g.seasonality_p is not None and g.seasonality_p > 0.01
-    forced = Forecaster(replace(config, deseasonalize=True)).fit(walk)
+    forced = Forecaster(config.replace(deseasonalize=True)).fit(walk)
     assert forced.deseasonalized and forced.seasonality_p is None
-    off = Forecaster(replace(config, deseasonalize=False)).fit(seasonal)
+    off = Forecaster(config.replace(deseasonalize=False)).fit(seasonal)
     assert not off.deseasonalized
-    with pytest.raises(DataError, match="`deseasonalize` must be true, false or 'auto'"):
-        ForecastConfig(deseasonalize="yes")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="`deseasonalize` must be true, false or 'auto'"):
+        ForecastConfig.of(deseasonalize="yes")  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from seqlab.forecasting.selection import (
     series_mase,
 )
 
-TINY = ForecastConfig(
+TINY = ForecastConfig.of(
     lookback=8,
     horizon=4,
     hidden_size=8,
@@ -108,7 +108,7 @@ def test_selection_never_looks_at_the_test_rows() -> None:
 
 def test_a_baseline_is_chosen_when_it_is_better_and_predict_uses_it() -> None:
     series = _series()  # a line plus a season: linear AR is nearly exact, 3 epochs are not
-    f = Forecaster(replace(TINY, classical=())).fit(series)  # (ETS wins too: test_classical)
+    f = Forecaster(TINY.replace(classical=())).fit(series)  # (ETS wins too: test_classical)
     assert f.selection["chosen"] == "linear AR", f.selection
     assert f.selection["refit"] is False  # nothing to refit: the network is not used
     values = series.values.astype(np.float64)
@@ -122,12 +122,12 @@ def test_a_baseline_is_chosen_when_it_is_better_and_predict_uses_it() -> None:
 
 def test_select_model_is_respected_and_refit_uses_the_validation_rows() -> None:
     series = _series()
-    config = replace(TINY, select="model", refit=False)
+    config = TINY.replace(select="model", refit=False)
     plain = Forecaster(config).fit(series)
     assert plain.selection["chosen"] == "model" and plain.selection["scores"] == {}
     network = plain.predict_windows(series, np.array([len(series)]))[0]
     np.testing.assert_allclose(plain.predict_arrays()[0], network)
-    refit = Forecaster(replace(config, refit=True)).fit(series)
+    refit = Forecaster(config.replace(refit=True)).fit(series)
     assert refit.selection["refit"] is True
     assert refit.selection["refit_epochs"] == [3]
     assert not np.allclose(refit.predict_arrays()[0], plain.predict_arrays()[0])
@@ -136,12 +136,12 @@ def test_select_model_is_respected_and_refit_uses_the_validation_rows() -> None:
 @pytest.mark.parametrize("refit", [False, True])
 def test_once_chosen_the_linear_ar_fits_on_the_validation_rows_too(refit: bool) -> None:
     series = _series()
-    f = Forecaster(replace(TINY, refit=refit)).fit(series)
+    f = Forecaster(TINY.replace(refit=refit)).fit(series)
     evaluation, part = f.evaluate(), f.parts[""]
     values = series.values.astype(np.float64)
-    origins = np.arange(part.test_start, len(values) - TINY.horizon + 1)
+    origins = np.arange(part.test_start, len(values) - TINY.split.horizon + 1)
     fitted = {
-        end: linear_ar(values, origins, TINY.horizon, f.fitted.network.lookback, end)
+        end: linear_ar(values, origins, TINY.split.horizon, f.fitted.network.lookback, end)
         for end in (part.train_end, part.test_start)
     }
     assert part.train_end < part.test_start
@@ -153,9 +153,11 @@ def test_once_chosen_the_linear_ar_fits_on_the_validation_rows_too(refit: bool) 
     )
     assert not np.allclose(fitted[part.train_end], fitted[part.test_start])
     # while choosing, on the training rows only: its validation score is that model's
-    val = np.arange(part.train_end, part.test_start - TINY.horizon + 1)
-    chosen_on = linear_ar(values, val, TINY.horizon, f.fitted.network.lookback, part.train_end)
-    truth = np.stack([values[o : o + TINY.horizon] for o in val])
+    val = np.arange(part.train_end, part.test_start - TINY.split.horizon + 1)
+    chosen_on = linear_ar(
+        values, val, TINY.split.horizon, f.fitted.network.lookback, part.train_end
+    )
+    truth = np.stack([values[o : o + TINY.split.horizon] for o in val])
     scale = mase_scale(values[: part.train_end], f.period)
     score = series_mase(chosen_on, truth, scale)
     assert f.selection["scores"]["linear AR"] == pytest.approx(score, rel=1e-3)
@@ -176,20 +178,20 @@ def test_selection_survives_save_and_load(tmp_path: object) -> None:
 
 
 def test_segment_model_in_the_forecaster_and_no_test_part() -> None:
-    config = replace(TINY, model="segment", test_rows=0, select="model")
+    config = TINY.replace(model="segment", test_rows=0, select="model")
     f = Forecaster(config).fit(_series())
     assert f.split == (72, 80, 80)
     net = f.checkpoint.model if f.checkpoint else None
     assert type(net).__name__ == "SegmentRNN" and net.config.segment == 4
     assert f.predict_arrays()[0].shape == (4, 1)
     with pytest.raises(ValueError, match="reads the target columns only"):
-        ForecastConfig(model="segment", covariates=("x",))
+        ForecastConfig.of(model="segment", covariates=("x",))
 
 
 def test_segment_lookbacks_best_or_mean_chosen_on_validation(tmp_path: object) -> None:
     from pathlib import Path
 
-    config = replace(TINY, model="segment", lookbacks=(8, 16), select="model")
+    config = TINY.replace(model="segment", lookbacks=(8, 16), select="model")
     f = Forecaster(config).fit(_series(120))
     choice = f.fitted.lookback_choice
     assert set(choice) == {"lookback", "best", "mean"} and choice["lookback"] in (8, 16)
@@ -210,13 +212,13 @@ def test_forecasts_of_nonnegative_columns_stay_nonnegative() -> None:
     t = np.arange(80)
     falling = np.maximum(0.0, 40 - 0.6 * t) + 0.1 * (t % 4)  # reaches 0 and stays near it
     series = Series(falling[:, None].astype(np.float32), ("y",))
-    config = replace(TINY, select="model", test_rows=0)
+    config = TINY.replace(select="model", test_rows=0)
     f = Forecaster(config).fit(series)
     assert f.fitted.prepared.floors[""].tolist() == [0.0]
     drift_like = f._predictor.baselines("", falling[:, None], np.array([80]))["drift"]
     assert drift_like.min() >= 0.0  # the raw drift forecast would go below 0
     assert f.predict_arrays()[0].min() >= 0.0
-    off = Forecaster(replace(config, nonnegative=False)).fit(series)
+    off = Forecaster(config.replace(nonnegative=False)).fit(series)
     assert off.fitted.prepared.floors[""].tolist() == [-np.inf]
     assert off._predictor.baselines("", falling[:, None], np.array([80]))["drift"].min() < 0
 
@@ -231,7 +233,7 @@ def _floored(n: int = 240, seed: int = 0) -> Series:
 
 def test_observed_floor_uses_only_rows_before_each_origin() -> None:
     series = _floored()
-    config = replace(TINY, lookback=24, horizon=6, period=12, select="model", test_rows=24,
+    config = TINY.replace(lookback=24, horizon=6, period=12, select="model", test_rows=24,
                      val_rows=48, observed_floor=True)  # fmt: skip
     f = Forecaster(config).fit(series)
     assert f.selection["floor"] == "observed"
@@ -243,13 +245,13 @@ def test_observed_floor_uses_only_rows_before_each_origin() -> None:
     lowered[150:] = 1.0  # new lows after origin 150 lower the floor from origin 151 on only
     low = f.predict_windows(replace(series, values=lowered[:, None].astype(np.float32)), origins)
     np.testing.assert_array_equal(low[:51], got[:51])  # origins 100..150 see rows < 150
-    off = Forecaster(replace(config, observed_floor=False)).fit(series)
+    off = Forecaster(config.replace(observed_floor=False)).fit(series)
     assert "floor" not in off.selection
 
 
 def test_observed_floor_auto_is_chosen_on_validation_and_saved(tmp_path: object) -> None:
     series = _floored()
-    config = replace(TINY, lookback=24, horizon=6, period=12, select="model", test_rows=24,
+    config = TINY.replace(lookback=24, horizon=6, period=12, select="model", test_rows=24,
                      val_rows=48, epochs=2)  # fmt: skip
     f = Forecaster(config).fit(series)
     scores = f.selection["floor_scores"]
@@ -265,8 +267,7 @@ def test_observed_floor_auto_is_chosen_on_validation_and_saved(tmp_path: object)
 
 
 def test_lookback_trials_then_the_best_trains_on() -> None:
-    config = replace(
-        TINY,
+    config = TINY.replace(
         model="segment",
         lookbacks=(8, 16),
         select="model",
@@ -311,7 +312,7 @@ def test_stream_and_predict_refuse_a_forecast_checkpoint_and_export_describes_it
 
     folder = Path(str(tmp_path))
     path = folder / "f"
-    Forecaster(replace(TINY, select="model", model="seq2seq")).fit(_series()).save(path)
+    Forecaster(TINY.replace(select="model", model="seq2seq")).fit(_series()).save(path)
     with pytest.raises(CheckpointError, match="forecast checkpoint"):
         Stream.from_checkpoint(path)
     (folder / "x.csv").write_text("x\n1.0\n2.0\n")
@@ -330,22 +331,22 @@ def test_repeat_skip_auto_is_chosen_on_validation_and_kept(tmp_path: object) -> 
     """A segment of one season: the network is trained with and without the gated copy of
     the last season and the lower validation loss decides; without a season, no trial."""
     series = _floored(240)
-    config = replace(TINY, model="segment", lookback=24, horizon=6, period=12, select="model",
+    config = TINY.replace(model="segment", lookback=24, horizon=6, period=12, select="model",
                      test_rows=24, val_rows=48, epochs=2)  # fmt: skip
     f = Forecaster(config).fit(series)
     assert set(f.skip_losses) == {24} and set(f.lookback_losses) == {24}
     skip = f.fitted.network.repeat_skip
     assert skip == (f.skip_losses[24] < f.lookback_losses[24])
     assert f.fitted.validation_loss == min(f.skip_losses[24], f.lookback_losses[24])
-    assert f.config.repeat_skip == "auto"  # as given: the choice lives in the fitted state
+    assert f.config.network.repeat_skip == "auto"  # as given: the choice lives in the fitted state
     loaded = Forecaster.load(f.save(tmp_path / "f"))  # type: ignore[operator]
     assert loaded.skip_losses == f.skip_losses and loaded.fitted.network.repeat_skip is skip
-    g = Forecaster(replace(config, period=None, segment=6)).fit(series)
+    g = Forecaster(config.replace(period=None, segment=6)).fit(series)
     assert g.skip_losses == {} and g.fitted.network.repeat_skip is False
-    h = Forecaster(replace(config, repeat_skip=True)).fit(series)
+    h = Forecaster(config.replace(repeat_skip=True)).fit(series)
     assert h.skip_losses == {} and h.fitted.network.repeat_skip is True
     # an explicit skip holds at every lookback tried (trials used to train without it)
-    k = Forecaster(replace(config, repeat_skip=True, lookbacks=(24, 36), epochs=1)).fit(series)
+    k = Forecaster(config.replace(repeat_skip=True, lookbacks=(24, 36), epochs=1)).fit(series)
     assert k.skip_losses == {} and set(k.lookback_losses) == {24, 36}
     assert k.fitted.network.repeat_skip is True and k.network.config.repeat_skip is True
 
@@ -355,7 +356,7 @@ def test_repeat_skip_is_decided_once_at_the_shortest_lookback(tmp_path: object) 
     ones train with the winner alone (half the trials), and the choice among all stays the
     lowest validation loss."""
     series = _floored(240)
-    config = replace(TINY, model="segment", lookback=24, lookbacks=(36, 24), horizon=6,
+    config = TINY.replace(model="segment", lookback=24, lookbacks=(36, 24), horizon=6,
                      period=12, select="model", test_rows=24, val_rows=48, epochs=2,
                      lookback_trial_epochs=1)  # fmt: skip
     f = Forecaster(config).fit(series)
@@ -371,13 +372,13 @@ def test_candidates_declare_what_they_take_and_the_selection_says_what_they_igno
     configuration asks for; a baseline reads no covariate and the selection says so."""
     from seqlab.baselines import BASELINE_CANDIDATES
     from seqlab.capabilities import Takes
-    from seqlab.forecasting.networks import NETWORKS, network_kinds
+    from seqlab.forecasting.kinds import NETWORKS, network_kinds
 
     assert network_kinds(ForecastConfig()) == ["seq2seq", "segment"]
-    assert network_kinds(ForecastConfig(covariates=("x",))) == ["seq2seq"]
-    assert network_kinds(ForecastConfig(calendar=("month",))) == ["seq2seq"]
-    assert network_kinds(ForecastConfig(quantiles=(0.1, 0.5, 0.9))) == ["direct"]
-    assert network_kinds(ForecastConfig(model="segment")) == ["segment"]
+    assert network_kinds(ForecastConfig.of(covariates=("x",))) == ["seq2seq"]
+    assert network_kinds(ForecastConfig.of(calendar=("month",))) == ["seq2seq"]
+    assert network_kinds(ForecastConfig.of(quantiles=(0.1, 0.5, 0.9))) == ["direct"]
+    assert network_kinds(ForecastConfig.of(model="segment")) == ["segment"]
     assert NETWORKS["segment"].takes.missing(Takes(past_covariates=True, quantiles=True)) == [
         "past_covariates",
         "quantiles",
@@ -386,9 +387,9 @@ def test_candidates_declare_what_they_take_and_the_selection_says_what_they_igno
     assert not any(b.takes.past_covariates for b in BASELINE_CANDIDATES)
     y = _series()
     series = Series(np.concatenate([y.values, y.values[::-1]], axis=1), ("y", "x"))
-    config = replace(TINY, covariates=("x",), model="seq2seq", classical=())
+    config = TINY.replace(covariates=("x",), model="seq2seq", classical=())
     f = Forecaster(config).fit(series)
     ignored = f.selection["ignored"]
     assert set(ignored) == {m for m in f.selection["scores"] if not m.startswith("model")}
     assert all(columns == ["x"] for columns in ignored.values())
-    assert "ignored" not in Forecaster(replace(config, covariates=())).fit(y).selection
+    assert "ignored" not in Forecaster(config.replace(covariates=())).fit(y).selection

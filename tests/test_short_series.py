@@ -18,7 +18,7 @@ from seqlab.data.sources import Series, load_csv
 from seqlab.forecasting import ForecastConfig, Forecaster
 from seqlab.forecasting.parts import split_rows
 
-TINY = ForecastConfig(hidden_size=8, num_layers=1, epochs=3, dropout=0.0)
+TINY = ForecastConfig.of(hidden_size=8, num_layers=1, epochs=3, dropout=0.0)
 
 
 def _sales(months: int, seed: int = 0, start: str = "1960-01") -> pd.DataFrame:
@@ -45,7 +45,7 @@ def test_a_108_month_file_fits_with_the_defaults(model: str, tmp_path: Path) -> 
     """Was an AssertionError in the lookback choice (validation rows but no window)."""
     path = tmp_path / "cars.csv"
     _sales(108).to_csv(path, index=False)
-    forecaster = Forecaster(ForecastConfig(model=model, epochs=3)).fit(load_csv(path))
+    forecaster = Forecaster(ForecastConfig.of(model=model, epochs=3)).fit(load_csv(path))
     assert forecaster.fitted.validation_loss is not None  # one validation window: it was scored
     assert forecaster.selection["scores"]  # and the selection ran on it
     forecast, stamps = forecaster.predict_arrays()
@@ -83,7 +83,7 @@ def test_a_global_model_reports_the_baselines_a_short_series_cannot_fit() -> Non
         )
         for k, n in enumerate([60, 72, 13])
     }
-    config = ForecastConfig(lookback=4, horizon=2, val_rows=2, test_rows=2, **_tiny())
+    config = ForecastConfig.of(lookback=4, horizon=2, val_rows=2, test_rows=2, **_tiny())
     forecaster = Forecaster(config).fit(named)
     skipped = forecaster.selection["skipped"]
     assert skipped == {"climatology": {"series": 1, "why": skipped["climatology"]["why"]}}
@@ -131,11 +131,11 @@ def test_series_shorter_than_the_lookback_are_left_padded_not_refused() -> None:
         name: Series((np.sin(np.arange(n) / 2) + rng.normal(0, 0.1, n))[:, None], ("y",))
         for name, n in (("long", 120), ("longer", 150), ("short", 22), ("tiny", 9))
     }
-    config = ForecastConfig(
+    config = ForecastConfig.of(
         lookback=36, horizon=4, val_rows=4, test_rows=4, model="seq2seq", select="model", **_tiny()
     )
     forecaster = Forecaster(config).fit(named)
-    assert len(forecaster.parts["short"].series) < config.lookback
+    assert len(forecaster.parts["short"].series) < config.split.lookback
     forecast = forecaster.predict_arrays(name="short")[0]
     network = forecaster.predict_windows(named["short"], np.array([22]), "short")[0]
     np.testing.assert_array_equal(forecast, network)

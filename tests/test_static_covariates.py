@@ -6,7 +6,6 @@ can."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +15,11 @@ import pytest
 from cli_run import TINY_FORECAST, seqlab
 from seqlab import DataError, ForecastConfig, Forecaster
 from seqlab.data.sources import Series
-from seqlab.forecasting.networks import network_kinds
+from seqlab.errors import ConfigError
+from seqlab.forecasting.kinds import network_kinds
 from seqlab.forecasting.static import encode_static
 
-CONFIG = ForecastConfig(
+CONFIG = ForecastConfig.of(
     lookback=1, horizon=2, hidden_size=16, num_layers=1, dropout=0.0, epochs=25, lr=1e-2,
     patience=None, deseasonalize=False, model="seq2seq", select="model", classical=(),
     test_rows=40, val_rows=20,
@@ -43,7 +43,7 @@ def _series(n: int = 160) -> tuple[dict[str, Series], pd.DataFrame]:
 @pytest.fixture(scope="module")
 def fitted() -> tuple[Forecaster, float]:
     named, table = _series()
-    config = replace(CONFIG, static_covariates=("group",))
+    config = CONFIG.replace(static_covariates=("group",))
     f = Forecaster(config).fit(named, static=table.set_index("id"))
     without = Forecaster(CONFIG).fit(named).evaluate().metrics["model"]["rmse"]
     return f, without
@@ -66,12 +66,12 @@ def test_a_static_category_lets_a_global_model_tell_the_series_apart(
 
 def test_static_tables_are_checked_and_encoded() -> None:
     named, table = _series()
-    config = replace(CONFIG, static_covariates=("group", "size"), epochs=1)
+    config = CONFIG.replace(static_covariates=("group", "size"), epochs=1)
     with pytest.raises(DataError, match="need a table of one row per series"):
         Forecaster(config).fit(named)
     with pytest.raises(DataError, match="no static covariates for series 's7'"):
         Forecaster(config).fit(named, static=table.iloc[:7].set_index("id"))
-    short = replace(CONFIG, static_covariates=("group",), epochs=1)
+    short = CONFIG.replace(static_covariates=("group",), epochs=1)
     by_column = Forecaster(short).fit(named, static=table, id_col="id")  # ids in a column
     assert by_column.fitted.parts["s1"].static.tolist() == [1.0, 0.0]  # one-hot: neg, pos
     with pytest.raises(DataError, match="name the columns to read with `static_covariates`"):
@@ -80,9 +80,9 @@ def test_static_tables_are_checked_and_encoded() -> None:
                             ("g", "v"))  # fmt: skip
     np.testing.assert_allclose(encoded["a"], [1.0, 0.0, -1.0])
     np.testing.assert_allclose(encoded["b"], [0.0, 1.0, 1.0])
-    assert network_kinds(ForecastConfig(static_covariates=("g",))) == ["seq2seq"]
-    with pytest.raises(DataError, match="`static_covariates` and `calendar`"):
-        ForecastConfig(model="segment", static_covariates=("g",))
+    assert network_kinds(ForecastConfig.of(static_covariates=("g",))) == ["seq2seq"]
+    with pytest.raises(ConfigError, match="`static_covariates` and `calendar`"):
+        ForecastConfig.of(model="segment", static_covariates=("g",))
 
 
 def test_the_command_line_reads_a_static_file(tmp_path: Path) -> None:

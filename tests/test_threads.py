@@ -49,7 +49,7 @@ def _series() -> Series:
     return Series(np.sin(t / 3)[:, None], ("y",))
 
 
-CONFIG = ForecastConfig(
+CONFIG = ForecastConfig.of(
     lookback=6, horizon=2, hidden_size=4, num_layers=1, epochs=2, model="seq2seq", select="model"
 )
 

@@ -6,9 +6,12 @@ the static covariates (``--static``) and the future-known covariates' next value
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seqlab.errors import SeqlabError
+
+if TYPE_CHECKING:
+    from seqlab.forecasting import ForecastConfig
 
 __all__ = ["add_dialect_arguments", "dialect_hints", "forecast_data", "future_rows", "static_rows"]
 
@@ -123,20 +126,22 @@ def static_rows(args: argparse.Namespace) -> dict[str, dict[str, Any]] | None:
     return static_table(frame.astype({args.id_col: str}) if args.id_col else frame, args.id_col)
 
 
-def future_rows(args: argparse.Namespace, config: Any, data: Any) -> dict[str, Any] | None:
+def future_rows(
+    args: argparse.Namespace, config: ForecastConfig, data: Any
+) -> dict[str, Any] | None:
     """With future-known covariates, their next values per series from ``--future FILE`` (the
     data's format: a time column, the covariate columns, and the id column in long format),
     read before training so that a missing file or column fails first."""
-    if not config.future_covariates:
+    if not config.network.future_covariates:
         return None
     if args.future is None:
         raise SeqlabError(
-            f"forecasting past the end needs the next {config.horizon} values of "
-            f"{', '.join(config.future_covariates)}: give them with --future FILE"
+            f"forecasting past the end needs the next {config.split.horizon} values of "
+            f"{', '.join(config.network.future_covariates)}: give them with --future FILE"
         )
     from seqlab.data.sources import load_csv, load_long_csv
 
-    columns = list(config.future_covariates)
+    columns = list(config.network.future_covariates)
     hints = dialect_hints(args)
     if args.id_col:
         return dict(load_long_csv(args.future, args.id_col, time_col=args.time_col,

@@ -4,8 +4,7 @@ gridded forecasting. It only parses arguments and calls the library."""
 from __future__ import annotations
 
 import argparse
-from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seqlab.cli_data import (
     add_dialect_arguments,
@@ -14,6 +13,9 @@ from seqlab.cli_data import (
     static_rows,
 )
 from seqlab.errors import SeqlabError
+
+if TYPE_CHECKING:
+    from seqlab.forecasting import ForecastConfig, Forecaster
 
 __all__ = ["add_forecast_parser"]
 
@@ -40,12 +42,12 @@ def _maybe(kind: Any) -> Any:
 
 
 def _add_field_flag(group: Any, name: str) -> None:
-    """One flag for the ForecastConfig field ``name``: its type, choices and default from the
-    field (stated once, there), its help from seqlab.forecasting.options.HELP."""
+    """One flag for the ForecastConfig setting of flat name ``name``: its type, choices and
+    default from the field (stated once, there), its help from seqlab.forecasting.options.HELP."""
     from seqlab.forecasting.config import ForecastConfig
     from seqlab.forecasting.options import HELP, field_kind
 
-    default: Any = next(f.default for f in fields(ForecastConfig) if f.name == name)
+    default: Any = ForecastConfig().value(name)
     kind, optional, choices = field_kind(name)
     shown = {True: "on", False: "off"}.get(default, default) if kind == "tri" else default
     if isinstance(shown, tuple):
@@ -73,17 +75,17 @@ def _add_field_flag(group: Any, name: str) -> None:
 DATA_DEFAULTS: dict[str, Any] = {"data": "nino_sst", "annual": False}
 
 
-def _forecast_config(args: argparse.Namespace) -> Any:
+def _forecast_config(args: argparse.Namespace) -> ForecastConfig:
     """The ForecastConfig of the run: each field's default, then the --config file's value,
     then the flag's; the [data] keys likewise go onto ``args``."""
-    from seqlab.forecasting import ForecastConfig
+    from seqlab.forecasting.config import FIELDS, ForecastConfig
     from seqlab.forecasting.options import DATA_KEYS, read_toml
 
     values, data = read_toml(args.config) if args.config else ({}, {})
     for key in DATA_KEYS:
         if not hasattr(args, key):
             setattr(args, key, data.get(key, DATA_DEFAULTS.get(key)))
-    given = {f.name: getattr(args, f.name) for f in fields(ForecastConfig) if hasattr(args, f.name)}
+    given = {name: getattr(args, name) for name in FIELDS if hasattr(args, name)}
     if "lookback" in given:  # --lookback L ...: several are the lookbacks to try
         lookbacks = given.pop("lookback")
         given.update(lookback=lookbacks[0], lookbacks=lookbacks if len(lookbacks) > 1 else ())
@@ -95,7 +97,7 @@ def _forecast_config(args: argparse.Namespace) -> Any:
     values.setdefault("progress", not args.quiet)
     if args.quiet:
         values["progress"] = False
-    return ForecastConfig(**values)
+    return ForecastConfig.of(**values)
 
 
 def _cmd_forecast(args: argparse.Namespace) -> int:
@@ -115,11 +117,11 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         return _forecast_grid(args, config)
     if args.annual:
         raise SeqlabError("--annual is for gridded netCDF data; give a .nc file")
-    data = forecast_data(args, (*config.covariates, *config.future_covariates))
+    data = forecast_data(args, (*config.network.covariates, *config.network.future_covariates))
     future = future_rows(args, config, data)
     with run_folder_lock(args.out):  # an unwritable or busy --out fails before training
         forecaster = Forecaster(config).fit(data, static=static_rows(args))
-        evaluation = forecaster.evaluate() if config.test_rows != 0 else None
+        evaluation = forecaster.evaluate() if config.split.test_rows != 0 else None
         run = {
             "data": str(args.data),
             "command": " ".join(["seqlab", *args.argv]),
@@ -135,11 +137,13 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summary(args: argparse.Namespace, config: Any, data: Any, forecaster: Any) -> str:
+def _summary(
+    args: argparse.Namespace, config: ForecastConfig, data: Any, forecaster: Forecaster
+) -> str:
     """The line that says what was fitted and what validation chose."""
     series = list(data.values()) if isinstance(data, dict) else [data]
     what = f"{len(series)} series" if isinstance(data, dict) else ", ".join(forecaster.targets)
-    covariates, network = forecaster.config.covariates, forecaster.fitted.network
+    covariates, network = forecaster.config.network.covariates, forecaster.fitted.network
     extras = [f"past covariates {', '.join(covariates)}"] if covariates else []
     if forecaster.calendar:
         extras.append(f"calendar {', '.join(forecaster.calendar)}")
@@ -154,8 +158,8 @@ def _summary(args: argparse.Namespace, config: Any, data: Any, forecaster: Any) 
     if forecaster.seasonality_p is not None:
         removed = "season means removed" if forecaster.deseasonalized else "no season removed"
         extras.append(f"{removed} (seasonality test p = {forecaster.seasonality_p:.3g})")
-    if forecaster.config.ensemble > 1:
-        extras.append(f"ensemble of {forecaster.config.ensemble}")
+    if forecaster.config.network.ensemble > 1:
+        extras.append(f"ensemble of {forecaster.config.network.ensemble}")
     selection = forecaster.selection
     if selection["scores"]:
         chosen = selection["chosen"]
@@ -164,15 +168,15 @@ def _summary(args: argparse.Namespace, config: Any, data: Any, forecaster: Any) 
             f"forecasts by {chosen!r}, chosen on validation "
             f"(MASE {selection['scores'][chosen]:.3f}){refit}"
         )
-    logged = " (fitted in logs; every number below in the data's units)" if config.log else ""
+    logged = " (fitted in logs; every number below in the data's units)" if config.split.log else ""
     return (
         f"data: {args.data}{logged}, {sum(len(s) for s in series)} steps of "
-        f"{what}; lookback {network.lookback}, horizon {config.horizon}, "
-        f"{network.model} {config.cell}" + "".join(f"; {e}" for e in extras)
+        f"{what}; lookback {network.lookback}, horizon {config.split.horizon}, "
+        f"{network.model} {config.network.cell}" + "".join(f"; {e}" for e in extras)
     )
 
 
-def _forecast_grid(args: argparse.Namespace, config: Any) -> int:
+def _forecast_grid(args: argparse.Namespace, config: ForecastConfig) -> int:
     from seqlab._io import run_folder_lock
     from seqlab.forecasting.gridded import (
         annual_means,
@@ -185,7 +189,7 @@ def _forecast_grid(args: argparse.Namespace, config: Any) -> int:
 
     if not args.box:
         raise SeqlabError("gridded data needs --box LAT_MIN LAT_MAX LON_WEST LON_EAST")
-    if config.covariates or args.target or args.id_col or config.log:
+    if config.network.covariates or args.target or args.id_col or config.split.log:
         raise SeqlabError("--target, --covariates, --id-col and --log are for tabular data")
     full = load_netcdf(args.data, args.var)
     if args.annual:
@@ -199,7 +203,7 @@ def _forecast_grid(args: argparse.Namespace, config: Any) -> int:
         f"data: {args.data}, variable {box.name}, {len(box.times)} steps; "
         f"{'; '.join(box.notes)}; {len(result.cells)} cells with data at every step, one "
         f"global model; lookback {result.forecaster.fitted.network.lookback}, "
-        f"horizon {config.horizon}"
+        f"horizon {config.split.horizon}"
     )
     print(format_evaluation(result.evaluation))
     print(f"run folder: {args.out} ({', '.join(p.name for p in paths.values())})")
@@ -208,8 +212,8 @@ def _forecast_grid(args: argparse.Namespace, config: Any) -> int:
 
 def add_forecast_parser(sub: Any) -> None:
     """Add the ``forecast`` command to the sub-command parsers of ``seqlab``: the data flags,
-    then one flag per ForecastConfig field (seqlab.forecasting.options), by section."""
-    from seqlab.forecasting.options import SECTIONS
+    then one flag per ForecastConfig setting (seqlab.forecasting.options), by section."""
+    from seqlab.forecasting.config import SECTIONS
 
     p = sub.add_parser(
         "forecast",

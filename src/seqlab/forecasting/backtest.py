@@ -60,13 +60,13 @@ def backtest(
             "a sliding window needs refit=True: without refitting the model's training rows "
             "do not move"
         )
-    h = config.horizon
+    h = config.split.horizon
     last = len(series) - h
     origins = [last - stride * k for k in reversed(range(folds))]
-    if origins[0] <= config.lookback + h:
+    if origins[0] <= config.split.lookback + h:
         raise DataError(
             f"{folds} folds {stride} rows apart start at row {origins[0]}, too early for lookback "
-            f"{config.lookback} + horizon {h}; use fewer folds or a smaller stride"
+            f"{config.split.lookback} + horizon {h}; use fewer folds or a smaller stride"
         )
     width = origins[0]  # the sliding window keeps the first fold's training length
     evaluations, rows = [], []
@@ -75,7 +75,7 @@ def backtest(
         start = 0 if window == "expanding" else origin - width
         if refit or single is None:
             part = _slice(series, start, origin + h)
-            fold = Forecaster(replace(config, test_rows=h, test_start=None)).fit(part)
+            fold = Forecaster(config.replace(test_rows=h, test_start=None)).fit(part)
             single = fold
         else:
             part = _slice(series, start, origin + h)

@@ -67,17 +67,17 @@ class Conformal:
         """Calibrated on every validation window of every series (before any refit, so the
         windows were not trained on); None without ``intervals``."""
         c = config
-        if not c.intervals:
+        if not c.intervals.levels:
             return None
-        empty = cls(c.intervals, c.quantiles, "", c.interval_method, 0, {})
-        found: dict[float, list[F64]] = {level: [] for level in c.intervals}
+        empty = cls(c.intervals.levels, c.network.quantiles, "", c.intervals.method, 0, {})
+        found: dict[float, list[F64]] = {level: [] for level in c.intervals.levels}
         for name, w in windows.items():
             for level, (low, high) in empty.raw_bands(w.raw, w.point).items():
                 found[level].append(interval_scores_of(w.truth, low, high, scales[name]))
         if not any(found.values()):
             raise DataError("`intervals` need validation windows; give val_rows or val_fraction")
         n = sum(len(x) for x in next(iter(found.values())))
-        short = [lv for lv in c.intervals if math.ceil((n + 1) * lv) > n]
+        short = [lv for lv in c.intervals.levels if math.ceil((n + 1) * lv) > n]
         if short:
             need = math.ceil(short[-1] / (1 - short[-1]))
             raise DataError(
@@ -85,12 +85,12 @@ class Conformal:
                 f"x columns); there are {n}: lower the level or keep more validation rows"
             )
         log.info("intervals calibrated on %d windows", n)
-        pairs = [quantile_pair(level, c.quantiles) for level in c.intervals]
+        pairs = [quantile_pair(level, c.network.quantiles) for level in c.intervals.levels]
         return cls(
-            levels=c.intervals,
-            quantiles=c.quantiles,
+            levels=c.intervals.levels,
+            quantiles=c.network.quantiles,
             method="conformalised quantile regression" if all(pairs) else "split conformal",
-            adaptation=c.interval_method,
+            adaptation=c.intervals.method,
             windows=int(n),
             radii={
                 k: v
@@ -177,8 +177,8 @@ class Conformal:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], config: ForecastConfig) -> Conformal:
         return cls(
-            levels=config.intervals,
-            quantiles=config.quantiles,
+            levels=config.intervals.levels,
+            quantiles=config.network.quantiles,
             method=str(data["method"]),
             adaptation=str(data.get("adaptation", "split")),
             windows=int(data["windows"]),

@@ -31,18 +31,18 @@ def evaluate(predictor: Predictor, state: FittedState) -> Evaluation:
     """Every test window of every series: ours against every baseline on the same windows.
     Metrics are averaged over series and columns with equal weight."""
     c, parts = state.config, state.parts
-    if all(len(p.series) - p.test_start < c.horizon for p in parts.values()):
+    if all(len(p.series) - p.test_start < c.split.horizon for p in parts.values()):
         raise DataError("no test rows to evaluate on (test_rows=0); use predict()")
     blocks, intervals, tested = [], {}, {}
     chosen = state.selection.chosen
     for name, part in parts.items():
         values = part.target_values
-        origins = np.arange(part.test_start, len(values) - c.horizon + 1)
+        origins = np.arange(part.test_start, len(values) - c.split.horizon + 1)
         if not len(origins):  # a series without a test part
             continue
-        truth = values[ahead_index(origins, c.horizon)]
+        truth = values[ahead_index(origins, c.split.horizon)]
         raw = predictor.network_forecasts(name, part.series, origins)
-        forecasts = {MODEL: middle(raw, c.quantiles)}
+        forecasts = {MODEL: middle(raw, c.network.quantiles)}
         exog = predictor.exog(name, part.series)
         forecasts.update(predictor.baselines(name, values, origins, exog=exog))
         if chosen.name not in forecasts:  # the combination, of forecasts already made here
@@ -64,12 +64,12 @@ def evaluate(predictor: Predictor, state: FittedState) -> Evaluation:
         for name, w in tested.items():
             intervals[name] = conformal.bands(w.raw, w.point, scales[name], adapted.get(name))
     period = state.prepared.period
-    if c.log:  # every number of the evaluation in the data's own units
+    if c.split.log:  # every number of the evaluation in the data's own units
         blocks, intervals, scales = in_data_units(blocks, intervals, period, np.exp)
-    evaluation = evaluation_from_blocks(blocks, period, c.quantiles)
+    evaluation = evaluation_from_blocks(blocks, period, c.network.quantiles)
     evaluation.selected = chosen.name
     if conformal:
-        add_intervals(evaluation, blocks, intervals, scales, c.intervals)
+        add_intervals(evaluation, blocks, intervals, scales, c.intervals.levels)
         for key, share in reached.items():  # what adaptation reached over the test windows
             evaluation.intervals[key]["adapted"] = share
     return evaluation
@@ -78,7 +78,7 @@ def evaluate(predictor: Predictor, state: FittedState) -> Evaluation:
 def windows_to_end(predictor: Predictor) -> dict[str, Window]:
     """Per series with a test part, the chosen method's forecasts at every test origin (and
     from each to the end of the data: truth NaN where not yet known)."""
-    h, out = predictor.config.horizon, {}
+    h, out = predictor.config.split.horizon, {}
     for name, part in predictor.prepared.parts.items():
         values = part.target_values
         last = len(values) - (h if part.futures else 0)  # future-known values end with the data

@@ -20,10 +20,10 @@ F64 = NDArray[np.float64]
 def lower_bound(part: Part, config: ForecastConfig) -> F64:
     """(O,) the lowest value each target's forecasts may take: 0 or -inf (``nonnegative``;
     log values may be negative, and exp keeps their forecasts positive)."""
-    if config.log:
+    if config.split.log:
         return np.full(len(part.targets), -np.inf)
     train = part.target_values[: part.train_end]
-    choice = config.nonnegative
+    choice = config.selection.nonnegative
     keep = (train >= 0).all(axis=0) if choice == "auto" else np.full(train.shape[1], choice)
     floor: F64 = np.where(keep, 0.0, -np.inf)
     return floor

@@ -31,7 +31,8 @@ from seqlab.errors import CheckpointError, DataError, SeqlabError
 from seqlab.forecasting import frames
 from seqlab.forecasting.calibration import Conformal
 from seqlab.forecasting.config import ForecastConfig
-from seqlab.forecasting.networks import Groups, network_kinds, refit_network, train_network
+from seqlab.forecasting.kinds import network_kinds
+from seqlab.forecasting.networks import Groups, refit_network, train_network
 from seqlab.forecasting.parts import Part
 from seqlab.forecasting.predictor import Predictor
 from seqlab.forecasting.prepare import model_units, prepare
@@ -102,16 +103,16 @@ class Forecaster:
             predictor = Predictor(c, prepared, net.spec, net.checkpoint)
             tried.append((net, predictor, network_windows(predictor)))
         scores: dict[str, float] = {}
-        if c.model == "auto":  # the network whose own forecasts validate best
+        if c.network.model == "auto":  # the network whose own forecasts validate best
             for net, predictor, found in tried:
                 floor = choose_floor(predictor, found)[0]
-                scores[net.spec.model] = network_score(found, floor, c.quantiles)
+                scores[net.spec.model] = network_score(found, floor, c.network.quantiles)
         net, predictor, found = min(tried, key=lambda t: scores.get(t[0].spec.model, 0.0))
         selection, found = select(predictor, found, scores)
         predictor = replace(predictor, selection=selection)
         windows = calibration_windows(predictor, found)
         intervals = Conformal.calibrate(c, windows, prepared.scales or {})
-        if c.refit and selection.chosen.uses_model:
+        if c.selection.refit and selection.chosen.uses_model:
             net = refit_network(prepared, c, net)
             if net.refit_epochs is not None:
                 selection = replace(selection, refit=True, refit_epochs=net.refit_epochs)
@@ -166,7 +167,7 @@ class Forecaster:
 
     @property
     def period(self) -> int | None:
-        return self.config.period if self._state is None else self._state.prepared.period
+        return self.config.split.period if self._state is None else self._state.prepared.period
 
     @property
     def calendar(self) -> tuple[str, ...]:
@@ -237,7 +238,7 @@ class Forecaster:
 
     def _data_units(self, values: F64) -> F64:
         """Model-unit forecasts, bands or rows back in the data's own units."""
-        out: F64 = np.exp(values) if self.config.log else values
+        out: F64 = np.exp(values) if self.config.split.log else values
         return out
 
     def _named(self, name: str | None) -> str:
@@ -282,7 +283,7 @@ class Forecaster:
         self._require_fitted()
         framed = type(future).__name__ == "DataFrame"
         if framed:
-            columns = list(self.config.future_covariates)
+            columns = list(self.config.network.future_covariates)
             future = from_frame(future, id_col=id_col, time_col=time_col, target=columns)
         if future is not None and not isinstance(future, Mapping):
             future = {self._named(name): future}

@@ -42,14 +42,14 @@ def reading(
         raise DataError("the series has no rows to forecast from")
     raw, point = forecaster._predictor.forecasts(key, s, np.array([len(s)]), future)
     units, conformal = forecaster._data_units, forecaster.fitted.intervals
-    bands = units(raw[0]) if quantiles and forecaster.config.quantiles else None
+    bands = units(raw[0]) if quantiles and forecaster.config.network.quantiles else None
     found = None
     if intervals and conformal is not None:
         radii = forecaster._final_radii().get(key)
         levels = conformal.bands(raw, point, forecaster.scales[key], radii)
         pairs = [np.stack([lo[0], hi[0]], axis=-1) for lo, hi in levels.values()]
         found = units(np.stack(pairs, axis=2))
-    return units(point[0]), future_stamps(s, forecaster.config.horizon), bands, found
+    return units(point[0]), future_stamps(s, forecaster.config.split.horizon), bands, found
 
 
 def forecast_table(
@@ -63,8 +63,8 @@ def forecast_table(
     future-known covariates' next values."""
     rows: list[list[object]] = []
     columns: tuple[str, ...] = ()
-    qs = forecaster.config.quantiles or ()
-    levels = forecaster.config.intervals if forecaster.intervals else ()
+    qs = forecaster.config.network.quantiles or ()
+    levels = forecaster.config.intervals.levels if forecaster.intervals else ()
     chosen = newer if newer is not None else dict.fromkeys(forecaster.parts)
     for name, series in chosen.items():
         key, ahead = name or None, (future or {}).get(name)

@@ -272,7 +272,7 @@ def forecast_grid(grid: Grid, config: ForecastConfig | None = None) -> GridForec
     named, cells = cell_series(grid)
     forecaster = Forecaster(config).fit(named)
     evaluation = forecaster.evaluate()
-    horizon = forecaster.config.horizon
+    horizon = forecaster.config.split.horizon
     field = np.full((horizon, len(grid.lat), len(grid.lon)), np.nan)
     for name, (r, c) in zip(named, cells, strict=True):
         field[:, r, c] = forecaster.predict_arrays(name=name)[0][:, 0]

@@ -21,6 +21,7 @@ import numpy as np
 
 from seqlab._io import atomic_write_bytes
 from seqlab.errors import DataError
+from seqlab.forecasting.config import flat_settings
 from seqlab.forecasting.results import skill_against
 from seqlab.plots import date_axis
 
@@ -308,7 +309,7 @@ def build_report(run_dir: str | Path) -> str:
 def _facts(metrics: dict[str, Any], meta: dict[str, Any], chosen: str) -> dict[str, Any]:
     """The run at a glance: data, command, network, method, covariates, versions."""
     data = meta.get("data") or {}
-    config = data.get("forecast_config") or {}
+    config = flat_settings(data.get("forecast_config") or {})
     network = data.get("network") or config  # earlier checkpoints: the rewritten config
     info = metrics.get("run") or {}
     return {

@@ -1,4 +1,5 @@
-"""The network stage of a fit: windows of every series, ensembles of members, the choice
+"""The network stage of a fit (the kinds of network: :mod:`seqlab.forecasting.kinds`): windows
+of every series, ensembles of members, the choice
 among lookbacks (fully trained, or trials and then the best trained on; for segment models,
 the mean of every lookback when it validates better) and of ``repeat_skip``, and the optional
 refit on training + validation rows. Each function takes the prepared series and the
@@ -10,71 +11,28 @@ Shape key: N windows, L lookback, H horizon, F input columns, O targets.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from torch import nn
 
 from seqlab._seed import set_seed
-from seqlab.capabilities import Takes
 from seqlab.checkpoint import Checkpoint
-from seqlab.config import Seq2SeqConfig
 from seqlab.data.indexed import WindowData
 from seqlab.errors import DataError
 from seqlab.forecasting.config import ForecastConfig
+from seqlab.forecasting.kinds import NETWORKS, Kind, NetworkSpec, network_config
 from seqlab.forecasting.prepare import Prepared, datasets
 from seqlab.models.ensemble import Ensemble, EnsembleConfig
-from seqlab.models.segment import SegmentConfig, SegmentRNN
-from seqlab.models.seq2seq import Seq2Seq
 from seqlab.training import History, Trainer
 
-__all__ = [
-    "NETWORKS",
-    "NetworkFit",
-    "NetworkSpec",
-    "network_config",
-    "network_kinds",
-    "refit_network",
-    "train_network",
-    "wanted",
-]
+__all__ = ["NetworkFit", "refit_network", "train_network"]
 
 log = logging.getLogger(__name__)
 F64 = NDArray[np.float64]
-Kind = Literal["seq2seq", "direct", "segment"]
 Groups = tuple[tuple[int, tuple[History, ...]], ...]
-
-
-@dataclass(frozen=True)
-class NetworkSpec:
-    """The network the fit settled on: its kind, the lookback its windows read (the longest
-    for a mean over lookbacks) and whether a segment model adds the gated repeat skip."""
-
-    model: Kind
-    lookback: int
-    repeat_skip: bool = False
-
-    def applied(self, config: ForecastConfig) -> ForecastConfig:
-        """``config`` with these choices in place of the ones it leaves open (a local value
-        from which the network's own config is built; the Forecaster's config is not
-        changed)."""
-        return replace(
-            config,
-            model=self.model,
-            lookback=self.lookback,
-            lookbacks=(),
-            repeat_skip=self.repeat_skip,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "lookback": self.lookback, "repeat_skip": self.repeat_skip}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> NetworkSpec:
-        return cls(data["model"], int(data["lookback"]), bool(data["repeat_skip"]))
 
 
 @dataclass(frozen=True)
@@ -92,73 +50,6 @@ class NetworkFit:
     skip_losses: Mapping[int, float] = field(default_factory=dict)
     lookback_choice: Mapping[str, float] = field(default_factory=dict)
     refit_epochs: tuple[int, ...] | None = None
-
-
-@dataclass(frozen=True)
-class NetworkKind:
-    """One kind of network a fit can train: what it reads besides the targets' history
-    (``takes``; calendar features count as future covariates), how its configuration follows
-    from the forecast configuration and the prepared data (``build``, given the lookback) and
-    the class built from that configuration. Adding a kind is one entry in :data:`NETWORKS`."""
-
-    takes: Takes
-    build: Callable[[ForecastConfig, Prepared, int], Seq2SeqConfig | SegmentConfig]
-    model: Callable[[Any], nn.Module]
-
-
-def _encoder_decoder(c: ForecastConfig, prepared: Prepared, lookback: int) -> Seq2SeqConfig:
-    part = next(iter(prepared.parts.values()))
-    return c.model_config(
-        len(part.targets), len(part.covariates), len(prepared.calendar), lookback,
-        len(part.futures), 0 if part.static is None else len(part.static),
-    )  # fmt: skip
-
-
-def _segment(c: ForecastConfig, prepared: Prepared, lookback: int) -> SegmentConfig:
-    part = next(iter(prepared.parts.values()))
-    segment = c.segment_length(lookback, prepared.period)
-    return c.segment_config(len(part.targets), lookback, segment, prepared.period)
-
-
-_ENCODER_TAKES = Takes(past_covariates=True, future_covariates=True, static_covariates=True)
-NETWORKS: dict[Kind, NetworkKind] = {
-    "seq2seq": NetworkKind(_ENCODER_TAKES, _encoder_decoder, Seq2Seq),
-    "direct": NetworkKind(replace(_ENCODER_TAKES, quantiles=True), _encoder_decoder, Seq2Seq),
-    "segment": NetworkKind(Takes(), _segment, SegmentRNN),  # the target columns only
-}
-
-
-def wanted(config: ForecastConfig) -> Takes:
-    """What the configuration asks a network to take (the calendar as future covariates)."""
-    return Takes(
-        past_covariates=bool(config.covariates),
-        future_covariates=bool(config.calendar or config.future_covariates),
-        static_covariates=bool(config.static_covariates),
-        quantiles=bool(config.quantiles),
-    )
-
-
-def network_kinds(config: ForecastConfig) -> list[Kind]:
-    """The networks a fit trains: the one ``model`` names, or with "auto" a list of
-    candidates: the encoder–decoder (its feedback decoder, or the direct head where it must
-    output quantiles) and the segment-recurrent network, each where it takes every input the
-    configuration asks for (:data:`NETWORKS`)."""
-    if config.model != "auto":
-        return [config.model]
-    need = wanted(config)
-    encoder: Kind = "seq2seq" if NETWORKS["seq2seq"].takes.covers(need) else "direct"
-    kinds: list[Kind] = [encoder]
-    if NETWORKS["segment"].takes.covers(need):
-        kinds.append("segment")
-    return kinds
-
-
-def network_config(
-    prepared: Prepared, config: ForecastConfig, spec: NetworkSpec, lookback: int | None = None
-) -> Seq2SeqConfig | SegmentConfig:
-    """The network ``spec`` describes (reading ``lookback`` rows, default the spec's)."""
-    lookback = spec.lookback if lookback is None else lookback
-    return NETWORKS[spec.model].build(spec.applied(config), prepared, lookback)
 
 
 @dataclass(frozen=True)
@@ -188,14 +79,16 @@ class _Networks:
         c = self.config
         return (
             kind == "segment"
-            and c.repeat_skip == "auto"
-            and any(self.skip_rule(lb) for lb in (c.lookbacks or (c.lookback,)))
-            and self.prepared.has_validation_rows(c.horizon)
+            and c.network.repeat_skip == "auto"
+            and any(self.skip_rule(lb) for lb in (c.split.lookbacks or (c.split.lookback,)))
+            and self.prepared.has_validation_rows(c.split.horizon)
         )
 
     def evaluate(self, model: nn.Module, val: WindowData) -> float:
         c = self.config
-        return Trainer(c.train_config(c.seed, True)).evaluate(model, val.batches(c.batch_size))
+        return Trainer(c.train_config(c.training.seed, True)).evaluate(
+            model, val.batches(c.training.batch_size)
+        )
 
     def members(
         self,
@@ -213,11 +106,11 @@ class _Networks:
         config = network_config(self.prepared, c, spec, lookback)
         members: list[nn.Module] = []
         histories = []
-        for k in range(c.ensemble):
-            set_seed(c.seed + k)
+        for k in range(c.network.ensemble):
+            set_seed(c.training.seed + k)
             net = NETWORKS[spec.model].model(config)
             members.append(net)
-            tc = c.train_config(c.seed + k, val is not None)
+            tc = c.train_config(c.training.seed + k, val is not None)
             if epochs is not None:
                 tc = replace(tc, epochs=epochs[k], patience=None)
             elif max_epochs is not None:
@@ -251,18 +144,20 @@ class _Networks:
         model = self.combined(spec, members)
         loss = self.evaluate(model, val) if val is not None else float("nan")
         checkpoint = Checkpoint(
-            model, train_config=c.train_config(c.seed, val is not None), history=histories[0]
+            model,
+            train_config=c.train_config(c.training.seed, val is not None),
+            history=histories[0],
         )
         return _Trial(loss, spec, checkpoint, histories)
 
     def fit(self, kind: Kind) -> NetworkFit:
         """One network of ``kind``: at ``lookback``, or the best of ``lookbacks``."""
         c = self.config
-        if not c.lookbacks and not self.skip_choice(kind):
-            skip = kind == "segment" and self.skip_rule(c.lookback)
-            t = self.trial(NetworkSpec(kind, c.lookback, skip))
+        if not c.split.lookbacks and not self.skip_choice(kind):
+            skip = kind == "segment" and self.skip_rule(c.split.lookback)
+            t = self.trial(NetworkSpec(kind, c.split.lookback, skip))
             loss = None if np.isnan(t.loss) else t.loss
-            return NetworkFit(t.spec, t.checkpoint, ((c.lookback, t.histories),), loss)
+            return NetworkFit(t.spec, t.checkpoint, ((c.split.lookback, t.histories),), loss)
         return self.choose_lookback(kind)
 
     def choose_lookback(self, kind: Kind) -> NetworkFit:
@@ -272,7 +167,7 @@ class _Networks:
         trying both everywhere; on M4 Hourly the skip won at every lookback). With trial epochs
         the best trains on, without them the mean of the lookbacks may replace it."""
         c = self.config
-        if not self.prepared.has_validation_rows(c.horizon):
+        if not self.prepared.has_validation_rows(c.split.horizon):
             raise DataError(
                 "choosing among `lookbacks` needs a validation window of `horizon` rows in some "
                 "series; give more `val_rows` (or a larger `val_fraction`)"
@@ -281,13 +176,13 @@ class _Networks:
         losses: dict[bool, dict[int, float]] = {False: {}, True: {}}
         both = self.skip_choice(kind)
         decided: bool | None = None  # the skip chosen at the shortest lookback offering it
-        for lookback in sorted(c.lookbacks or (c.lookback,)):
+        for lookback in sorted(c.split.lookbacks or (c.split.lookback,)):
             offered = both and self.skip_rule(lookback)
             skips = [kind == "segment" and self.skip_rule(lookback)]
             if offered:  # both ways the first time, then the winner
                 skips = [False, True] if decided is None else [decided]
             for skip in skips:
-                t = self.trial(NetworkSpec(kind, lookback, skip), c.lookback_trial_epochs)
+                t = self.trial(NetworkSpec(kind, lookback, skip), c.selection.lookback_trial_epochs)
                 losses[skip and both][lookback] = t.loss
                 trials.append(t)
                 log.info("lookback %d%s: validation loss %.4g", lookback,
@@ -304,11 +199,11 @@ class _Networks:
             lookback_losses=losses[False],
             skip_losses=losses[True],
         )
-        trial = c.lookback_trial_epochs
+        trial = c.selection.lookback_trial_epochs
         if trial is None:
             skip = best.spec.repeat_skip
             return self.lookback_mean(fit, [t for t in trials if t.spec.repeat_skip == skip])
-        if trial < c.epochs:
+        if trial < c.training.epochs:
             return self.continue_training(fit, trial)
         return fit
 
@@ -321,8 +216,10 @@ class _Networks:
         for k, (member, before) in enumerate(
             zip(_members(fit.checkpoint.model), fit.groups[0][1], strict=True)
         ):
-            set_seed(c.seed + k + 1000)
-            tc = replace(c.train_config(c.seed + k + 1000, True), epochs=c.epochs - done)
+            set_seed(c.training.seed + k + 1000)
+            tc = replace(
+                c.train_config(c.training.seed + k + 1000, True), epochs=c.training.epochs - done
+            )
             after = Trainer(tc).fit(member, train, val)
             histories.append(before.then(after))
         loss = self.evaluate(fit.checkpoint.model, val) if val is not None else fit.validation_loss
@@ -366,7 +263,7 @@ class _Networks:
         """Retrain the chosen network on the training and validation rows, each member for
         as many epochs as early stopping kept on validation (each lookback group on its own
         windows)."""
-        if not self.prepared.has_validation_rows(self.config.horizon):
+        if not self.prepared.has_validation_rows(self.config.split.horizon):
             return fit
         groups, all_epochs = [], []
         for lookback, histories in fit.groups:

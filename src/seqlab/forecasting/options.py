@@ -1,7 +1,8 @@
-"""Every :class:`ForecastConfig` field once more, as a person sets it: its section, its help
-text and how the command line and a TOML file write it. ``seqlab forecast`` builds one flag per
-field from here and from the field's type and default (so each default is stated once, in
-``ForecastConfig``), reads ``--config FILE.toml`` with :func:`read_toml` and prints the
+"""Every :class:`ForecastConfig` setting as a person sets it: its help text and how the command
+line and a TOML file write it (its section and flat name are
+:data:`seqlab.forecasting.config.SECTIONS`). ``seqlab forecast`` builds one flag per setting
+from here and from the field's type and default (so each default is stated once, in its
+section's dataclass), reads ``--config FILE.toml`` with :func:`read_toml` and prints the
 effective configuration with :func:`to_toml` (``--print-config``), which passed back with
 ``--config`` reproduces the run."""
 
@@ -10,31 +11,15 @@ from __future__ import annotations
 import difflib
 import types
 from collections.abc import Mapping
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from seqlab.errors import ConfigError
 from seqlab.forecasting.classical import CLASSICAL
-from seqlab.forecasting.config import ForecastConfig
+from seqlab.forecasting.config import FIELDS, SECTION_TYPES, SECTIONS, ForecastConfig
 from seqlab.run_config import read_toml_file
 
 __all__ = ["DATA_KEYS", "HELP", "SECTIONS", "field_kind", "read_toml", "to_toml"]
-
-# the sections of a forecast configuration, each field in one (what is read, how the data is
-# split, the network, its training, the choice among candidates, the intervals)
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "split": ("horizon", "lookback", "lookbacks", "val_fraction", "test_fraction", "val_rows",
-              "test_rows", "test_start", "period", "deseasonalize", "log"),
-    "network": ("model", "cell", "hidden_size", "num_layers", "dropout", "segment", "repeat_skip",
-                "instance_norm", "linear_skip", "quantiles", "ensemble", "covariates",
-                "future_covariates", "static_covariates", "calendar"),
-    "training": ("epochs", "batch_size", "lr", "patience", "weight_decay", "seed",
-                 "lookback_trial_epochs", "progress"),
-    "selection": ("select", "refit", "classical", "classical_budget", "nonnegative",
-                  "observed_floor"),
-    "intervals": ("intervals", "interval_method"),
-}  # fmt: skip
 
 # what the data is and how it is read ([data] in a TOML file; command-line flags of their own)
 DATA_KEYS = ("data", "target", "time_col", "id_col", "future", "static", "fill", "sep", "decimal",
@@ -88,6 +73,9 @@ HELP: dict[str, str] = {
     "lr": "learning rate",
     "patience": "early-stopping patience in epochs (none: no early stopping)",
     "weight_decay": "Adam weight decay",
+    "clip_grad_norm": "clip the gradients' global norm to this (none: no clipping)",
+    "schedule": "learning-rate schedule over the epochs",
+    "device": "where to train: auto (CUDA when present), cpu, cuda, cuda:1, ...",
     "seed": "seed of initial weights, batch order and the seasonality test",
     "lookback_trial_epochs": "train each lookback this many epochs, then only the best on",
     "progress": "a progress bar while training (the command line: on unless --quiet)",
@@ -117,7 +105,8 @@ Kind = Literal["int", "float", "str", "bool", "tri", "choice", "ints", "floats",
 def field_kind(name: str) -> tuple[Kind, bool, tuple[str, ...]]:
     """(kind, whether None is allowed, the choices) of a ForecastConfig field, from its type:
     tri is ``bool | "auto"``, choice a Literal of strings, ints/floats/strs tuples."""
-    hint = get_type_hints(ForecastConfig)[name]
+    section, attribute = FIELDS[name]
+    hint = get_type_hints(SECTION_TYPES[section])[attribute]
     union = get_origin(hint) in (Union, types.UnionType)
     optional = union and type(None) in get_args(hint)
     parts = [a for a in get_args(hint) if a is not type(None)] if union else [hint]
@@ -140,7 +129,7 @@ def to_toml(config: ForecastConfig, data: Mapping[str, Any]) -> str:
     lines += ["", "[data]", *(f"{k} = {_value(v)}" for k, v in given.items())]
     for section, names in SECTIONS.items():
         lines += ["", f"[{section}]"]
-        lines += [f"{name} = {_value(getattr(config, name))}" for name in names]
+        lines += [f"{name} = {_value(config.value(name))}" for name in names]
     return "\n".join(lines) + "\n"
 
 
@@ -185,10 +174,6 @@ def read_toml(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def check_fields_are_described() -> list[str]:
-    """Fields of ForecastConfig missing from :data:`SECTIONS` or :data:`HELP` (a test keeps
+    """Settings of ForecastConfig missing from :data:`HELP`, or described but absent (a test keeps
     this empty, so that a new field cannot be left off the command line)."""
-    names = [f.name for f in fields(ForecastConfig)]
-    placed = [n for section in SECTIONS.values() for n in section]
-    return sorted(
-        {n for n in names if placed.count(n) != 1 or n not in HELP} | (set(placed) - set(names))
-    )
+    return sorted((set(FIELDS) - set(HELP)) | (set(HELP) - set(FIELDS)))

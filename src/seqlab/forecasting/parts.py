@@ -77,7 +77,7 @@ class Part:
 
 def split_rows(series: Series, name: str, config: ForecastConfig) -> tuple[int, int]:
     """(train_end, test_start): training rows, then validation rows, then test rows."""
-    c, length = config, len(series)
+    c, length = config.split, len(series)
     if c.test_rows is not None:
         test_start = length - c.test_rows
     elif c.test_start is not None:
@@ -97,13 +97,13 @@ def split_rows(series: Series, name: str, config: ForecastConfig) -> tuple[int, 
             )
         test_start = int(np.searchsorted(series.timestamps, when))
     else:  # a fraction: at least one horizon of test rows where the series allows it
-        test_start = length - _at_least_horizon(round(length * c.test_fraction), length, c)
+        test_start = length - _at_least_horizon(round(length * c.test_fraction), length, c.horizon)
     # one training window with at least one real input row (a shorter history is left-padded)
     need = c.horizon + 1
     if c.val_rows is not None:
         val = c.val_rows
     else:  # a fraction: at least one validation window where the training rows allow it
-        val = _at_least_horizon(round(test_start * c.val_fraction), test_start - need, c)
+        val = _at_least_horizon(round(test_start * c.val_fraction), test_start - need, c.horizon)
     train_end = test_start - val
     if train_end < need <= test_start:  # too short for a validation part: trains without one
         where = f"series {name!r}" if name else "the series"
@@ -122,11 +122,11 @@ def split_rows(series: Series, name: str, config: ForecastConfig) -> tuple[int, 
     return train_end, test_start
 
 
-def _at_least_horizon(rows: int, room: int, config: ForecastConfig) -> int:
+def _at_least_horizon(rows: int, room: int, horizon: int) -> int:
     """``rows`` (from a fraction), raised to one horizon when it is above 0 but fewer (no
     window would fit) and ``room`` rows leave space for a whole horizon; else ``rows``."""
-    if 0 < rows < config.horizon <= room - 1:
-        return config.horizon
+    if 0 < rows < horizon <= room - 1:
+        return horizon
     return rows
 
 
@@ -167,7 +167,7 @@ def make_part(
     ``season_period`` the mean of each season, fitted on the training rows only."""
     train_end, test_start = split
     targets, covariates, futures = column_roles(
-        series.columns, config.covariates, config.future_covariates
+        series.columns, config.network.covariates, config.network.future_covariates
     )
     values = series.values.astype(np.float64)
     means = None
@@ -273,7 +273,7 @@ def season_choice(
     """(whether to remove season means, the seasonality test's p-value or None): as
     ``deseasonalize`` says, or with "auto" by a permutation test on the training rows (each
     series' first ``ends[name]`` rows)."""
-    choice = config.deseasonalize
+    choice = config.split.deseasonalize
     if choice != "auto" or not period:
         return bool(choice) and bool(period), None
     p = seasonality_p_value(
@@ -281,6 +281,6 @@ def season_choice(
         [season_index(s, period)[: ends[n]] for n, s in named.items()],
         period,
         permutations=199,
-        seed=config.seed,
+        seed=config.training.seed,
     )
     return p < SEASONALITY_LEVEL, p

@@ -20,7 +20,7 @@ from seqlab.errors import DataError
 from seqlab.forecasting.classical import Classical
 from seqlab.forecasting.config import ForecastConfig
 from seqlab.forecasting.floors import at_least, observed_lowest
-from seqlab.forecasting.networks import NetworkSpec
+from seqlab.forecasting.kinds import NetworkSpec
 from seqlab.forecasting.parts import features, windows
 from seqlab.forecasting.prepare import Prepared
 from seqlab.forecasting.selection import MODEL, Selection
@@ -52,7 +52,7 @@ def centred(raw: F64, point: F64, quantiles: tuple[float, ...] | None) -> F64:
 def future_values(config: ForecastConfig, future: object) -> F64 | None:
     """The future-known covariates' next ``horizon`` values (H, P) in model units, from a
     Series with those columns or an (H, P) array in the data's units; None without."""
-    names = config.future_covariates
+    names = config.network.future_covariates
     if future is None or not names:
         return None
     if isinstance(future, Series):
@@ -62,13 +62,13 @@ def future_values(config: ForecastConfig, future: object) -> F64 | None:
         future = future.values[:, [future.columns.index(c) for c in names]]
     values = np.asarray(future, np.float64)
     values = values.reshape(len(values), -1)
-    h = config.horizon
+    h = config.split.horizon
     if values.shape[1] != len(names) or len(values) < h:
         raise DataError(
             f"`future` needs {h} rows of {', '.join(names)} (the future-known covariates), "
             f"got an array of shape {values.shape}"
         )
-    if config.log:
+    if config.split.log:
         if (values[:h] <= 0).any():
             raise DataError("with `log` the future values must be positive")
         values = np.log(values)
@@ -93,7 +93,7 @@ class Predictor:
         :func:`future_values`)."""
         ahead = future_values(self.config, future)
         part, prepared = self.prepared.parts[name], self.prepared
-        lb, h = self.network.lookback, self.config.horizon
+        lb, h = self.network.lookback, self.config.split.horizon
         scaled, calendar, seasons = features(
             part, series, prepared.period, prepared.calendar, extra=h, ahead=ahead
         )
@@ -149,7 +149,7 @@ class Predictor:
         rows while the fit chooses (``classical`` given) and on the training and validation
         rows once it has chosen, whether or not the network is refit (scikit-learn's
         ``refit=True``: they are cheap, and the last rows matter most to a short series)."""
-        part, h = self.prepared.parts[name], self.config.horizon
+        part, h = self.prepared.parts[name], self.config.split.horizon
         end = part.train_end if classical is not None else part.test_start
         found = run_baselines(
             values, origins, h, lookback=self.network.lookback, train_end=end,
@@ -172,7 +172,7 @@ class Predictor:
             return None
         known = series.values[:, part.futures].astype(np.float64)
         ahead = future_values(self.config, future)
-        later = np.full((self.config.horizon, len(part.futures)), np.nan)
+        later = np.full((self.config.split.horizon, len(part.futures)), np.nan)
         return np.concatenate([known, later if ahead is None else ahead])
 
     def chosen(
@@ -193,11 +193,13 @@ class Predictor:
     ) -> tuple[F64, F64]:
         """The network's raw outputs, centred on the chosen method's forecasts, and those."""
         raw = self.network_forecasts(name, series, origins, future)
-        point = self.chosen(name, series, origins, middle(raw, self.config.quantiles), future)
+        point = self.chosen(
+            name, series, origins, middle(raw, self.config.network.quantiles), future
+        )
         return self.centre(raw, point), point
 
     def centre(self, raw: F64, point: F64) -> F64:
         """:func:`centred` where validation chose another method than the network."""
         if self.selection.chosen.name == MODEL:
             return raw
-        return centred(raw, point, self.config.quantiles)
+        return centred(raw, point, self.config.network.quantiles)

@@ -54,7 +54,7 @@ class Prepared:
 
 def model_units(series: Series, config: ForecastConfig) -> Series:
     """What the network sees: the series, or its logarithm with ``log``."""
-    if not config.log:
+    if not config.split.log:
         return series
     if not isinstance(series, Series):
         raise TypeError(f"expected a seqlab Series, got {type(series).__name__}")
@@ -74,10 +74,10 @@ def prepare(named: Mapping[str, Series], config: ForecastConfig, static: Any = N
             f"every series of a global model needs the same columns, got widths {sorted(widths)}"
         )
     first = next(iter(named.values()))
-    period = config.period
+    period = config.split.period
     if period is None and first.freq is not None:
         period = PERIODS.get(first.freq.lstrip("0123456789"))
-    calendar = resolve_calendar(config.calendar, first.freq)
+    calendar = resolve_calendar(config.network.calendar, first.freq)
     splits = {n: split_rows(s, n, config) for n, s in named.items()}
     ends = {n: train_end for n, (train_end, _) in splits.items()}
     remove, p_value = season_choice(named, ends, period, config)
@@ -98,7 +98,7 @@ def _static_vectors(
     names: list[str], config: ForecastConfig, static: Mapping[str, Mapping[str, Any]] | None
 ) -> dict[str, F64]:
     """Each series' encoded static covariates ({} without ``static_covariates``)."""
-    columns = config.static_covariates
+    columns = config.network.static_covariates
     if not columns:
         if static is not None:
             raise DataError("static covariates were given; name the columns to read with "
@@ -119,7 +119,7 @@ def datasets(
     validation. Windows are origins into one buffer of every part's rows (see
     :class:`~seqlab.data.indexed.WindowData`): memory grows with the data, not with
     windows × lookback."""
-    h = config.horizon
+    h = config.split.horizon
     rows: list[F64] = []
     found: list[list[NDArray[np.int64]]] = [[], []]
     targets, future_from = 1, None

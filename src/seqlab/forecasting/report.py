@@ -89,9 +89,9 @@ def _covariates(forecaster: Forecaster) -> dict[str, list[str]]:
     are named in the selection's ``ignored``)."""
     c = forecaster.config
     return {
-        "past": list(c.covariates),
-        "future": list(c.future_covariates),
-        "static": list(c.static_covariates),
+        "past": list(c.network.covariates),
+        "future": list(c.network.future_covariates),
+        "static": list(c.network.static_covariates),
         "calendar": list(forecaster.calendar),
     }
 
@@ -110,7 +110,7 @@ def _write_forecast_csv(
 
 
 def _figures(forecaster: Forecaster, ev: Evaluation, future: Mapping[str, Any]) -> dict[str, Any]:
-    parts, qs = forecaster.parts, forecaster.config.quantiles or ()
+    parts, qs = forecaster.parts, forecaster.config.network.quantiles or ()
     figures = {
         "loss.png": plot_loss(forecaster.history.epochs if forecaster.history else []),
         "error_by_step.png": plot_error_by_step(ev.rmse_by_step),
@@ -128,7 +128,7 @@ def _figures(forecaster: Forecaster, ev: Evaluation, future: Mapping[str, Any]) 
             stamps,
             test_start=part.test_start,
             band=None if band is None else (band[..., 0], band[..., -1]),
-            test_forecasts=_test_forecasts(ev, forecaster.config.horizon),
+            test_forecasts=_test_forecasts(ev, forecaster.config.split.horizon),
         )
     else:  # one panel per series (the first few), its first target
         panels = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,8 @@ from numpy.typing import NDArray
 from seqlab.data.sources import Series
 from seqlab.forecasting.calibration import Conformal
 from seqlab.forecasting.config import ForecastConfig
-from seqlab.forecasting.networks import NetworkFit, NetworkSpec
+from seqlab.forecasting.kinds import NetworkSpec
+from seqlab.forecasting.networks import NetworkFit
 from seqlab.forecasting.parts import Part, column_roles
 from seqlab.forecasting.prepare import Prepared
 from seqlab.forecasting.selection import Selection
@@ -82,7 +83,7 @@ class FittedState:
         """The JSON form stored as the checkpoint's ``data``."""
         p = self.prepared
         return {
-            "forecast_config": asdict(self.config),
+            "forecast_config": self.config.to_dict(),
             "network": self.network.to_dict(),
             "parts": {name: part.to_dict() for name, part in p.parts.items()},
             "period": p.period,
@@ -103,7 +104,7 @@ class FittedState:
     def from_dict(cls, data: Mapping[str, Any]) -> FittedState:
         """Read :meth:`to_dict`'s form back (KeyError, TypeError or ValueError when it is
         malformed; the loader turns them into a CheckpointError)."""
-        config = ForecastConfig(**data["forecast_config"])
+        config = ForecastConfig.from_dict(data["forecast_config"])
         prepared = Prepared(
             parts={name: _part(d, config) for name, d in data["parts"].items()},
             period=data.get("period"),
@@ -140,8 +141,8 @@ def _network(data: Mapping[str, Any], config: ForecastConfig) -> NetworkSpec:
     their (then rewritten) ``forecast_config``."""
     if "network" in data:
         return NetworkSpec.from_dict(data["network"])
-    kind = config.model if config.model != "auto" else "seq2seq"
-    return NetworkSpec(kind, config.lookback, config.repeat_skip is True)
+    kind = config.network.model if config.network.model != "auto" else "seq2seq"
+    return NetworkSpec(kind, config.split.lookback, config.network.repeat_skip is True)
 
 
 def _part(d: Mapping[str, Any], config: ForecastConfig) -> Part:
@@ -150,7 +151,7 @@ def _part(d: Mapping[str, Any], config: ForecastConfig) -> Part:
     empty = Series(np.zeros((0, len(columns)), np.float32), columns, None, d.get("freq"))
     means = d.get("season_means")
     targets, covariates, futures = column_roles(
-        columns, config.covariates, config.future_covariates
+        columns, config.network.covariates, config.network.future_covariates
     )
     train_end, test_start, rows = (int(v) for v in d["split"])
     return Part(

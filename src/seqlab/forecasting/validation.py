@@ -58,7 +58,7 @@ def network_windows(predictor: Predictor) -> dict[str, SeriesWindows]:
     """The network's forecasts on every validation window, by series (a series without
     validation windows is left out)."""
     out = {}
-    h, prepared = predictor.config.horizon, predictor.prepared
+    h, prepared = predictor.config.split.horizon, predictor.prepared
     for name, part in prepared.parts.items():
         # from the end of the training rows: an earlier history is left-padded (first_origin)
         origins = np.arange(part.train_end, part.test_start - h + 1)
@@ -92,14 +92,14 @@ def choose_floor(
     below some level) — always, never, or with "auto" when that lowers the network's
     validation MASE (a series that makes new lows in its validation rows says no). Returns
     the choice and, with "auto", the two scores."""
-    choice = predictor.config.observed_floor
+    choice = predictor.config.selection.observed_floor
     if choice is not True and choice != "auto":
         return False, None
     if choice is True:
         return True, None
     if not found:
         return False, None
-    qs = predictor.config.quantiles
+    qs = predictor.config.network.quantiles
     scores = {"none": network_score(found, False, qs), "observed": network_score(found, True, qs)}
     log.info("floor at the lowest value seen: validation MASE %.4g without, %.4g with",
              scores["none"], scores["observed"])  # fmt: skip
@@ -116,7 +116,7 @@ def with_baselines(
     # in a seeded random order, so that the first series (the budget's projection, the race)
     # are a sample of all of them, not of the file's first ones
     names = list(found)
-    order = np.random.default_rng(predictor.config.seed).permutation(len(names))
+    order = np.random.default_rng(predictor.config.training.seed).permutation(len(names))
     for name in (names[k] for k in order):
         w = found[name]
         part = predictor.prepared.parts[name]
@@ -124,7 +124,7 @@ def with_baselines(
         exog = predictor.exog(name, part.series)
         forecasts = predictor.baselines(name, values, w.origins, classical=classical, exog=exog)
         out[name] = replace(w, baselines=forecasts)
-        network = middle(w.network(floor), predictor.config.quantiles)
+        network = middle(w.network(floor), predictor.config.network.quantiles)
         race.update(network, w.truth, w.scale, forecasts)
     return {  # in the series' order; a method left out on the way is left out of every series
         name: replace(
@@ -146,13 +146,15 @@ def select(
     c = predictor.config
     floor, floor_scores = choose_floor(predictor, found)
     selection = Selection(
-        by=c.select, floor=floor, floor_scores=floor_scores, networks=dict(networks or {})
+        by=c.selection.select, floor=floor, floor_scores=floor_scores, networks=dict(networks or {})
     )
-    if c.select == "model":
+    if c.selection.select == "model":
         return selection, dict(found)
     skipped = _skipped_baselines(predictor)
     parts = predictor.prepared.parts
-    classical = Classical(c.classical, predictor.prepared.period, c.classical_budget, len(parts))
+    classical = Classical(
+        c.selection.classical, predictor.prepared.period, c.selection.classical_budget, len(parts)
+    )
     found = with_baselines(predictor, found, classical, floor)
     skipped.update({m: {"series": len(parts), "why": why} for m, why in classical.skipped.items()})
     about = None
@@ -168,7 +170,7 @@ def select(
         return selection, dict(found)
     blocks = [
         ValidationBlock(
-            w.truth, {MODEL: middle(w.network(floor), c.quantiles), **w.baselines}, w.scale
+            w.truth, {MODEL: middle(w.network(floor), c.network.quantiles), **w.baselines}, w.scale
         )
         for w in found.values()
     ]
@@ -183,9 +185,9 @@ def _ignored(predictor: Predictor, methods: list[str]) -> dict[str, list[str]]:
     future-known ones too): those columns, so that no column is ignored without saying so."""
     c = predictor.config
     kinds = {  # the columns of each kind (the calendar aside: derived, not a column)
-        "past_covariates": c.covariates,
-        "future_covariates": c.future_covariates,
-        "static_covariates": c.static_covariates,
+        "past_covariates": c.network.covariates,
+        "future_covariates": c.network.future_covariates,
+        "static_covariates": c.network.static_covariates,
     }
     takes = {b.name: b.takes for b in BASELINE_CANDIDATES}
     out = {}
@@ -205,7 +207,7 @@ def _skipped_baselines(predictor: Predictor) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     period = predictor.prepared.period
     for part in predictor.prepared.parts.values():
-        why = skipped_baselines(predictor.config.horizon, part.train_end, period)
+        why = skipped_baselines(predictor.config.split.horizon, part.train_end, period)
         for method, reason in why.items():
             entry = found.setdefault(method, {"series": 0, "why": reason})
             entry["series"] += 1
@@ -224,7 +226,7 @@ def calibration_windows(
     out = {}
     for name, w in found.items():
         raw = w.network(predictor.selection.floor)
-        model = middle(raw, c.quantiles)
+        model = middle(raw, c.network.quantiles)
         point = method.forecast(model, w.baselines)
         out[name] = Window(w.origins, w.truth, predictor.centre(raw, point), point)
     return out

@@ -14,7 +14,6 @@ ahead, against the random walk (naive) and drift; reported plainly, win or lose.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,12 +30,12 @@ TITLE = "Scenario 5: real forecasting — Niño SST (4 regions) and stock prices
 SST_BASELINES = ("naive", "seasonal naive", "climatology")  # naive = persistence
 # seqlab's defaults, which are the reference's architecture (a 2-layer GRU encoder-decoder,
 # hidden 64), as a deep ensemble of five: single models vary too much from seed to seed.
-SST = ForecastConfig(
+SST = ForecastConfig.of(
     lookback=36, horizon=12, test_start="2001-01-01", ensemble=5, model="seq2seq", select="model"
 )
 # The command line's defaults (GRU 64 x 2 encoder-decoder; the seasonality test finds no
 # monthly season in log prices, so none is removed), 24 months in, 6 out.
-STOCKS = ForecastConfig(lookback=24, horizon=6, model="seq2seq")
+STOCKS = ForecastConfig.of(lookback=24, horizon=6, model="seq2seq")
 
 
 def sst_table(ev: Evaluation, columns: tuple[str, ...]) -> tuple[list[str], list[list[object]]]:
@@ -54,7 +53,7 @@ def sst_table(ev: Evaluation, columns: tuple[str, ...]) -> tuple[list[str], list
 def _sst(workdir: Path, seed: int, result: ScenarioResult) -> None:
     series = load_dataset("nino_sst")
     assert isinstance(series, Series)
-    ours = Forecaster(replace(SST, seed=seed)).fit(series)
+    ours = Forecaster(SST.replace(seed=seed)).fit(series)
     ev = ours.evaluate()
     paths = write_forecast_run(ours, ev, workdir / "nino_sst")
     header, rows = sst_table(ev, ours.targets)
@@ -85,7 +84,7 @@ def _stocks(workdir: Path, seed: int, result: ScenarioResult) -> None:
     data = load_dataset("stocks")
     assert isinstance(data, dict)
     logged = {name: to_log(s) for name, s in data.items()}
-    forecaster = Forecaster(replace(STOCKS, seed=seed)).fit(logged)
+    forecaster = Forecaster(STOCKS.replace(seed=seed)).fit(logged)
     ev = forecaster.evaluate()
     paths = write_forecast_run(forecaster, ev, workdir / "stocks")
     result.artifacts["stocks_run"] = paths["metrics"].parent
