@@ -12,7 +12,8 @@ Everything else is decided by code from the data's shape, never by hand for one 
 - the lookbacks tried are multiples of the season (or of the horizon with ``--season 1``)
   that leave every series at least one training window; the Forecaster trains one model per
   lookback (the shortest with and without the repeat skip where a segment is one season, the
-  others with the better of the two) and keeps the one with the lowest validation loss;
+  others with the better of the two) and keeps the one with the lowest validation error
+  (mean absolute error in the series' scaled units);
 - the Forecaster decides on the same validation windows whether to keep the network's
   forecasts at or above each series' lowest value so far (the observed floor);
 - the Forecaster then scores the network, its baselines, the classical methods (Theta,

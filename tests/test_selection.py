@@ -393,3 +393,25 @@ def test_candidates_declare_what_they_take_and_the_selection_says_what_they_igno
     assert set(ignored) == {m for m in f.selection["scores"] if not m.startswith("model")}
     assert all(columns == ["x"] for columns in ignored.values())
     assert "ignored" not in Forecaster(config.replace(covariates=())).fit(y).selection
+
+
+@pytest.mark.parametrize("model", ["segment", "seq2seq"])
+def test_lookbacks_are_compared_by_their_validation_error_in_the_series_units(model: str) -> None:
+    """A segment model's training loss is in each window's own normalised units, whose scale
+    grows with the window; lookbacks are compared instead by the mean absolute error of the
+    validation forecasts in the series' scaled units, the same at every lookback: the loss
+    recorded for the chosen one is that error, computed here from its forecasts."""
+    series = _series(120)
+    config = TINY.replace(model=model, lookback=8, lookbacks=(8, 16), select="model",
+                          lookback_trial_epochs=3, nonnegative=False, observed_floor=False,
+                          repeat_skip=False,
+                          test_rows=8, val_rows=16)  # fmt: skip
+    f = Forecaster(config).fit(series)
+    (part,), h = f.parts.values(), config.split.horizon
+    origins = np.arange(part.train_end, part.test_start - h + 1)
+    forecasts = f.predict_windows(series, origins)[..., 0]
+    truth = np.stack([series.values[o : o + h, 0] for o in origins])
+    error = np.abs(forecasts - truth).mean() / part.scale[0]
+    assert set(f.lookback_losses) == {8, 16}
+    assert f.lookback_losses[f.fitted.network.lookback] == pytest.approx(error, rel=1e-4)
+    assert f.fitted.network.lookback == min(f.lookback_losses, key=f.lookback_losses.get)

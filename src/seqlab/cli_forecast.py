@@ -149,10 +149,10 @@ def _summary(
         extras.append(f"calendar {', '.join(forecaster.calendar)}")
     if len(forecaster.lookback_losses) > 1:
         tried = ", ".join(f"{k}: {v:.4g}" for k, v in forecaster.lookback_losses.items())
-        extras.append(f"lookback chosen on validation loss ({tried})")
+        extras.append(f"lookback chosen on validation error ({tried})")
     if forecaster.skip_losses:
         used = "with" if network.repeat_skip else "without"
-        extras.append(f"{used} the repeat skip, chosen on validation loss")
+        extras.append(f"{used} the repeat skip, chosen on validation error")
     if forecaster.selection.get("floor"):
         extras.append("forecasts kept at or above the lowest value seen (chosen on validation)")
     if forecaster.seasonality_p is not None:

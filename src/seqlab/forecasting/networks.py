@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import torch
 from numpy.typing import NDArray
 from torch import nn
 
@@ -39,7 +40,7 @@ Groups = tuple[tuple[int, tuple[History, ...]], ...]
 class NetworkFit:
     """A trained network (``checkpoint``: model, training config and the history of its first
     member) with how it was chosen: the lookback groups it holds with their members' training
-    histories, its validation loss, the loss of every lookback tried (and with
+    histories, its validation error, the error of every lookback tried (and with
     ``repeat_skip``, where tried) and, for a mean over lookbacks, the scores behind it."""
 
     spec: NetworkSpec
@@ -84,11 +85,25 @@ class _Networks:
             and self.prepared.has_validation_rows(c.split.horizon)
         )
 
+    @torch.no_grad()
     def evaluate(self, model: nn.Module, val: WindowData) -> float:
-        c = self.config
-        return Trainer(c.train_config(c.training.seed, True)).evaluate(
-            model, val.batches(c.training.batch_size)
-        )
+        """Mean absolute error of the (middle quantile's) forecasts over the validation
+        windows, in the series' scaled units. Not the training loss: a segment model's is in
+        each window's own normalised units, whose scale grows with the window, so it would
+        favour the longest lookback; this error means the same at every lookback."""
+        was_training, device = model.training, next(model.parameters()).device
+        model.eval()
+        total, count = 0.0, 0
+        for batch in val.batches(self.config.training.batch_size):
+            batch = batch.to(device)
+            pred = model(batch.x, None, batch.future)[0]
+            if pred.dim() == batch.y.dim() + 1:  # quantiles (B, H, O, Q): the middle one
+                levels = np.asarray(self.config.network.quantiles)
+                pred = pred[..., int(np.argmin(np.abs(levels - 0.5)))]
+            total += float((pred - batch.y).abs().sum())
+            count += batch.y.numel()
+        model.train(was_training)
+        return total / count if count else float("nan")
 
     def members(
         self,
@@ -161,11 +176,11 @@ class _Networks:
         return self.choose_lookback(kind)
 
     def choose_lookback(self, kind: Kind) -> NetworkFit:
-        """Train one model per lookback and keep the lowest validation loss; where validation
-        chooses ``repeat_skip``, the shortest lookback that offers it trains one model with and
-        one without it, and the longer ones only the better of the two (half the trials of
-        trying both everywhere; on M4 Hourly the skip won at every lookback). With trial epochs
-        the best trains on, without them the mean of the lookbacks may replace it."""
+        """Train one model per lookback and keep the lowest validation error (:meth:`evaluate`);
+        where validation chooses ``repeat_skip``, the shortest lookback that offers it trains
+        one model with and one without it, and the longer ones only the better of the two (half
+        the trials of trying both everywhere). With trial epochs the best trains on, without
+        them the mean of the lookbacks may replace it."""
         c = self.config
         if not self.prepared.has_validation_rows(c.split.horizon):
             raise DataError(
@@ -185,7 +200,7 @@ class _Networks:
                 t = self.trial(NetworkSpec(kind, lookback, skip), c.selection.lookback_trial_epochs)
                 losses[skip and both][lookback] = t.loss
                 trials.append(t)
-                log.info("lookback %d%s: validation loss %.4g", lookback,
+                log.info("lookback %d%s: validation error %.4g", lookback,
                          " with repeat_skip" if skip else "", t.loss)  # fmt: skip
             if offered and decided is None:
                 here = [t for t in trials if t.spec.lookback == lookback]

@@ -59,7 +59,8 @@ class SplitConfig:
     fitting; ``val_rows`` (or ``val_fraction`` of the rows before them) the validation part;
     ``test_rows=0`` keeps no test part (forecast past the end only). Windows read ``lookback``
     steps and forecast ``horizon``; ``lookbacks`` trains one network per lookback and keeps the
-    one with the lowest validation loss. A series shorter than the lookback is left-padded with
+    one with the lowest validation error (mean absolute error in the series' scaled units,
+    the same measure at every lookback). A series shorter than the lookback is left-padded with
     its first value; it needs ``horizon`` + 1 training rows.
 
     ``period`` (the seasonal period) comes from the data's frequency when not given. With
