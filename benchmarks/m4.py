@@ -180,6 +180,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=3,
         help="epochs each lookback trains before the best goes on alone (0: all train fully)",
     )
+    p.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        help="seconds the network's training may take: after the best lookback, the next-best "
+        "train on while they fit, and their mean replaces it where it validates better "
+        "(default: none, the best lookback alone)",
+    )
     p.add_argument("--batch-size", type=int, default=512)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--select", default="auto", choices=["auto", "model"])
@@ -228,6 +236,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         lr=args.lr,
         patience=args.patience,
         lookback_trial_epochs=args.trial_epochs or None,
+        time_budget=args.time_budget,
         ensemble=args.ensemble,
         select=args.select,
         deseasonalize=False,
@@ -274,6 +283,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         skip_losses={str(k): v for k, v in forecaster.skip_losses.items()},  # repeat skip on
         lookback=chosen_lb,
         lookback_choice=dict(forecaster.fitted.lookback_choice),
+        mean_of_lookbacks=[lb for lb, _ in forecaster.groups],
         members=args.ensemble,
         selection=forecaster.selection,
         naive2_fallback_series=fallback,

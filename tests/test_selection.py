@@ -5,6 +5,7 @@ baseline chosen when the network is worse."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -415,3 +416,28 @@ def test_lookbacks_are_compared_by_their_validation_error_in_the_series_units(mo
     assert set(f.lookback_losses) == {8, 16}
     assert f.lookback_losses[f.fitted.network.lookback] == pytest.approx(error, rel=1e-4)
     assert f.fitted.network.lookback == min(f.lookback_losses, key=f.lookback_losses.get)
+
+
+def test_a_time_budget_grows_a_mean_over_lookbacks_chosen_on_validation(tmp_path: Path) -> None:
+    """Issue 26 item 4: with ``time_budget`` the next-best lookback trains on after the best
+    and joins the mean only when the mean's validation error is lower; with no time for it,
+    the best alone (and nothing more is trained)."""
+    series = _series(240)
+    config = TINY.replace(model="segment", lookback=24, lookbacks=(24, 48), horizon=6,
+                          period=12, select="model", test_rows=24, val_rows=48, epochs=3,
+                          lookback_trial_epochs=1, repeat_skip=False,
+                          time_budget=1e6)  # fmt: skip
+    f = Forecaster(config).fit(series)
+    choice = f.fitted.lookback_choice
+    assert set(choice) == {"lookback", "best", "mean"}
+    joined = choice["mean"] < choice["best"]
+    assert joined  # on this series (seed 0) the mean validates better: the branch under test
+    other = 48 if choice["lookback"] == 24 else 24
+    assert [lb for lb, _ in f.groups] == ([choice["lookback"], other] if joined
+                                          else [choice["lookback"]])  # fmt: skip
+    assert f.fitted.validation_loss == (choice["mean"] if joined else choice["best"])
+    assert f.fitted.network.lookback == (48 if joined else choice["lookback"])
+    loaded = Forecaster.load(f.save(tmp_path / "f"))  # type: ignore[operator]
+    np.testing.assert_allclose(loaded.predict_arrays(series)[0], f.predict_arrays()[0], rtol=1e-5)
+    none = Forecaster(config.replace(time_budget=1e-9)).fit(series)
+    assert none.fitted.lookback_choice == {} and len(none.groups) == 1

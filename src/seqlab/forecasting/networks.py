@@ -11,6 +11,7 @@ Shape key: N windows, L lookback, H horizon, F input columns, O targets.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -167,15 +168,15 @@ class _Networks:
 
     def fit(self, kind: Kind) -> NetworkFit:
         """One network of ``kind``: at ``lookback``, or the best of ``lookbacks``."""
-        c = self.config
+        c, started = self.config, time.perf_counter()
         if not c.split.lookbacks and not self.skip_choice(kind):
             skip = kind == "segment" and self.skip_rule(c.split.lookback)
             t = self.trial(NetworkSpec(kind, c.split.lookback, skip))
             loss = None if np.isnan(t.loss) else t.loss
             return NetworkFit(t.spec, t.checkpoint, ((c.split.lookback, t.histories),), loss)
-        return self.choose_lookback(kind)
+        return self.choose_lookback(kind, started)
 
-    def choose_lookback(self, kind: Kind) -> NetworkFit:
+    def choose_lookback(self, kind: Kind, started: float) -> NetworkFit:
         """Train one model per lookback and keep the lowest validation error (:meth:`evaluate`);
         where validation chooses ``repeat_skip``, the shortest lookback that offers it trains
         one model with and one without it, and the longer ones only the better of the two (half
@@ -219,8 +220,70 @@ class _Networks:
             skip = best.spec.repeat_skip
             return self.lookback_mean(fit, [t for t in trials if t.spec.repeat_skip == skip])
         if trial < c.training.epochs:
-            return self.continue_training(fit, trial)
+            begun = time.perf_counter()
+            fit = self.continue_training(fit, trial)
+            per_step = (time.perf_counter() - begun) / fit.spec.lookback
+            return self.grow(fit, trials, trial, per_step, started)
         return fit
+
+    def grow(
+        self, fit: NetworkFit, trials: list[_Trial], done: int, per_step: float, started: float
+    ) -> NetworkFit:
+        """Within ``time_budget`` seconds of training (counted from ``started``, when this
+        kind's training began): the other lookbacks' trials train on, the lowest validation
+        error first, each where the time it is expected to take (``per_step`` seconds per
+        lookback step, as the best's training took) still fits, and each joins the mean when
+        the mean's validation error falls (greedy, as the selection's combinations grow;
+        N-BEATS ensembles over lookbacks). Segment models whose lookbacks cut into the same
+        segments, with the same repeat skip, only."""
+        c, period, budget = self.config, self.prepared.period, self.config.selection.time_budget
+        segment = c.segment_length(fit.spec.lookback, period)
+        others = sorted(
+            (
+                t
+                for t in trials
+                if t.spec.lookback != fit.spec.lookback
+                and t.spec.repeat_skip == fit.spec.repeat_skip
+                and c.segment_length(t.spec.lookback, period) == segment
+            ),
+            key=lambda t: t.loss,
+        )
+        if budget is None or fit.spec.model != "segment" or not others:
+            return fit
+        kept = [(fit.spec.lookback, _members(fit.checkpoint.model), fit.groups[0][1])]
+        error = best = fit.validation_loss if fit.validation_loss is not None else float("inf")
+        lowest = float("inf")  # the lowest error of a mean tried
+        for t in others:
+            if time.perf_counter() - started + per_step * t.spec.lookback > budget:
+                log.info("time budget: no time for lookback %d", t.spec.lookback)
+                continue  # a shorter one may still fit
+            more = self.continue_training(
+                NetworkFit(t.spec, t.checkpoint, ((t.spec.lookback, t.histories),)), done
+            )
+            tried = [*kept, (t.spec.lookback, _members(more.checkpoint.model), more.groups[0][1])]
+            _, val = datasets(self.prepared, c, max(lb for lb, _, _ in tried))
+            assert val is not None  # lookbacks are only tried with validation rows
+            mean = self.evaluate(self.lookback_ensemble(fit.spec, [g[:2] for g in tried]), val)
+            log.info("lookback %d joins the mean: %s (%.4g against %.4g)", t.spec.lookback,
+                     "yes" if mean < error else "no", mean, error)  # fmt: skip
+            lowest = min(lowest, mean)
+            if mean < error:
+                kept, error = tried, mean
+        if lowest < float("inf"):
+            choice = {"lookback": fit.spec.lookback, "best": best, "mean": lowest}
+            fit = replace(fit, lookback_choice=choice)
+        if len(kept) == 1:
+            return fit
+        longest = max(lb for lb, _, _ in kept)
+        return replace(
+            fit,
+            spec=replace(fit.spec, lookback=longest),
+            checkpoint=replace(
+                fit.checkpoint, model=self.lookback_ensemble(fit.spec, [g[:2] for g in kept])
+            ),
+            groups=tuple((lb, histories) for lb, _, histories in kept),
+            validation_loss=error,
+        )
 
     def continue_training(self, fit: NetworkFit, done: int) -> NetworkFit:
         """Train the chosen lookback's members on from their trial epochs to the end (early

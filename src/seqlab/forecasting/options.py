@@ -78,6 +78,10 @@ HELP: dict[str, str] = {
     "device": "where to train: auto (CUDA when present), cpu, cuda, cuda:1, ...",
     "seed": "seed of initial weights, batch order and the seasonality test",
     "lookback_trial_epochs": "train each lookback this many epochs, then only the best on",
+    "time_budget": "seconds the network's training may take (segment model, with "
+    "--lookback-trial-epochs): after the best, the next-best lookbacks train on while they "
+    "fit, and the mean of the best of them replaces the best alone when it validates better "
+    "(none: no ensemble over lookbacks)",
     "progress": "a progress bar while training (the command line: on unless --quiet)",
     "select": "auto: forecast with the best of the network, each baseline, each classical "
     "method, the network + the best of them and the network + up to three of them (added "

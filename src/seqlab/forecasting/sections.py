@@ -194,7 +194,12 @@ class SelectionConfig:
     the training rows); ``observed_floor`` keeps the network's forecasts at or above the lowest
     value the series took before each forecast origin (``"auto"``: when that lowers the
     network's validation MASE). ``lookback_trial_epochs`` trains each of several lookbacks
-    that many epochs, then only the best on."""
+    that many epochs, then only the best on; with ``time_budget`` (seconds of training a
+    network kind may take; segment models) the next-best lookbacks then train on too while the
+    time each is expected to take still fits, and the mean of the best of them (grown greedily
+    while its validation error falls) replaces the single best: an ensemble over lookbacks
+    whose size the budget and the validation windows decide (how many fit depends on the
+    machine's speed)."""
 
     select: Literal["auto", "model"] = "auto"
     refit: bool = False
@@ -203,6 +208,7 @@ class SelectionConfig:
     nonnegative: Tri = "auto"
     observed_floor: Tri = "auto"
     lookback_trial_epochs: int | None = None
+    time_budget: float | None = None
 
     def __post_init__(self) -> None:
         _tuples(self, "classical")
@@ -216,6 +222,8 @@ class SelectionConfig:
         _tri("observed_floor", self.observed_floor)
         if self.lookback_trial_epochs is not None:
             _positive_int("lookback_trial_epochs", self.lookback_trial_epochs)
+        if self.time_budget is not None:
+            _positive_float("time_budget", self.time_budget)
 
 
 @dataclass(frozen=True)
