@@ -26,6 +26,7 @@ from seqlab.data.indexed import WindowData
 from seqlab.errors import DataError
 from seqlab.forecasting.config import ForecastConfig
 from seqlab.forecasting.kinds import NETWORKS, Kind, NetworkSpec, network_config
+from seqlab.forecasting.predictor import middle_index
 from seqlab.forecasting.prepare import Prepared, datasets
 from seqlab.models.ensemble import Ensemble, EnsembleConfig
 from seqlab.training import History, Trainer
@@ -99,8 +100,7 @@ class _Networks:
             batch = batch.to(device)
             pred = model(batch.x, None, batch.future)[0]
             if pred.dim() == batch.y.dim() + 1:  # quantiles (B, H, O, Q): the middle one
-                levels = np.asarray(self.config.network.quantiles)
-                pred = pred[..., int(np.argmin(np.abs(levels - 0.5)))]
+                pred = pred[..., middle_index(self.config.network.quantiles or ())]
             total += float((pred - batch.y).abs().sum())
             count += batch.y.numel()
         model.train(was_training)
@@ -272,16 +272,22 @@ class _Networks:
         if lowest < float("inf"):
             choice = {"lookback": fit.spec.lookback, "best": best, "mean": lowest}
             fit = replace(fit, lookback_choice=choice)
-        if len(kept) == 1:
-            return fit
-        longest = max(lb for lb, _, _ in kept)
+        return fit if len(kept) == 1 else self.as_mean(fit, kept, error)
+
+    def as_mean(
+        self,
+        fit: NetworkFit,
+        groups: list[tuple[int, list[nn.Module], tuple[History, ...]]],
+        error: float,
+    ) -> NetworkFit:
+        """``fit`` replaced by the mean over the lookback ``groups`` (lookback, members, their
+        histories), which reads windows of the longest and scored ``error`` on validation."""
+        model = self.lookback_ensemble(fit.spec, [(lb, members) for lb, members, _ in groups])
         return replace(
             fit,
-            spec=replace(fit.spec, lookback=longest),
-            checkpoint=replace(
-                fit.checkpoint, model=self.lookback_ensemble(fit.spec, [g[:2] for g in kept])
-            ),
-            groups=tuple((lb, histories) for lb, _, histories in kept),
+            spec=replace(fit.spec, lookback=max(lb for lb, _, _ in groups)),
+            checkpoint=replace(fit.checkpoint, model=model),
+            groups=tuple((lb, histories) for lb, _, histories in groups),
             validation_loss=error,
         )
 
@@ -328,14 +334,8 @@ class _Networks:
         fit = replace(fit, lookback_choice={"lookback": fit.spec.lookback, **scores})
         if not scores["mean"] < scores["best"]:
             return fit
-        model = self.lookback_ensemble(fit.spec, groups)
-        return replace(
-            fit,
-            spec=replace(fit.spec, lookback=longest),
-            checkpoint=replace(fit.checkpoint, model=model),
-            groups=tuple((t.spec.lookback, t.histories) for t in trials),
-            validation_loss=scores["mean"],
-        )
+        every = [(t.spec.lookback, _members(t.checkpoint.model), t.histories) for t in trials]
+        return self.as_mean(fit, every, scores["mean"])
 
     def refit(self, fit: NetworkFit) -> NetworkFit:
         """Retrain the chosen network on the training and validation rows, each member for

@@ -25,17 +25,22 @@ from seqlab.forecasting.parts import features, windows
 from seqlab.forecasting.prepare import Prepared
 from seqlab.forecasting.selection import MODEL, Selection
 
-__all__ = ["Predictor", "centred", "future_values", "middle"]
+__all__ = ["Predictor", "centred", "future_values", "middle", "middle_index"]
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
+
+
+def middle_index(quantiles: Sequence[float]) -> int:
+    """The index of the quantile closest to the median."""
+    return int(np.argmin(np.abs(np.asarray(quantiles) - 0.5)))
 
 
 def middle(pred: F64, quantiles: tuple[float, ...] | None) -> F64:
     """The middle quantile of quantile forecasts (N, H, O, Q), or the forecasts themselves."""
     if not quantiles:
         return pred
-    found: F64 = pred[..., int(np.argmin(np.abs(np.asarray(quantiles) - 0.5)))]
+    found: F64 = pred[..., middle_index(quantiles)]
     return found
 
 
