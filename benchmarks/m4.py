@@ -188,8 +188,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "train on while they fit, and their mean replaces it where it validates better "
         "(default: none, the best lookback alone)",
     )
+    p.add_argument(
+        "--max-steps",
+        type=int,
+        default=2000,
+        help="optimizer steps of the network's training in all (the cosine schedule spans "
+        "them; each lookback trial takes trial-epochs / epochs of them)",
+    )
+    p.add_argument(
+        "--lookback-rule",
+        choices=["lowest", "one_se"],
+        default="one_se",
+        help="lowest: the lookback of the lowest validation error; one_se: the shortest within "
+        "one standard error of it",
+    )
     p.add_argument("--batch-size", type=int, default=512)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--select", default="auto", choices=["auto", "model"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
@@ -232,10 +246,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         num_layers=1,
         dropout=0.1,
         epochs=args.epochs,
+        max_steps=args.max_steps,
         batch_size=args.batch_size,
         lr=args.lr,
         patience=args.patience,
         lookback_trial_epochs=args.trial_epochs or None,
+        lookback_rule=args.lookback_rule,
         time_budget=args.time_budget,
         ensemble=args.ensemble,
         select=args.select,

@@ -441,3 +441,62 @@ def test_a_time_budget_grows_a_mean_over_lookbacks_chosen_on_validation(tmp_path
     np.testing.assert_allclose(loaded.predict_arrays(series)[0], f.predict_arrays()[0], rtol=1e-5)
     none = Forecaster(config.replace(time_budget=1e-9)).fit(series)
     assert none.fitted.lookback_choice == {} and len(none.groups) == 1
+
+
+def test_max_steps_shares_the_steps_between_the_trials_and_the_best() -> None:
+    """With ``max_steps`` a lookback trial takes ``lookback_trial_epochs / epochs`` of the
+    steps (here ceil(2 * 3 / 30) = 1) and the best the rest (1): two steps, one epoch each,
+    where the epochs alone would allow 30."""
+    config = TINY.replace(model="segment", lookbacks=(8, 16), select="model", epochs=30,
+                          lookback_trial_epochs=3, max_steps=2, repeat_skip=False)  # fmt: skip
+    f = Forecaster(config).fit(_series(120))
+    assert len(f.history.epochs) == 2
+    assert len(Forecaster(config.replace(max_steps=None)).fit(_series(120)).history.epochs) == 30
+
+
+def _trial(lookback: int, loss: float, se: float, skip: bool = False) -> object:
+    from seqlab.forecasting.kinds import NetworkSpec
+    from seqlab.forecasting.networks import _Trial
+
+    return _Trial(loss, NetworkSpec("segment", lookback, skip), None, (), se)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("rule", "trials", "chosen"),
+    [
+        # the shortest within one standard error of the lowest (.50 + .04)
+        ("one_se", [(8, 0.53, 0.05), (16, 0.50, 0.04), (32, 0.51, 0.04)], 8),
+        ("one_se", [(8, 0.55, 0.05), (16, 0.50, 0.04), (32, 0.52, 0.04)], 16),
+        ("lowest", [(8, 0.53, 0.05), (16, 0.50, 0.04), (32, 0.51, 0.04)], 16),
+        ("one_se", [(8, 0.50, 0.0), (16, 0.49, 0.0)], 16),  # no spread: the lowest
+    ],
+)
+def test_the_lookback_rule(rule: str, trials: list[tuple[int, float, float]], chosen: int) -> None:
+    from seqlab.forecasting.networks import _Networks
+    from seqlab.forecasting.prepare import prepare
+
+    config = TINY.replace(lookbacks=(8, 16, 32), lookback_rule=rule)
+    networks = _Networks(prepare({"y": _series(120)}, config), config)
+    made = [_trial(*t) for t in trials]
+    assert networks.chosen(made).spec.lookback == chosen  # type: ignore[arg-type]
+
+
+def test_one_se_only_moves_to_a_shorter_lookback_with_the_same_repeat_skip() -> None:
+    from seqlab.forecasting.networks import _Networks
+    from seqlab.forecasting.prepare import prepare
+
+    config = TINY.replace(lookbacks=(8, 16), lookback_rule="one_se")
+    networks = _Networks(prepare({"y": _series(120)}, config), config)
+    made = [_trial(8, 0.51, 0.05, skip=False), _trial(16, 0.50, 0.05, skip=True)]
+    assert networks.chosen(made).spec.lookback == 16  # type: ignore[arg-type]
+
+
+def test_one_se_fits_end_to_end_and_never_picks_a_longer_lookback_than_the_lowest() -> None:
+    config = TINY.replace(model="segment", lookbacks=(8, 16), select="model",
+                          lookback_trial_epochs=1, repeat_skip=False)  # fmt: skip
+    lowest = Forecaster(config).fit(_series(120))
+    one_se = Forecaster(config.replace(lookback_rule="one_se")).fit(_series(120))
+    assert one_se.lookback_losses == lowest.lookback_losses  # the same trials
+    best = min(lowest.lookback_losses, key=lowest.lookback_losses.__getitem__)
+    assert lowest.fitted.network.lookback == best
+    assert one_se.fitted.network.lookback <= best

@@ -153,3 +153,45 @@ def test_trainer_accepts_custom_early_stopping_and_requires_training_loss() -> N
     assert sum(isinstance(c, EarlyStopping) for c in trainer.callbacks) == 1
     with pytest.raises(TypeError, match="training_loss"):
         trainer.fit(torch.nn.Linear(1, 1), _data())
+
+
+class _Steps(Callback):
+    """Records each optimizer step's number and the learning rate the next step will take."""
+
+    def __init__(self) -> None:
+        self.lrs: list[float] = []
+
+    def on_batch_end(
+        self, trainer: Trainer, model: torch.nn.Module, logs: dict[str, float]
+    ) -> None:
+        self.lrs.append(trainer.optimizer.param_groups[0]["lr"])
+
+
+def test_max_steps_ends_training_part_way_through_an_epoch_with_the_cosine_at_zero() -> None:
+    # 128 sequences in batches of 32: 4 steps an epoch; 10 steps end in the third epoch
+    steps = _Steps()
+    set_seed(1)
+    model = SequenceModel(ModelConfig(hidden_size=8))
+    config = TrainConfig(
+        epochs=50, batch_size=32, lr=1e-2, schedule="cosine", max_steps=10, progress=False
+    )
+    history = Trainer(config, callbacks=[steps]).fit(model, _data())
+    assert len(steps.lrs) == 10 and len(history.epochs) == 3
+    expected = [1e-2 * 0.5 * (1 + np.cos(np.pi * k / 10)) for k in range(1, 11)]
+    np.testing.assert_allclose(steps.lrs, expected, atol=1e-12)  # step by step, to zero
+
+
+def test_the_cosine_spans_the_epochs_when_they_are_fewer_steps_than_max_steps() -> None:
+    steps = _Steps()
+    set_seed(1)
+    config = TrainConfig(
+        epochs=3, batch_size=32, lr=1e-2, schedule="cosine", max_steps=1000, progress=False
+    )
+    Trainer(config, callbacks=[steps]).fit(SequenceModel(ModelConfig(hidden_size=8)), _data())
+    assert len(steps.lrs) == 12
+    assert steps.lrs[5] == pytest.approx(0.5e-2) and steps.lrs[-1] == pytest.approx(0.0)
+
+
+def test_max_steps_must_be_a_positive_integer() -> None:
+    with pytest.raises(ValueError, match="max_steps"):
+        TrainConfig(max_steps=0)

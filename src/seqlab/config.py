@@ -101,8 +101,12 @@ class TrainConfig:
 
     ``clip_grad_norm`` clips the global gradient norm (on by default; ``None`` turns it
     off). ``patience`` turns on early stopping on the validation loss with the best
-    weights restored. ``device="auto"`` uses CUDA when it is present. With a run folder,
-    the trainer writes its resume state every ``checkpoint_every`` epochs.
+    weights restored. ``max_steps`` ends training after that many optimizer steps (the last
+    epoch may stop part way; NeuralForecast's and Lightning's ``max_steps``). The
+    ``cosine`` schedule decays the learning rate step by step to zero over the steps
+    training will take: ``epochs`` epochs, or ``max_steps`` where fewer. ``device="auto"``
+    uses CUDA when it is present. With a run folder, the trainer writes its resume state
+    every ``checkpoint_every`` epochs.
     """
 
     epochs: int = 50
@@ -113,6 +117,7 @@ class TrainConfig:
     val_fraction: float = 0.0
     patience: int | None = None
     schedule: Schedule = "constant"
+    max_steps: int | None = None
     seed: int = 0
     device: str = "auto"
     progress: bool = True
@@ -130,6 +135,8 @@ class TrainConfig:
         if self.patience is not None:
             _positive_int("patience", self.patience)
         _choice("schedule", self.schedule, get_args(Schedule))
+        if self.max_steps is not None:
+            _positive_int("max_steps", self.max_steps)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError(f"`seed` must be a non-negative integer, got {self.seed!r}")
         if not isinstance(self.device, str) or not (

@@ -40,6 +40,21 @@ def resolve_device(name: str) -> torch.device:
 EpochBatches = Callable[[], Iterable[Batch]]
 
 
+def planned_steps(config: TrainConfig, steps_per_epoch: int) -> int:
+    """The optimizer steps a training will take unless it stops early: ``epochs`` epochs of
+    ``steps_per_epoch``, or ``max_steps`` where fewer."""
+    steps = config.epochs * max(steps_per_epoch, 1)
+    return steps if config.max_steps is None else min(steps, config.max_steps)
+
+
+def cosine(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """The learning rate decayed step by step from its initial value to zero over ``steps``
+    optimizer steps (half a cosine; SGDR without restarts, as timm and transformers step it)."""
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, steps) / steps))
+    )
+
+
 class Trainer:
     """Adam, weight decay, global-norm clipping, validation, early stopping, seeding.
 
@@ -105,7 +120,8 @@ class Trainer:
             return train.batches(bs, shuffle=True, generator=generator, shard=shard)
 
         val_epoch = None if val is None else (lambda: val.batches(bs, shard=shard))
-        return self._run(model, train_epoch, val_epoch, stateful=False, resume=resume)
+        steps = -(-len(train) // bs)  # batches an epoch
+        return self._run(model, train_epoch, val_epoch, steps, stateful=False, resume=resume)
 
     @with_thread_policy
     def fit_stream(
@@ -145,6 +161,7 @@ class Trainer:
             model,
             lambda: train_batches,
             None if val_batches is None else (lambda: val_batches),
+            len(train_batches),
             stateful=True,
             resume=resume,
         )
@@ -158,6 +175,7 @@ class Trainer:
         model: nn.Module,
         train_epoch: EpochBatches,
         val_epoch: EpochBatches | None,
+        steps_per_epoch: int,
         *,
         stateful: bool,
         resume: str | Path | None = None,
@@ -177,7 +195,7 @@ class Trainer:
             ids = [self.device.index or 0] if self.device.type == "cuda" else None
             self._loss = DistributedDataParallel(distributed.LossModule(model), device_ids=ids)
         try:
-            history = self._epochs(model, train_epoch, val_epoch, stateful, resume)
+            history = self._epochs(model, train_epoch, val_epoch, steps_per_epoch, stateful, resume)
         finally:
             model.to(home)  # training may use CUDA; the model goes back where it came from
         model.eval()
@@ -188,6 +206,7 @@ class Trainer:
         model: nn.Module,
         train_epoch: EpochBatches,
         val_epoch: EpochBatches | None,
+        steps_per_epoch: int,
         stateful: bool,
         resume: str | Path | None,
     ) -> History:
@@ -195,8 +214,8 @@ class Trainer:
         self.optimizer = optimizer = torch.optim.Adam(
             model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay
         )
-        self.scheduler = scheduler = (
-            torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
+        self.scheduler = (
+            cosine(optimizer, planned_steps(cfg, steps_per_epoch))
             if cfg.schedule == "cosine"
             else None
         )
@@ -211,6 +230,8 @@ class Trainer:
             start = restore_training_state(self, model, resume)
         history = self.history
         for epoch in range(start, cfg.epochs):
+            if cfg.max_steps is not None and self.step >= cfg.max_steps:
+                break
             adapt()  # the thread rule again: other processes may have started or stopped
             self._emit("on_epoch_start", model, epoch)
             loss, self.step = self._train_epoch(
@@ -223,8 +244,6 @@ class Trainer:
                 )
                 logs["val_loss"] = total / count if count else math.nan
             history.epochs.append(logs)
-            if scheduler is not None:
-                scheduler.step()
             self._emit("on_epoch_end", model, logs)
             if self.should_stop:
                 break
@@ -257,6 +276,8 @@ class Trainer:
             if self.config.clip_grad_norm is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), self.config.clip_grad_norm)
             optimizer.step()
+            if self.scheduler is not None:
+                self.scheduler.step()
             crash_point("batch")  # fault injection for the crash tests; a no-op otherwise
             state = detach_state(new_state) if stateful else None
             n = int(batch.x.shape[0])
@@ -266,6 +287,8 @@ class Trainer:
                 model,
                 {"step": float(step), "loss": loss.item(), "running_loss": total / count},
             )
+            if self.config.max_steps is not None and step >= self.config.max_steps:
+                break
         total, seen = distributed.all_sum([total, count], self.device)
         if seen == 0:
             raise DataError("the training data produced no batches")

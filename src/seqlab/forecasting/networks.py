@@ -61,6 +61,7 @@ class _Trial:
     spec: NetworkSpec
     checkpoint: Checkpoint
     histories: tuple[History, ...]
+    se: float = float("nan")  # the standard error of ``loss`` over the validation windows
 
 
 @dataclass(frozen=True)
@@ -87,24 +88,28 @@ class _Networks:
             and self.prepared.has_validation_rows(c.split.horizon)
         )
 
-    @torch.no_grad()
     def evaluate(self, model: nn.Module, val: WindowData) -> float:
         """Mean absolute error of the (middle quantile's) forecasts over the validation
         windows, in the series' scaled units. Not the training loss: a segment model's is in
         each window's own normalised units, whose scale grows with the window, so it would
         favour the longest lookback; this error means the same at every lookback."""
+        errors = self.window_errors(model, val)
+        return float(errors.mean()) if len(errors) else float("nan")
+
+    @torch.no_grad()
+    def window_errors(self, model: nn.Module, val: WindowData) -> F64:
+        """Each validation window's mean absolute error (:meth:`evaluate`'s terms): (N,)."""
         was_training, device = model.training, next(model.parameters()).device
         model.eval()
-        total, count = 0.0, 0
+        errors = []
         for batch in val.batches(self.config.training.batch_size):
             batch = batch.to(device)
             pred = model(batch.x, None, batch.future)[0]
             if pred.dim() == batch.y.dim() + 1:  # quantiles (B, H, O, Q): the middle one
                 pred = pred[..., middle_index(self.config.network.quantiles or ())]
-            total += float((pred - batch.y).abs().sum())
-            count += batch.y.numel()
+            errors.append((pred - batch.y).abs().flatten(1).mean(1).double().cpu().numpy())
         model.train(was_training)
-        return total / count if count else float("nan")
+        return np.concatenate(errors) if errors else np.zeros(0)
 
     def members(
         self,
@@ -130,9 +135,16 @@ class _Networks:
             if epochs is not None:
                 tc = replace(tc, epochs=epochs[k], patience=None)
             elif max_epochs is not None:
-                tc = replace(tc, epochs=min(max_epochs, tc.epochs))
+                steps = self.steps(max_epochs)
+                tc = replace(tc, epochs=min(max_epochs, tc.epochs), max_steps=steps)
             histories.append(Trainer(tc).fit(net, train, val))
         return members, tuple(histories)
+
+    def steps(self, epochs: int) -> int | None:
+        """``max_steps``' share for a training of ``epochs`` of the configured ``epochs`` (a
+        lookback trial's), or None without ``max_steps``."""
+        c = self.config.training
+        return None if c.max_steps is None else max(1, -(-c.max_steps * epochs // c.epochs))
 
     def combined(self, spec: NetworkSpec, members: list[nn.Module]) -> nn.Module:
         if len(members) == 1:
@@ -158,13 +170,15 @@ class _Networks:
         train, val = datasets(self.prepared, c, spec.lookback)
         members, histories = self.members(spec, spec.lookback, train, val, max_epochs=max_epochs)
         model = self.combined(spec, members)
-        loss = self.evaluate(model, val) if val is not None else float("nan")
+        errors = self.window_errors(model, val) if val is not None else np.zeros(0)
+        loss = float(errors.mean()) if len(errors) else float("nan")
+        se = float(errors.std(ddof=1) / np.sqrt(len(errors))) if len(errors) > 1 else 0.0
         checkpoint = Checkpoint(
             model,
             train_config=c.train_config(c.training.seed, val is not None),
             history=histories[0],
         )
-        return _Trial(loss, spec, checkpoint, histories)
+        return _Trial(loss, spec, checkpoint, histories, se)
 
     def fit(self, kind: Kind) -> NetworkFit:
         """One network of ``kind``: at ``lookback``, or the best of ``lookbacks``."""
@@ -206,7 +220,7 @@ class _Networks:
             if offered and decided is None:
                 here = [t for t in trials if t.spec.lookback == lookback]
                 decided = min(here, key=lambda t: t.loss).spec.repeat_skip
-        best = min(trials, key=lambda t: t.loss)
+        best = self.chosen(trials)
         fit = NetworkFit(
             best.spec,
             best.checkpoint,
@@ -225,6 +239,24 @@ class _Networks:
             per_step = (time.perf_counter() - begun) / fit.spec.lookback
             return self.grow(fit, trials, trial, per_step, started)
         return fit
+
+    def chosen(self, trials: list[_Trial]) -> _Trial:
+        """The trial of the lowest validation error, or with ``lookback_rule="one_se"`` the
+        shortest lookback within one standard error of it (the same repeat skip as the
+        lowest where both were tried)."""
+        best = min(trials, key=lambda t: t.loss)
+        if self.config.selection.lookback_rule == "lowest":
+            return best
+        near = [
+            t
+            for t in trials
+            if t.loss <= best.loss + best.se and t.spec.repeat_skip == best.spec.repeat_skip
+        ]
+        pick = min(near, key=lambda t: (t.spec.lookback, t.loss))
+        if pick is not best:
+            log.info("lookback %d: within one standard error (%.3g) of lookback %d's %.4g",
+                     pick.spec.lookback, best.se, best.spec.lookback, best.loss)  # fmt: skip
+        return pick
 
     def grow(
         self, fit: NetworkFit, trials: list[_Trial], done: int, per_step: float, started: float
@@ -301,8 +333,11 @@ class _Networks:
             zip(_members(fit.checkpoint.model), fit.groups[0][1], strict=True)
         ):
             set_seed(c.training.seed + k + 1000)
+            total, trial = c.training.max_steps, self.steps(done)
             tc = replace(
-                c.train_config(c.training.seed + k + 1000, True), epochs=c.training.epochs - done
+                c.train_config(c.training.seed + k + 1000, True),
+                epochs=c.training.epochs - done,
+                max_steps=None if total is None or trial is None else max(total - trial, 1),
             )
             after = Trainer(tc).fit(member, train, val)
             histories.append(before.then(after))

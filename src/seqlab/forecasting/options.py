@@ -74,7 +74,10 @@ HELP: dict[str, str] = {
     "patience": "early-stopping patience in epochs (none: no early stopping)",
     "weight_decay": "Adam weight decay",
     "clip_grad_norm": "clip the gradients' global norm to this (none: no clipping)",
-    "schedule": "learning-rate schedule over the epochs",
+    "schedule": "learning-rate schedule (cosine: decayed step by step to zero over the "
+    "training's steps)",
+    "max_steps": "at most this many optimizer steps in all (none: epochs alone decide); a "
+    "lookback trial takes lookback_trial_epochs / epochs of them",
     "device": "where to train: auto (CUDA when present), cpu, cuda, cuda:1, ...",
     "seed": "seed of initial weights, batch order and the seasonality test",
     "lookback_trial_epochs": "train each lookback this many epochs, then only the best on",
@@ -82,6 +85,8 @@ HELP: dict[str, str] = {
     "--lookback-trial-epochs): after the best, the next-best lookbacks train on while they "
     "fit, and the mean of the best of them replaces the best alone when it validates better "
     "(none: no ensemble over lookbacks)",
+    "lookback_rule": "lowest: the lookback with the lowest validation error; one_se: the "
+    "shortest within one standard error of it (the one-standard-error rule)",
     "progress": "a progress bar while training (the command line: on unless --quiet)",
     "select": "auto: forecast with the best of the network, each baseline, each classical "
     "method, the network + the best of them and the network + up to three of them (added "

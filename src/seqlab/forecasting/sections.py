@@ -199,7 +199,11 @@ class SelectionConfig:
     time each is expected to take still fits, and the mean of the best of them (grown greedily
     while its validation error falls) replaces the single best: an ensemble over lookbacks
     whose size the budget and the validation windows decide (how many fit depends on the
-    machine's speed)."""
+    machine's speed). ``lookback_rule`` picks among lookbacks: ``"lowest"`` the lowest
+    validation error, ``"one_se"`` the shortest whose error is within one standard error (over
+    the validation windows) of the lowest — the one-standard-error rule (Hastie, Tibshirani &
+    Friedman, *Elements of Statistical Learning* §7.10): the simpler model where validation
+    cannot tell them apart, which also trains faster."""
 
     select: Literal["auto", "model"] = "auto"
     refit: bool = False
@@ -209,9 +213,11 @@ class SelectionConfig:
     observed_floor: Tri = "auto"
     lookback_trial_epochs: int | None = None
     time_budget: float | None = None
+    lookback_rule: Literal["lowest", "one_se"] = "lowest"
 
     def __post_init__(self) -> None:
         _tuples(self, "classical")
+        _choice("lookback_rule", self.lookback_rule, ("lowest", "one_se"))
         _choice("select", self.select, ("auto", "model"))
         _flag("refit", self.refit)
         unknown = [m for m in self.classical if m not in CLASSICAL]
