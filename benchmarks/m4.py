@@ -202,6 +202,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="lowest: the lookback of the lowest validation error; one_se: the shortest within "
         "one standard error of it",
     )
+    p.add_argument(
+        "--precision",
+        choices=["fp32", "bf16", "auto"],
+        default="auto",
+        help="training precision (auto: bfloat16 mixed precision where the machine computes "
+        "it natively, float32 elsewhere)",
+    )
     p.add_argument("--batch-size", type=int, default=512)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--select", default="auto", choices=["auto", "model"])
@@ -247,6 +254,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         dropout=0.1,
         epochs=args.epochs,
         max_steps=args.max_steps,
+        precision=args.precision,
         batch_size=args.batch_size,
         lr=args.lr,
         patience=args.patience,

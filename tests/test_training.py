@@ -195,3 +195,40 @@ def test_the_cosine_spans_the_epochs_when_they_are_fewer_steps_than_max_steps() 
 def test_max_steps_must_be_a_positive_integer() -> None:
     with pytest.raises(ValueError, match="max_steps"):
         TrainConfig(max_steps=0)
+
+
+class _Probe(SequenceModel):
+    """A real sequence model that also records, at each training step, the dtype its forward
+    pass was autocast to (None: float32)."""
+
+    def __init__(self) -> None:
+        super().__init__(ModelConfig(hidden_size=8))
+        self.seen: list[torch.dtype | None] = []
+
+    def training_loss(self, batch, state=None):  # type: ignore[no-untyped-def]
+        on = torch.is_autocast_enabled("cpu")
+        self.seen.append(torch.get_autocast_dtype("cpu") if on else None)
+        return super().training_loss(batch, state)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "auto"])
+def test_precision_autocasts_the_training_forward_pass_only(precision: str) -> None:
+    from seqlab.training import bf16_native
+
+    set_seed(1)
+    model = _Probe()
+    config = TrainConfig(epochs=4, batch_size=32, lr=1e-2, precision=precision,  # type: ignore[arg-type]
+                         val_fraction=0.25, progress=False, device="cpu")  # fmt: skip
+    history = Trainer(config).fit(model, _data())
+    bf16 = precision == "bf16" or (precision == "auto" and bf16_native(torch.device("cpu")))
+    # each epoch: three training steps (96 sequences in batches of 32), then one validation
+    # batch in float32
+    step = torch.bfloat16 if bf16 else None
+    assert model.seen == [step, step, step, None] * 4
+    assert history.loss[-1] < history.loss[0]  # and it still learns
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+def test_precision_is_checked() -> None:
+    with pytest.raises(ValueError, match="precision"):
+        TrainConfig(precision="fp16")  # type: ignore[arg-type]

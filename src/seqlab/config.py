@@ -31,6 +31,7 @@ Cell = Literal["lstm", "gru"]
 Head = Literal["per_step", "last"]
 Task = Literal["regression", "classification"]
 Schedule = Literal["constant", "cosine"]
+Precision = Literal["fp32", "bf16", "auto"]
 
 __all__ = [
     "Cell",
@@ -104,7 +105,11 @@ class TrainConfig:
     weights restored. ``max_steps`` ends training after that many optimizer steps (the last
     epoch may stop part way; NeuralForecast's and Lightning's ``max_steps``). The
     ``cosine`` schedule decays the learning rate step by step to zero over the steps
-    training will take: ``epochs`` epochs, or ``max_steps`` where fewer. ``device="auto"``
+    training will take: ``epochs`` epochs, or ``max_steps`` where fewer. ``precision="bf16"``
+    trains in mixed precision (``torch.autocast``: the forward pass's matrix products in
+    bfloat16, weights, gradients and optimizer state in float32; validation in float32);
+    ``"auto"`` does so where the device computes bfloat16 natively (a CUDA GPU that supports
+    it, a CPU with AVX-512 BF16 or AMX) and trains in float32 elsewhere. ``device="auto"``
     uses CUDA when it is present. With a run folder, the trainer writes its resume state
     every ``checkpoint_every`` epochs.
     """
@@ -118,6 +123,7 @@ class TrainConfig:
     patience: int | None = None
     schedule: Schedule = "constant"
     max_steps: int | None = None
+    precision: Precision = "fp32"
     seed: int = 0
     device: str = "auto"
     progress: bool = True
@@ -137,6 +143,7 @@ class TrainConfig:
         _choice("schedule", self.schedule, get_args(Schedule))
         if self.max_steps is not None:
             _positive_int("max_steps", self.max_steps)
+        _choice("precision", self.precision, get_args(Precision))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError(f"`seed` must be a non-negative integer, got {self.seed!r}")
         if not isinstance(self.device, str) or not (

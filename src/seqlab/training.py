@@ -40,6 +40,22 @@ def resolve_device(name: str) -> torch.device:
 EpochBatches = Callable[[], Iterable[Batch]]
 
 
+def bf16_native(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 matrix products natively: a CUDA GPU that supports
+    bfloat16, or a CPU with AVX-512 BF16 or AMX (PyTorch's own probes; False where absent)."""
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
+
+
+def autocast_dtype(config: TrainConfig, device: torch.device) -> torch.dtype | None:
+    """The dtype training's forward passes autocast to (``precision``), or None: float32."""
+    if config.precision == "bf16" or (config.precision == "auto" and bf16_native(device)):
+        return torch.bfloat16
+    return None
+
+
 def planned_steps(config: TrainConfig, steps_per_epoch: int) -> int:
     """The optimizer steps a training will take unless it stops early: ``epochs`` epochs of
     ``steps_per_epoch``, or ``max_steps`` where fewer."""
@@ -262,9 +278,11 @@ class Trainer:
         model.train()
         state: State | None = None
         total, count = 0.0, 0
+        dtype = autocast_dtype(self.config, self.device)
         for batch in batches():
             batch = batch.to(self.device)
-            loss, new_state = self._loss(batch, state)
+            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+                loss, new_state = self._loss(batch, state)
             if not torch.isfinite(loss):
                 raise TrainingDiverged(
                     f"the training loss became {loss.item()} at epoch {epoch}, step {step}; "

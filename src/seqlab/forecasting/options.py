@@ -76,6 +76,8 @@ HELP: dict[str, str] = {
     "clip_grad_norm": "clip the gradients' global norm to this (none: no clipping)",
     "schedule": "learning-rate schedule (cosine: decayed step by step to zero over the "
     "training's steps)",
+    "precision": "bf16: train in mixed precision (bfloat16 products, float32 weights); auto: "
+    "where the device computes bfloat16 natively (AVX-512 BF16 / AMX CPUs, recent GPUs)",
     "max_steps": "at most this many optimizer steps in all (none: epochs alone decide); a "
     "lookback trial takes lookback_trial_epochs / epochs of them",
     "device": "where to train: auto (CUDA when present), cpu, cuda, cuda:1, ...",
