@@ -33,7 +33,7 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _run(out: Path, launcher: list[str], epochs: int = 2, **env: str) -> dict[str, object]:
+def _run(out: Path, launcher: list[str], epochs: int = 3, **env: str) -> dict[str, object]:
     cmd = [*TORCHRUN, *launcher, str(WORKER), str(out), str(out / "run"), str(epochs)]
     done = subprocess.run(cmd, env=_env(**env), capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -76,7 +76,7 @@ def test_two_launchers_on_loopback_act_as_two_nodes(two_processes: Path, tmp_pat
     for _node in range(2):
         launcher = ["--nnodes", "2", "--nproc_per_node", "1", "--rdzv-backend", "c10d",
                     "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "seqlab-test"]  # fmt: skip
-        cmd = [*TORCHRUN, *launcher, str(WORKER), str(tmp_path), str(tmp_path / "run"), "2"]
+        cmd = [*TORCHRUN, *launcher, str(WORKER), str(tmp_path), str(tmp_path / "run"), "3"]
         nodes.append(subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True))  # fmt: skip
     for node in nodes:
@@ -88,11 +88,12 @@ def test_two_launchers_on_loopback_act_as_two_nodes(two_processes: Path, tmp_pat
 
 
 def test_a_killed_worker_is_restarted_and_resumes_from_the_last_checkpoint(
-    tmp_path: Path,
+    two_processes: Path, tmp_path: Path
 ) -> None:
     """Rank 1 dies abruptly in epoch 3 (after last/ of epoch 2 was written); torchrun
-    restarts both workers, which resume from last/ and end where an uninterrupted run ends."""
-    whole = _run(tmp_path / "whole", ["--standalone", "--nproc_per_node", "2"], epochs=3)
+    restarts both workers, which resume from last/ and end where the uninterrupted run of the
+    fixture (the same command without the crash) ends."""
+    whole = json.loads((two_processes / "run.json").read_text())
     info = _run(
         tmp_path / "cut",
         ["--standalone", "--nproc_per_node", "2", "--max-restarts", "1"],
@@ -101,7 +102,7 @@ def test_a_killed_worker_is_restarted_and_resumes_from_the_last_checkpoint(
         CRASH_AT="batch@33",  # 14 batches an epoch per rank: in epoch 3
     )
     assert info["restart"] == 1 and info["epochs"] == whole["epochs"] == 3
-    _close(_weights(tmp_path / "whole"), _weights(tmp_path / "cut"))
+    _close(_weights(two_processes), _weights(tmp_path / "cut"))
 
 
 def test_seqlab_forecast_under_torchrun_writes_one_run_folder_that_records_it(
