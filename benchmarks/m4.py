@@ -12,8 +12,13 @@ Everything else is decided by code from the data's shape, never by hand for one 
 - the lookbacks tried are multiples of the season (or of the horizon with ``--season 1``)
   that leave every series at least one training window; the Forecaster trains one model per
   lookback (the shortest with and without the repeat skip where a segment is one season, the
-  others with the better of the two) and keeps the one with the lowest validation error
-  (mean absolute error in the series' scaled units);
+  others with the better of the two), each for a tenth of the training's steps, and keeps
+  the shortest whose validation error (mean absolute error in the series' scaled units) is
+  within one standard error of the lowest (``--lookback-rule one_se``), which trains on for
+  the rest of the steps;
+- the training is a budget of optimizer steps (``--max-steps 2000``, the cosine schedule
+  decaying over them; at most ``--epochs`` epochs, which bind first on short series) in
+  bfloat16 mixed precision where the machine computes it natively (``--precision auto``);
 - the Forecaster decides on the same validation windows whether to keep the network's
   forecasts at or above each series' lowest value so far (the observed floor);
 - the Forecaster then scores the network, its baselines, the classical methods (Theta,
