@@ -61,7 +61,7 @@ class _Trial:
     spec: NetworkSpec
     checkpoint: Checkpoint
     histories: tuple[History, ...]
-    se: float = float("nan")  # the standard error of ``loss`` over the validation windows
+    se: float  # the standard error of ``loss`` over the validation windows
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,7 @@ class _Networks:
         windows, in the series' scaled units. Not the training loss: a segment model's is in
         each window's own normalised units, whose scale grows with the window, so it would
         favour the longest lookback; this error means the same at every lookback."""
-        errors = self.window_errors(model, val)
-        return float(errors.mean()) if len(errors) else float("nan")
+        return _mean_and_se(self.window_errors(model, val))[0]
 
     @torch.no_grad()
     def window_errors(self, model: nn.Module, val: WindowData) -> F64:
@@ -170,9 +169,7 @@ class _Networks:
         train, val = datasets(self.prepared, c, spec.lookback)
         members, histories = self.members(spec, spec.lookback, train, val, max_epochs=max_epochs)
         model = self.combined(spec, members)
-        errors = self.window_errors(model, val) if val is not None else np.zeros(0)
-        loss = float(errors.mean()) if len(errors) else float("nan")
-        se = float(errors.std(ddof=1) / np.sqrt(len(errors))) if len(errors) > 1 else 0.0
+        loss, se = _mean_and_se(self.window_errors(model, val) if val is not None else None)
         checkpoint = Checkpoint(
             model,
             train_config=c.train_config(c.training.seed, val is not None),
@@ -410,6 +407,15 @@ def _filled(model: Ensemble, trained: list[nn.Module]) -> Ensemble:
     for slot, member in zip(model.members, trained, strict=True):
         slot.load_state_dict(member.state_dict())
     return model
+
+
+def _mean_and_se(errors: F64 | None) -> tuple[float, float]:
+    """The mean of the validation windows' errors and its standard error (NaN and 0 without
+    windows; 0 with one)."""
+    if errors is None or not len(errors):
+        return float("nan"), 0.0
+    se = float(errors.std(ddof=1) / np.sqrt(len(errors))) if len(errors) > 1 else 0.0
+    return float(errors.mean()), se
 
 
 def _members(model: nn.Module) -> list[nn.Module]:
