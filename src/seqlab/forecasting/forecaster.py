@@ -120,6 +120,40 @@ class Forecaster:
         self._adopt(state, net.checkpoint, net.groups)
         return self
 
+    @with_thread_policy
+    def update(
+        self,
+        series: Series | Mapping[str, Series] | Any,
+        *,
+        steps: int,
+        test_rows: int = 0,
+        recent_rows: int | None = None,
+        lr: float | None = None,
+        id_col: str | None = None,
+        time_col: str | None = None,
+        target: str | Sequence[str] | None = None,
+    ) -> Forecaster:
+        """A new Forecaster recalibrated on newer data; this one is not changed. ``series``:
+        each fitted series with the rows that arrived since, the same columns (a Series, a
+        mapping of the fitted names to Series, or a DataFrame as ``fit`` takes it). Every row
+        but the last ``test_rows`` becomes a training row; the network trains on from its
+        weights for ``steps`` optimizer steps (0: the weights kept; the configured batch size
+        and schedule, at ``lr`` or the configured one) on the windows whose forecast steps
+        start in the last ``recent_rows`` training rows (default: all). Every choice of the
+        fit is kept (network, lookback, combination, scalers, season means, interval
+        calibration); the baselines that fit (the linear AR, climatology, classical methods)
+        fit on the new training rows at each read. ``evaluate`` then scores the last
+        ``test_rows`` rows, ``predict`` forecasts past the end. Recalibration, as day-ahead
+        price forecasting does daily (Lago et al. 2021)."""
+        from seqlab.forecasting.update import updated
+
+        state, checkpoint = self._require_fitted()
+        if type(series).__name__ == "DataFrame":
+            series = from_frame(series, id_col=id_col, time_col=time_col, target=target)
+        named = {self._named(None): series} if isinstance(series, Series) else dict(series)
+        state, checkpoint = updated(state, checkpoint, named, steps, test_rows, recent_rows, lr)
+        return Forecaster.from_fitted(state, checkpoint)
+
     def _adopt(self, state: FittedState, checkpoint: Checkpoint, groups: Groups = ()) -> None:
         self._state, self._checkpoint, self._groups, self._final = state, checkpoint, groups, None
 

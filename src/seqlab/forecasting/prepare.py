@@ -111,12 +111,17 @@ def _static_vectors(
 
 
 def datasets(
-    prepared: Prepared, config: ForecastConfig, lookback: int, refit: bool = False
+    prepared: Prepared,
+    config: ForecastConfig,
+    lookback: int,
+    refit: bool = False,
+    recent: int | None = None,
 ) -> tuple[WindowData, WindowData | None]:
     """Training and validation windows of every part: those whose forecast steps lie in
     the training rows, and those whose forecast steps lie in the validation rows. With
     ``refit``, training windows reach to the end of the validation rows and there is no
-    validation. Windows are origins into one buffer of every part's rows (see
+    validation. With ``recent``, only the training windows whose forecast steps start in
+    the last ``recent`` training rows. Windows are origins into one buffer of every part's rows (see
     :class:`~seqlab.data.indexed.WindowData`): memory grows with the data, not with
     windows × lookback."""
     h = config.split.horizon
@@ -132,6 +137,8 @@ def datasets(
         rows.append(scaled)
         end = part.test_start if refit else part.train_end
         start = first_origin(end, lookback, h)  # a short series: left-padded windows
+        if recent is not None:
+            start = max(start, end - recent)
         bounds = ((start, end), (end, part.test_start))  # first_origin <= end - h
         for store, (first, last) in zip(found, bounds, strict=True):
             store.append(np.arange(first, last - h + 1))
