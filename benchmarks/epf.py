@@ -14,15 +14,22 @@ are the test period; nothing in it is read before its day's forecast is made, an
 chosen on it:
 
 - ``model``: one seqlab ``Forecaster`` (horizon 24, period 24, the covariates as
-  ``future_covariates``, the hour and weekday calendar, each window normalised on its own)
-  fitted on the rows before the test period with the last ``--val-days`` days of them as
-  validation: ``model="auto"`` (every network kind that reads future-known covariates: the
-  encoder–decoder), the lookback chosen among ``--lookbacks`` on the same days, then the
-  network, the baselines (the linear ARX among them, which reads the
-  covariates) and their means are scored on the validation days and the best forecasts; the
-  network is retrained on training + validation days (``refit``). It is trained once: every
-  test day is forecast from the history before it with the same weights (the published models
-  recalibrate every day);
+  ``future_covariates``, the hour and weekday calendar, each window normalised on its own,
+  trained on the absolute error: ``--quantiles 0.5``, the median, the MAE-optimal forecast
+  and the loss the published DNN and NBEATSx train on) fitted on the rows before the test
+  period with the last ``--val-days`` days of them as validation: ``model="auto"`` (every
+  network kind that reads future-known covariates: the encoder–decoder), the lookback
+  chosen among ``--lookbacks`` on the same days, then the network, the baselines (the
+  linear ARX among them, which reads the covariates) and their means are scored on the
+  validation days and the best forecasts. Then it is recalibrated every ``--update-every``
+  days on every day before (``Forecaster.update``): the linear baselines refit, and the
+  network trains on from its weights for ``--update-steps`` steps at ``--update-lr`` on
+  the windows of the last ``--update-days`` days, or not at all (0 steps): the schedule
+  runs over the validation days from the fit on the training days both ways, the one with
+  the lower validation MAE continues over the test days (with steps, the validation days
+  join the network's training this way instead of a refit; with 0 it keeps the weights of
+  the training days). The published models recalibrate
+  every day;
 - ``no_covariates``: the same without the covariate columns (the calendar kept);
 - ``lear``: LEAR (epftoolbox's recipe) with a recalibration every ``--lear-every`` days: per
   hour of the day, a Lasso on the 24 prices of days d-1, d-2, d-3 and d-7, each covariate's 24
@@ -40,8 +47,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +60,7 @@ import pandas as pd
 
 from seqlab import ForecastConfig, Forecaster
 from seqlab._io import atomic_write_bytes
+from seqlab._threads import available_cores
 from seqlab.data.sources import Series
 
 HOURS = 24
@@ -171,25 +181,37 @@ def _lear_hour(design: np.ndarray, y: np.ndarray, gram: np.ndarray, ahead: np.nd
         return Lasso(alpha=lars.alpha_, max_iter=2500).fit(design, y).predict(ahead)
 
 
-def lear(market: Market, first: int, every: int) -> np.ndarray:
+def lear(market: Market, first: int, every: int, jobs: int = 1) -> np.ndarray:
     """LEAR over the days from ``first``, recalibrated every ``every`` days on the days before:
-    the mean over the calibration windows (each at most the days available)."""
-    out = np.empty((market.days - first, HOURS))
+    the mean over the calibration windows (each at most the days available). The
+    recalibrations are independent: ``jobs`` processes share them (the same forecasts)."""
+    import cloudpickle
+    from joblib import Parallel, delayed
+
+    # the workers are new processes: they receive these functions by value, as this file
+    # need not be importable there (a script, or a module loaded from its path)
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    starts = range(first, market.days, every)
+    blocks = Parallel(n_jobs=jobs)(delayed(_lear_block)(market, s, every) for s in starts)
+    return np.concatenate(blocks)
+
+
+def _lear_block(market: Market, start: int, every: int) -> np.ndarray:
+    """LEAR's forecasts of the ``every`` days from ``start`` (fewer at the end)."""
+    target = np.arange(start, min(start + every, market.days))
     earliest = max(PRICE_LAGS + COVARIATE_LAGS)
-    for start in range(first, market.days, every):
-        target = np.arange(start, min(start + every, market.days))
-        windows = sorted({min(w, start - earliest) for w in LEAR_WINDOWS})
-        out[target - first] = np.mean(
-            [lear_day_ahead(market, np.arange(start - w, start), target) for w in windows], axis=0
-        )
-    return out
+    windows = sorted({min(w, start - earliest) for w in LEAR_WINDOWS})
+    return np.mean(
+        [lear_day_ahead(market, np.arange(start - w, start), target) for w in windows], axis=0
+    )
 
 
 def seqlab_forecasts(
     market: Market, first: int, covariates: bool, args: argparse.Namespace
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """The Forecaster's forecasts (days from ``first``, 24) at each test day's first hour, and
-    what it chose. The test rows are the Forecaster's test part: never trained or chosen on."""
+    what it chose. The test rows are the Forecaster's test part: never trained or chosen on.
+    Recalibrated every ``--update-every`` days (:func:`recalibrated`)."""
     prices = market.prices.reshape(-1, 1)
     columns = [market.names[0]]
     future: tuple[str, ...] = ()
@@ -198,7 +220,11 @@ def seqlab_forecasts(
         prices = np.concatenate([prices, hourly], axis=1)
         columns += list(market.names[1:])
         future = tuple(market.names[1:])
-    series = Series(prices.astype(np.float32), tuple(columns), market.stamps, "h")
+    values = prices.astype(np.float32)
+
+    def series(days: int) -> Series:  # the rows of the first ``days`` days
+        return Series(values[: days * HOURS], tuple(columns), market.stamps[: days * HOURS], "h")
+
     lookbacks = tuple(args.lookbacks)
     config = ForecastConfig.of(
         model="auto",
@@ -219,21 +245,82 @@ def seqlab_forecasts(
         lookback_trial_epochs=args.trial_epochs,
         batch_size=args.batch_size,
         lr=args.lr,
-        refit=True,
+        precision=args.precision,
+        quantiles=tuple(args.quantiles),
+        ensemble=args.ensemble,
+        refit=False,  # the validation days join training through the recalibrations
         classical=(),  # one long hourly series: the per-series statistical fits add nothing here
         seed=args.seed,
     )
-    forecaster = Forecaster(config).fit(series)
-    evaluation = forecaster.evaluate()
-    # the evaluation's windows start at every test hour; the protocol's at each day's hour 0
-    daily = evaluation.forecasts[evaluation.selected][::HOURS, :, 0]
+    forecaster = Forecaster(config).fit(series(market.days))
+    daily, steps, val_mae = recalibrated(
+        forecaster, series, first - args.val_days, first, market.days, args
+    )
     chosen = {
-        "selected": evaluation.selected,
+        "selected": forecaster.fitted.selection.chosen.name,
         "network": forecaster.fitted.network.model,
         "lookback": forecaster.fitted.network.lookback,
         "ignored": forecaster.selection.get("ignored", {}),
+        "update_steps": steps,
+        "validation_mae_by_update_steps": val_mae,
     }
     return daily, chosen
+
+
+def recalibrated(
+    forecaster: Forecaster,
+    series: Callable[[int], Series],
+    val_first: int,
+    first: int,
+    days: int,
+    args: argparse.Namespace,
+) -> tuple[np.ndarray, int, dict[int, float]]:
+    """The forecasts of the test days (``first`` to ``days``) of ``forecaster`` recalibrated
+    every ``--update-every`` days on the days before (``Forecaster.update``: the network
+    trains on for ``steps`` steps on the windows of the last ``--update-days`` days; the
+    linear baselines refit on every day before). ``steps`` is 0 (the network as fitted,
+    the baselines refit) or ``--update-steps``: whichever forecasts the validation days
+    better when the same schedule runs over them from the fit on the training days; the
+    test days then continue that schedule. Returns the forecasts, the steps and each one's
+    validation MAE."""
+    walks = {
+        steps: walk(forecaster, series, val_first, first, steps, args)
+        for steps in sorted({0, args.update_steps})
+    }
+    truth = series(first).values[val_first * HOURS :, 0].reshape(-1, HOURS)
+    val_mae = {s: round(float(np.abs(f - truth).mean()), 4) for s, (_, f) in walks.items()}
+    steps = min(val_mae, key=lambda s: (val_mae[s], s))
+    logging.info("validation MAE by update steps: %s: %d", val_mae, steps)
+    forecasts = walk(walks[steps][0], series, first, days, steps, args, fresh=False)[1]
+    return forecasts, steps, val_mae
+
+
+def walk(
+    forecaster: Forecaster,
+    series: Callable[[int], Series],
+    start: int,
+    stop: int,
+    steps: int,
+    args: argparse.Namespace,
+    fresh: bool = True,
+) -> tuple[Forecaster, np.ndarray]:
+    """Days ``start`` to ``stop`` (stop excluded) in blocks of ``--update-every`` days: before
+    each block ``forecaster`` is updated on every day before it (``steps`` steps; none before
+    the first block when it is ``fresh``: the fit ended there), then forecasts each day of
+    the block at its first hour. Returns the last Forecaster and the forecasts (days, 24)."""
+    out = []
+    for s in range(start, stop, args.update_every):
+        end = min(s + args.update_every, stop)
+        forecaster = forecaster.update(
+            series(end),
+            steps=0 if fresh and s == start else steps,
+            test_rows=(end - s) * HOURS,
+            recent_rows=args.update_days * HOURS,
+            lr=args.update_lr,
+        )
+        evaluation = forecaster.evaluate()
+        out.append(evaluation.forecasts[evaluation.selected][::HOURS, :, 0])
+    return forecaster, np.concatenate(out)
 
 
 def scores(truth: np.ndarray, forecast: np.ndarray, naive_mae: float) -> dict[str, float]:
@@ -256,15 +343,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--val-days", type=int, default=364, help="validation: the days before test")
     p.add_argument("--lookbacks", type=int, nargs="+", default=[96, 168])
     p.add_argument("--hidden-size", type=int, default=64)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--patience", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--patience", type=int, default=5)
     p.add_argument("--trial-epochs", type=int, default=3, help="epochs of each lookback trial")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--ensemble", type=int, default=1, help="members of the network")
+    p.add_argument("--quantiles", type=float, nargs="*", default=[0.5], help="trained on")
+    p.add_argument("--precision", choices=("fp32", "bf16", "auto"), default="auto")
+    p.add_argument("--update-every", type=int, default=7, help="recalibration, in days")
+    p.add_argument("--update-steps", type=int, default=20, help="training steps of each")
+    p.add_argument("--update-lr", type=float, default=1e-4, help="their learning rate")
+    p.add_argument("--update-days", type=int, default=364, help="the days each trains on")
     p.add_argument("--lear-every", type=int, default=7, help="LEAR recalibration, in days")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    for flag, least in (("val_days", 1), ("update_every", 1), ("update_steps", 0),
+                        ("update_days", 1), ("lear_every", 1)):  # fmt: skip
+        if getattr(args, flag) < least:
+            p.error(f"--{flag.replace('_', '-')} must be at least {least}, got "
+                    f"{getattr(args, flag)}")  # fmt: skip
     try:
         market = read_market(args.csv)
     except (OSError, ValueError) as exc:
@@ -288,7 +387,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         seconds[name] = round(time.perf_counter() - start, 1)
         logging.info("%s: %.1f s, %s", name, seconds[name], chosen[name])
     start = time.perf_counter()
-    forecasts["lear"] = lear(market, first, args.lear_every)
+    forecasts["lear"] = lear(market, first, args.lear_every, available_cores())
     seconds["lear"] = round(time.perf_counter() - start, 1)
     for name in ("model", "no_covariates", "lear", "weekly_naive"):
         results[name] = scores(truth, forecasts[name], naive_mae)

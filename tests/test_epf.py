@@ -33,20 +33,25 @@ def write_market(path: Path, days: int = 60, seed: int = 0) -> None:
 def test_the_covariates_help_and_every_method_is_scored(tmp_path: Path) -> None:
     csv = tmp_path / "market.csv"
     write_market(csv)
-    args = ["--csv", str(csv), "--out", str(tmp_path / "out"), "--test-days", "7"]
+    args = ["--csv", str(csv), "--out", str(tmp_path / "out"), "--test-days", "10"]
     args += ["--val-days", "14", "--lookbacks", "48", "--hidden-size", "16", "--epochs", "4"]
     args += ["--batch-size", "64", "--lr", "3e-3", "--lear-every", "7"]
     result = epf.main(args)
     saved = json.loads((tmp_path / "out" / "epf.json").read_text())
     assert saved["model"] == result["model"]
     assert saved["columns"] == ["Price", "Load forecast", "Wind"]  # header spaces stripped
-    assert saved["test_first"] == "2020-02-28"
+    assert saved["test_first"] == "2020-02-25"  # 10 test days: blocks of 7 and 3 days
     for name in ("model", "no_covariates", "lear", "weekly_naive"):
         assert set(saved[name]) == {"mae", "rmae", "smape", "rmse"}
     assert saved["weekly_naive"]["rmae"] == 1.0
     # the daily level is known only through the covariate
     assert saved["model"]["mae"] < 0.7 * saved["no_covariates"]["mae"]
     assert saved["lear"]["mae"] < 0.5 * saved["weekly_naive"]["mae"]
+    # recalibration: the network trains on at each block or not, as the validation days chose
+    update = saved["chosen"]["model"]
+    assert set(update["validation_mae_by_update_steps"]) == {"0", "20"}
+    assert update["update_steps"] == min((0, 20), key=lambda s: update[
+        "validation_mae_by_update_steps"][str(s)])  # fmt: skip
     ignored = saved["chosen"]["model"]["ignored"]  # the ARX reads them, the naive ones do not
     assert "linear AR" not in ignored and ignored["naive"] == ["Load forecast", "Wind"]
 
@@ -82,5 +87,24 @@ def test_a_file_of_another_shape_is_refused_in_one_line(
     rows(frame).to_csv(csv, index=False)  # type: ignore[operator]
     with pytest.raises(SystemExit) as exc:
         epf.main(["--csv", str(csv), "--out", str(tmp_path / "out")])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--update-every", "0"], "--update-every must be at least 1, got 0"),
+        (["--update-steps", "-1"], "--update-steps must be at least 0, got -1"),
+        (["--val-days", "0"], "--val-days must be at least 1, got 0"),
+    ],
+)
+def test_a_schedule_that_cannot_run_is_refused_in_one_line(
+    tmp_path: Path, flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "market.csv"
+    write_market(csv, days=21)
+    with pytest.raises(SystemExit) as exc:
+        epf.main(["--csv", str(csv), "--out", str(tmp_path / "out"), *flags])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
