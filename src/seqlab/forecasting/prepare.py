@@ -121,9 +121,9 @@ def datasets(
     the training rows, and those whose forecast steps lie in the validation rows. With
     ``refit``, training windows reach to the end of the validation rows and there is no
     validation. With ``recent``, only the training windows whose forecast steps start in
-    the last ``recent`` training rows. Windows are origins into one buffer of every part's rows (see
-    :class:`~seqlab.data.indexed.WindowData`): memory grows with the data, not with
-    windows × lookback."""
+    the last ``recent`` training rows. Windows are origins into one buffer of every part's
+    rows (see :class:`~seqlab.data.indexed.WindowData`): memory grows with the data, not
+    with windows × lookback."""
     h = config.split.horizon
     rows: list[F64] = []
     found: list[list[NDArray[np.int64]]] = [[], []]

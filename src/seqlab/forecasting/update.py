@@ -20,6 +20,7 @@ from seqlab._seed import set_seed
 from seqlab.checkpoint import Checkpoint
 from seqlab.data.sources import Series
 from seqlab.errors import DataError
+from seqlab.forecasting.networks import _members
 from seqlab.forecasting.prepare import datasets, model_units
 from seqlab.forecasting.state import FittedState
 from seqlab.models.ensemble import Ensemble
@@ -50,25 +51,27 @@ def updated(
     if not steps:  # the new split alone: the baselines fit on the new training rows
         return replace(state, prepared=prepared), checkpoint
     model = copy.deepcopy(checkpoint.model)
-    members = list(model.members) if isinstance(model, Ensemble) else [model]
+    members = _members(model)
     lookbacks = (
         model.config.lookbacks
         if isinstance(model, Ensemble) and model.config.lookbacks
         else (state.network.lookback,) * len(members)
     )
+    windows = {
+        lb: datasets(prepared, c, lb, refit=True, recent=recent_rows)[0] for lb in set(lookbacks)
+    }
     rows_seen = sum(len(p.series) for p in parts.values())
     for k, (member, lookback) in enumerate(zip(members, lookbacks, strict=True)):
-        train, _ = datasets(prepared, c, lookback, refit=True, recent=recent_rows)
         seed = c.training.seed + k + rows_seen  # a new batch order at each update
         set_seed(seed)
         tc = replace(
             c.train_config(seed, False),
-            epochs=max(1, -(-steps * c.training.batch_size // max(len(train), 1))),
+            epochs=steps,  # at least one step an epoch: max_steps ends it
             max_steps=steps,
             lr=c.training.lr if lr is None else lr,
             progress=False,
         )
-        Trainer(tc).fit(member, train, None)
+        Trainer(tc).fit(member, windows[lookback], None)
     return replace(state, prepared=prepared), replace(checkpoint, model=model)
 
 
