@@ -58,6 +58,7 @@ def test_evaluation_compares_every_baseline_on_the_same_windows(fitted: Forecast
         "drift",
         "climatology",
         "linear AR",
+        "asinh linear AR",
         "theta",
         "autotheta",
         "ets",

@@ -70,6 +70,12 @@ def climatology(
     return means[_steps(origins, horizon) % period]
 
 
+# the linear AR's penalty, chosen on its last training windows (:func:`linear_ar`)
+AR_ALPHAS = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)  # ridge penalties, per window, standardised inputs
+AR_HOLDOUT = 5  # the last 1 / AR_HOLDOUT of the training windows choose
+AR_MIN_HOLDOUT = 10  # fewer held-out windows than this: plain least squares
+
+
 def linear_ar(
     values: F64,
     origins: NDArray[np.int64],
@@ -77,13 +83,23 @@ def linear_ar(
     lookback: int,
     train_end: int,
     exog: F64 | None = None,
+    *,
+    asinh: bool = False,
 ) -> F64:
-    """Per-feature linear autoregression on the last ``lookback`` values, one least-squares
-    map to all H steps, fitted on the training windows. A series too short for two training
+    """Per-feature linear autoregression on the last ``lookback`` values, one linear map to
+    each of the H steps, fitted on the training windows. ``exog`` (rows, P): future-known
+    covariates, whose values at the H forecast steps and at the last H rows before the origin
+    (min(H, lookback)) join the inputs (an ARX model); it must reach the last forecast step.
+    ``asinh``: the values (and each covariate) median/MAD-scaled with their training rows'
+    statistics and passed through asinh before the fit, the forecasts mapped back (the
+    variance-stabilising transform of the electricity-price literature: spikes weigh less).
+
+    Where the training windows are many (at least ``AR_MIN_HOLDOUT`` in their last fifth),
+    that last fifth (fitted on the windows before it) chooses the ridge penalty among
+    ``AR_ALPHAS`` by mean absolute error in original units, then the fit is made on every
+    training window; otherwise plain least squares. A series too short for two training
     windows of ``lookback`` values reads fewer: at most ``train_end - horizon - 1``
-    (:func:`ar_lookback`); one too short even for a lookback of 1 is refused. ``exog``
-    (rows, P): future-known covariates, whose values at the H forecast steps join the inputs
-    (an ARX model); it must reach the last forecast step."""
+    (:func:`ar_lookback`); one too short even for a lookback of 1 is refused."""
     fitted = ar_lookback(lookback, horizon, train_end)
     if fitted is None:
         raise DataError(
@@ -92,24 +108,112 @@ def linear_ar(
         )
     lookback = fitted
     train_origins = np.arange(lookback, train_end - horizon + 1)
-    out = np.empty((len(origins), horizon, values.shape[1]))
-    known = [np.ones((len(train_origins), 1))]
-    ahead = [np.ones((len(origins), 1))]
-    if exog is not None:  # the covariates at every forecast step, (N, H * P)
+    if exog is not None:
         steps = _steps(origins, horizon)
         if steps.max() >= len(exog) or np.isnan(exog[steps]).any():
             raise DataError("the linear AR baseline needs the future-known covariates' values "
                             "at every forecast step")  # fmt: skip
-        known.insert(0, exog[_steps(train_origins, horizon)].reshape(len(train_origins), -1))
-        ahead.insert(0, exog[steps].reshape(len(origins), -1))
+    exog_scaled = exog if exog is None or not asinh else _Scale.asinh(exog[:train_end])(exog)
+    out = np.empty((len(origins), horizon, values.shape[1]))
     for f in range(values.shape[1]):
         col = values[:, f]
-        past = col[lookback_index(train_origins, lookback)]
-        design = np.concatenate([past, *known], axis=1)
-        weights, *_ = np.linalg.lstsq(design, col[_steps(train_origins, horizon)], rcond=None)
-        recent = col[lookback_index(origins, lookback)]  # a short history left-padded
-        out[:, :, f] = np.concatenate([recent, *ahead], axis=1) @ weights
+        scale = _Scale.asinh(col[:train_end]) if asinh else _Scale()
+        fit = _AR(scale(col), exog_scaled, horizon, lookback)
+        out[:, :, f] = scale.inverse(fit.forecast(origins, fit.weights(train_origins, col, scale)))
     return out
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """Identity, or median/MAD scaling then asinh, with the training rows' statistics."""
+
+    median: F64 | None = None
+    mad: F64 | None = None
+
+    @classmethod
+    def asinh(cls, train: F64) -> _Scale:
+        median = np.median(train, axis=0)
+        mad = np.median(np.abs(train - median), axis=0) * 1.4826
+        return cls(median, np.where(mad > 1e-9 * (1 + np.abs(median)), mad, 1.0))
+
+    def __call__(self, x: F64) -> F64:
+        if self.median is None or self.mad is None:
+            return x
+        out: F64 = np.arcsinh((x - self.median) / self.mad)
+        return out
+
+    def inverse(self, x: F64) -> F64:
+        if self.median is None or self.mad is None:
+            return x
+        out: F64 = np.sinh(x) * self.mad + self.median
+        return out
+
+
+@dataclass(frozen=True)
+class _AR:
+    """One column's linear map: the column and covariates (scaled), its windows' shape."""
+
+    col: F64
+    exog: F64 | None
+    horizon: int
+    lookback: int
+
+    def design(self, origins: NDArray[np.int64]) -> F64:
+        """(N, lookback [+ P * 2 * min(H, lookback)] + 1): the lookback, the covariates at the
+        forecast steps and at the last rows before the origin, an intercept."""
+        parts = [self.col[lookback_index(origins, self.lookback)]]
+        if self.exog is not None:
+            near = lookback_index(origins, min(self.lookback, self.horizon))
+            parts.append(self.exog[_steps(origins, self.horizon)].reshape(len(origins), -1))
+            parts.append(self.exog[near].reshape(len(origins), -1))
+        parts.append(np.ones((len(origins), 1)))
+        return np.concatenate(parts, axis=1)
+
+    def weights(self, train: NDArray[np.int64], truth: F64, scale: _Scale) -> F64:
+        """The map fitted on the windows at ``train`` (:func:`linear_ar`): ``truth`` is the
+        column in original units, which the held-out windows are scored in."""
+        count = len(train) // AR_HOLDOUT
+        design = self.design(train)
+        target = self.col[_steps(train, self.horizon)]
+        if count < AR_MIN_HOLDOUT:
+            weights: F64 = np.asarray(np.linalg.lstsq(design, target, rcond=None)[0], np.float64)
+            return weights
+        n_fit = int(np.sum(train + self.horizon <= train[-count]))  # no target shared
+        mean, std = design[:n_fit, :-1].mean(axis=0), design[:n_fit, :-1].std(axis=0)
+        std = np.where(std > 1e-12, std, 1.0)
+        design[:, :-1] -= mean  # standardised in place (the fit part's statistics)
+        design[:, :-1] /= std
+        gram, rhs = design[:n_fit].T @ design[:n_fit], design[:n_fit].T @ target[:n_fit]
+        held, held_truth = design[-count:], truth[_steps(train[-count:], self.horizon)]
+        scores = [
+            float(np.abs(scale.inverse(held @ _ridge(gram, rhs, a * n_fit)) - held_truth).mean())
+            for a in AR_ALPHAS
+        ]
+        alpha = AR_ALPHAS[int(np.argmin(scores))]  # ties: the smaller penalty
+        rest = design[n_fit:]
+        gram += rest.T @ rest
+        rhs += rest.T @ target[n_fit:]
+        standardised = _ridge(gram, rhs, alpha * len(train))
+        out: F64 = np.concatenate(  # back to the unstandardised inputs
+            [
+                standardised[:-1] / std[:, None],
+                standardised[-1:] - mean @ (standardised[:-1] / std[:, None]),
+            ]
+        )
+        return out
+
+    def forecast(self, origins: NDArray[np.int64], weights: F64) -> F64:
+        out: F64 = self.design(origins) @ weights
+        return out
+
+
+def _ridge(gram: F64, rhs: F64, penalty: float) -> F64:
+    """Ridge weights (K, H) from the normal equations of a standardised design whose last
+    column is the intercept (not penalised)."""
+    ridge = np.full(len(gram), penalty + 1e-9 * np.trace(gram) / len(gram))
+    ridge[-1] = 0.0
+    weights: F64 = np.asarray(np.linalg.solve(gram + np.diag(ridge), rhs), np.float64)
+    return weights
 
 
 def ar_lookback(lookback: int, horizon: int, train_end: int) -> int | None:
@@ -269,9 +373,21 @@ class LinearAR(Baseline):
         return linear_ar(values, origins, horizon, rows.lookback, rows.train_end, rows.exog)
 
 
+class AsinhLinearAR(LinearAR):
+    """The linear AR on asinh-scaled values (:func:`linear_ar`, ``asinh=True``): for series
+    with spikes; the validation windows say whether it forecasts better than the plain one."""
+
+    name = "asinh linear AR"
+
+    def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
+        return linear_ar(
+            values, origins, horizon, rows.lookback, rows.train_end, rows.exog, asinh=True
+        )
+
+
 # every baseline, in the order the selection lists them (ties go to the earlier)
 BASELINE_CANDIDATES: tuple[Baseline, ...] = (
-    Naive(), Drift(), SeasonalNaive(), Climatology(), LinearAR()
+    Naive(), Drift(), SeasonalNaive(), Climatology(), LinearAR(), AsinhLinearAR()
 )  # fmt: skip
 BASELINES = tuple(b.name for b in BASELINE_CANDIDATES)
 
