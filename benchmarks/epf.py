@@ -20,7 +20,8 @@ chosen on it:
   period with the last ``--val-days`` days of them as validation: ``model="auto"`` (every
   network kind that reads future-known covariates: the encoder–decoder), the lookback
   chosen among ``--lookbacks`` on the same days, then the network, the baselines (the
-  linear ARX among them, which reads the covariates) and their means are scored on the
+  linear ARX models among them, plain and asinh-scaled, which read the covariates) and their
+  means are scored on the
   validation days and the best forecasts. Then it is recalibrated every ``--update-every``
   days on every day before (``Forecaster.update``): the linear baselines refit, and the
   network trains on from its weights for ``--update-steps`` steps at ``--update-lr`` on
