@@ -103,3 +103,18 @@ def test_the_asinh_linear_ar_is_not_thrown_by_spikes() -> None:
         for a in (False, True)
     )
     assert scaled < 0.7 * plain, (scaled, plain)  # measured 1.94 against 3.55
+
+
+def test_the_asinh_linear_ar_clips_its_scaled_forecasts() -> None:
+    """A value far beyond any training value enters the lookback: the map's scaled forecast
+    is clipped at twice the training's largest scaled value (+1) before it is mapped back
+    (unclipped it was 8.8e11 here; a larger one overflows sinh)."""
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(400, 1))
+    y[395:] = 1e300
+    pred = linear_ar(y, np.array([398]), 2, 8, 300, asinh=True)[0, :, 0]
+    median = np.median(y[:300])
+    mad = np.median(np.abs(y[:300] - median)) * 1.4826
+    limit = 2 * np.abs(np.arcsinh((y[:300] - median) / mad)).max() + 1
+    assert np.isfinite(pred).all()
+    assert np.abs(np.arcsinh((pred - median) / mad)).max() <= limit + 1e-9

@@ -129,12 +129,15 @@ class _Scale:
 
     median: F64 | None = None
     mad: F64 | None = None
+    limit: F64 | None = None  # |scaled forecasts| are clipped here: twice the training's
 
     @classmethod
     def asinh(cls, train: F64) -> _Scale:
         median = np.median(train, axis=0)
         mad = np.median(np.abs(train - median), axis=0) * 1.4826
-        return cls(median, np.where(mad > 1e-9 * (1 + np.abs(median)), mad, 1.0))
+        mad = np.where(mad > 1e-9 * (1 + np.abs(median)), mad, 1.0)
+        limit = 2 * np.abs(np.arcsinh((train - median) / mad)).max(axis=0) + 1
+        return cls(median, mad, limit)
 
     def __call__(self, x: F64) -> F64:
         if self.median is None or self.mad is None:
@@ -143,9 +146,11 @@ class _Scale:
         return out
 
     def inverse(self, x: F64) -> F64:
-        if self.median is None or self.mad is None:
+        """Back to original units; a scaled forecast beyond twice the training's largest
+        (+1) is clipped there first, so an extrapolating map cannot overflow sinh."""
+        if self.median is None or self.mad is None or self.limit is None:
             return x
-        out: F64 = np.sinh(x) * self.mad + self.median
+        out: F64 = np.sinh(np.clip(x, -self.limit, self.limit)) * self.mad + self.median
         return out
 
 
