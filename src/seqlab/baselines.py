@@ -365,6 +365,7 @@ class LinearAR(Baseline):
 
     name = "linear AR"
     takes = Takes(future_covariates=True)
+    asinh = False  # :func:`linear_ar`'s transform
 
     def applies(self, origins: NDArray[np.int64], horizon: int, rows: Rows) -> bool:
         return ar_lookback(rows.lookback, horizon, rows.train_end) is not None
@@ -375,7 +376,9 @@ class LinearAR(Baseline):
         return None
 
     def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
-        return linear_ar(values, origins, horizon, rows.lookback, rows.train_end, rows.exog)
+        return linear_ar(
+            values, origins, horizon, rows.lookback, rows.train_end, rows.exog, asinh=self.asinh
+        )
 
 
 class AsinhLinearAR(LinearAR):
@@ -383,11 +386,7 @@ class AsinhLinearAR(LinearAR):
     with spikes; the validation windows say whether it forecasts better than the plain one."""
 
     name = "asinh linear AR"
-
-    def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
-        return linear_ar(
-            values, origins, horizon, rows.lookback, rows.train_end, rows.exog, asinh=True
-        )
+    asinh = True
 
 
 # every baseline, in the order the selection lists them (ties go to the earlier)
