@@ -49,6 +49,19 @@ def test_split_and_training_rows_only_scaling(fitted: Forecaster) -> None:
     np.testing.assert_allclose(part.scale, [anomalies.std()], rtol=1e-4)
 
 
+def test_a_stride_spaces_the_validation_and_test_windows(fitted: Forecaster) -> None:
+    """``stride=3``: the validation and test windows start every third row of their part (the
+    selection scores those), while the network trains on every window as before — its test
+    forecasts are those of the stride-1 fit at the same origins."""
+    three = Forecaster(SMALL.replace(stride=3)).fit(_seasonal())
+    one, ev = fitted.evaluate(), three.evaluate()
+    np.testing.assert_array_equal(ev.origins, np.arange(115, 142, 3))
+    np.testing.assert_allclose(ev.forecasts["model"], one.forecasts["model"][::3], rtol=1e-6)
+    assert three.selection["scores"] != fitted.selection["scores"]  # 4 windows, not 10
+    with pytest.raises(ConfigError, match="stride"):
+        ForecastConfig.of(stride=0)
+
+
 def test_evaluation_compares_every_baseline_on_the_same_windows(fitted: Forecaster) -> None:
     ev = fitted.evaluate()
     assert set(ev.forecasts) - {ev.selected} == {  # and the combination chosen, if one was

@@ -37,7 +37,7 @@ def evaluate(predictor: Predictor, state: FittedState) -> Evaluation:
     chosen = state.selection.chosen
     for name, part in parts.items():
         values = part.target_values
-        origins = np.arange(part.test_start, len(values) - c.split.horizon + 1)
+        origins = np.arange(part.test_start, len(values) - c.split.horizon + 1, c.split.stride)
         if not len(origins):  # a series without a test part
             continue
         truth = values[ahead_index(origins, c.split.horizon)]
@@ -82,7 +82,7 @@ def windows_to_end(predictor: Predictor) -> dict[str, Window]:
     for name, part in predictor.prepared.parts.items():
         values = part.target_values
         last = len(values) - (h if part.futures else 0)  # future-known values end with the data
-        origins = np.arange(part.test_start, last + 1)
+        origins = np.arange(part.test_start, last + 1, predictor.config.split.stride)
         if len(origins) < 2:
             continue
         rows = ahead_index(origins, h)

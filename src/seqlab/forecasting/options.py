@@ -37,6 +37,8 @@ HELP: dict[str, str] = {
     "test_rows": "test rows per series; 0: none, forecast past the end only (instead of "
     "--test-fraction)",
     "test_start": "first date of the test part (instead of --test-fraction)",
+    "stride": "rows between the origins of the validation and test windows (24 with hourly "
+    "data: one forecast a day, at the hour each part starts)",
     "period": "the seasonal period (default: from the data's frequency)",
     "deseasonalize": "subtract the training rows' mean of each season (month, hour, ...); "
     "auto: when a permutation test on the training rows finds a season",

@@ -61,7 +61,11 @@ class SplitConfig:
     steps and forecast ``horizon``; ``lookbacks`` trains one network per lookback and keeps the
     one with the lowest validation error (mean absolute error in the series' scaled units,
     the same measure at every lookback). A series shorter than the lookback is left-padded with
-    its first value; it needs ``horizon`` + 1 training rows.
+    its first value; it needs ``horizon`` + 1 training rows. The validation and test windows
+    start at every row of their part, or every ``stride`` rows from its first (hourly data,
+    ``stride=24``: one forecast a day, at the hour the part starts — the day-ahead setting):
+    the windows the selection scores and the evaluation reports. Training windows start at
+    every row whatever the stride.
 
     ``period`` (the seasonal period) comes from the data's frequency when not given. With
     ``deseasonalize`` (and a period) the model learns anomalies from the mean of each season
@@ -79,6 +83,7 @@ class SplitConfig:
     val_rows: int | None = None
     test_rows: int | None = None
     test_start: str | None = None
+    stride: int = 1
     period: int | None = None
     deseasonalize: Tri = "auto"
     log: bool = False
@@ -93,6 +98,7 @@ class SplitConfig:
         _fraction("test_fraction", self.test_fraction)
         _count("val_rows", self.val_rows)
         _count("test_rows", self.test_rows)
+        _positive_int("stride", self.stride)
         if self.test_start is not None and not isinstance(self.test_start, str):
             raise ConfigError(f"`test_start` must be a date string, got {self.test_start!r}")
         if self.period is not None:

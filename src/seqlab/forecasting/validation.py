@@ -61,7 +61,7 @@ def network_windows(predictor: Predictor) -> dict[str, SeriesWindows]:
     h, prepared = predictor.config.split.horizon, predictor.prepared
     for name, part in prepared.parts.items():
         # from the end of the training rows: an earlier history is left-padded (first_origin)
-        origins = np.arange(part.train_end, part.test_start - h + 1)
+        origins = np.arange(part.train_end, part.test_start - h + 1, predictor.config.split.stride)
         if not len(origins):
             continue
         values = part.target_values[: part.test_start]
