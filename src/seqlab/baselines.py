@@ -27,6 +27,7 @@ __all__ = [
     "linear_ar",
     "naive",
     "naive2",
+    "recent_lasso_ar",
     "run_baselines",
     "seasonal_naive",
     "seasonality_test",
@@ -85,6 +86,7 @@ def linear_ar(
     exog: F64 | None = None,
     *,
     asinh: bool = False,
+    period: int | None = None,
 ) -> F64:
     """Per-feature linear autoregression on the last ``lookback`` values, one linear map to
     each of the H steps, fitted on the training windows. ``exog`` (rows, P): future-known
@@ -93,6 +95,10 @@ def linear_ar(
     ``asinh``: the values (and each covariate) median/MAD-scaled with their training rows'
     statistics and passed through asinh before the fit, the forecasts mapped back (the
     variance-stabilising transform of the electricity-price literature: spikes weigh less).
+    ``period``: one map per phase of the season — each origin's phase (its row index modulo
+    ``period``: the hour of the day of hourly data) has its own map, fitted on the training
+    windows whose origin has that phase only (as the day-ahead models of the electricity
+    literature fit one model per delivery hour); without it one map serves every origin.
 
     Where the training windows are many (at least ``AR_MIN_HOLDOUT`` in their last fifth),
     that last fifth (fitted on the windows before it) chooses the ridge penalty among
@@ -108,19 +114,133 @@ def linear_ar(
         )
     lookback = fitted
     train_origins = np.arange(lookback, train_end - horizon + 1)
-    if exog is not None:
-        steps = _steps(origins, horizon)
-        if steps.max() >= len(exog) or np.isnan(exog[steps]).any():
-            raise DataError("the linear AR baseline needs the future-known covariates' values "
-                            "at every forecast step")  # fmt: skip
+    _check_future(exog, origins, horizon, "linear AR")
     exog_scaled = exog if exog is None or not asinh else _Scale.asinh(exog[:train_end])(exog)
     out = np.empty((len(origins), horizon, values.shape[1]))
     for f in range(values.shape[1]):
         col = values[:, f]
         scale = _Scale.asinh(col[:train_end]) if asinh else _Scale()
         fit = _AR(scale(col), exog_scaled, horizon, lookback)
-        out[:, :, f] = scale.inverse(fit.forecast(origins, fit.weights(train_origins, col, scale)))
+        forecast = np.empty((len(origins), horizon))
+        for at, train in _phases(origins, train_origins, period):
+            forecast[at] = fit.forecast(origins[at], fit.weights(train, col, scale))
+        out[:, :, f] = scale.inverse(forecast)
     return out
+
+
+def _check_future(exog: F64 | None, origins: NDArray[np.int64], horizon: int, name: str) -> None:
+    if exog is not None:
+        steps = _steps(origins, horizon)
+        if steps.max() >= len(exog) or np.isnan(exog[steps]).any():
+            raise DataError(f"the {name} baseline needs the future-known covariates' values at "
+                            "every forecast step")  # fmt: skip
+
+
+def _phases(
+    origins: NDArray[np.int64], train: NDArray[np.int64], period: int | None
+) -> list[tuple[NDArray[np.bool_], NDArray[np.int64]]]:
+    """(which origins, the training origins their map is fitted on) for each map of
+    :func:`linear_ar`: one for all, or one per phase (index modulo ``period``) of ``origins``."""
+    if period is None:
+        return [(np.ones(len(origins), bool), train)]
+    return [
+        (origins % period == phase, train[train % period == phase])
+        for phase in np.unique(origins % period)
+    ]
+
+
+# the recent Lasso AR (:func:`recent_lasso_ar`)
+RECENT_WINDOWS = AR_HOLDOUT * AR_MIN_HOLDOUT  # per phase: the last 50 training windows
+LASSO_PENALTIES = 25  # the path: penalties over four decades below the largest useful one
+LASSO_ITERATIONS = 200  # proximal-gradient (FISTA) steps at each penalty, warm-started
+
+
+def recent_lasso_ar(
+    values: F64,
+    origins: NDArray[np.int64],
+    horizon: int,
+    lookback: int,
+    train_end: int,
+    period: int,
+    exog: F64 | None = None,
+) -> F64:
+    """The phased asinh linear AR (:func:`linear_ar`) fitted on each phase's last
+    ``RECENT_WINDOWS`` training windows only, with a Lasso penalty — the short calibration
+    window of LEAR (Lago et al., Applied Energy 2021), which follows a level or a relation
+    that has moved. The values and covariates are median/MAD-scaled with the statistics of
+    the rows those windows read (so the scale follows too) and passed through asinh. Each
+    step's penalty is LEAR's as epftoolbox computes it: the one that minimises AIC
+    (``RSS / var(target) + 2 * nonzero weights``) on the Lasso path of the inputs centred and
+    scaled to unit norm, then applied to the inputs as they are — about sqrt(windows) times
+    weaker than on the unit-norm inputs, as the scikit-learn its published results came
+    from did (``LassoLarsIC(normalize=True)`` then a plain ``Lasso``). Solved by FISTA."""
+    out = np.empty((len(origins), horizon, values.shape[1]))
+    train = np.arange(lookback, train_end - horizon + 1)
+    _check_future(exog, origins, horizon, "recent Lasso AR")
+    for f in range(values.shape[1]):
+        col = values[:, f]
+        for at, phase_train in _phases(origins, train, period):
+            recent = phase_train[-RECENT_WINDOWS:]
+            rows = slice(int(recent[0]) - lookback, train_end)  # what those windows read
+            scale = _Scale.asinh(col[rows])
+            ex = None if exog is None else _Scale.asinh(exog[rows])(exog)
+            fit = _AR(scale(col), ex, horizon, lookback)
+            design = fit.design(recent)[:, :-1]
+            weights, intercept = _lear_lasso(design, fit.col[_steps(recent, horizon)])
+            ahead = fit.design(origins[at])[:, :-1] @ weights + intercept
+            out[at, :, f] = scale.inverse(ahead)
+    return out
+
+
+def _lear_lasso(x: F64, y: F64) -> tuple[F64, F64]:
+    """Lasso weights (K, H) and intercepts (H,) of ``y`` (N, H) on ``x`` (N, K), each
+    column's penalty by LEAR's rule (:func:`recent_lasso_ar`)."""
+    n = len(x)
+    x_mean, y_mean = x.mean(axis=0), y.mean(axis=0)
+    norms = np.sqrt(((x - x_mean) ** 2).sum(axis=0))
+    norms = np.where(norms > 1e-12, norms, 1.0)
+    unit = (x - x_mean) / norms  # centred, unit norm
+    target = y - y_mean
+    gram, cross = unit.T @ unit / n, unit.T @ target / n
+    step = 1.0 / max(float(np.linalg.eigvalsh(gram)[-1]), 1e-12)
+    largest = np.abs(cross).max(axis=0)  # (H,): no weight is non-zero above it
+    path, w = [], np.zeros_like(cross)
+    for fraction in np.logspace(0, -4, LASSO_PENALTIES):
+        w = _fista(gram, cross, fraction * largest, step, w)
+        path.append(w)
+    weights = np.stack(path)  # (A, K, H)
+    rss = ((target[None] - np.einsum("nk,akh->anh", unit, weights)) ** 2).sum(axis=1)
+    aic = rss / np.maximum(target.var(axis=0), 1e-12) + 2 * (np.abs(weights) > 0).sum(axis=1)
+    best = aic.argmin(axis=0)  # (H,)
+    penalty = np.logspace(0, -4, LASSO_PENALTIES)[best] * largest  # on the unit-norm inputs
+    start = weights[best, :, np.arange(y.shape[1])].T
+    # the same penalty on the inputs as they are: on the unit-norm ones, divided by each norm
+    unit_w = _fista(gram, cross, penalty[None, :] / norms[:, None], step, start)
+    raw: F64 = unit_w / norms[:, None]
+    intercept: F64 = y_mean - x_mean @ raw
+    return raw, intercept
+
+
+def _fista(gram: F64, cross: F64, penalty: F64, step: float, start: F64) -> F64:
+    """``LASSO_ITERATIONS`` accelerated proximal-gradient steps on
+    ``w' gram w / 2 - cross' w + penalty |w|`` (each column its own problem; ``penalty``
+    broadcasts against the weights), from ``start``."""
+    w = prev = start
+    momentum = start
+    t = 1.0
+    for _ in range(LASSO_ITERATIONS):
+        moved = momentum - step * (gram @ momentum - cross)
+        w = np.sign(moved) * np.maximum(np.abs(moved) - step * penalty, 0.0)
+        t_next = (1 + np.sqrt(1 + 4 * t * t)) / 2
+        momentum = w + (t - 1) / t_next * (w - prev)
+        prev, t = w, t_next
+    return w
+
+
+def phase_windows(lookback: int, horizon: int, train_end: int, period: int) -> int:
+    """The fewest training windows a phase's map of :func:`linear_ar` (``period``) has."""
+    fitted = ar_lookback(lookback, horizon, train_end)
+    return 0 if fitted is None else max(train_end - horizon + 1 - fitted, 0) // period
 
 
 @dataclass(frozen=True)
@@ -389,9 +509,61 @@ class AsinhLinearAR(LinearAR):
     asinh = True
 
 
+class PhasedLinearAR(LinearAR):
+    """The linear AR with one map per phase of the season (:func:`linear_ar`, ``period``):
+    applies to a long series with a season only — one whose every phase has enough training
+    windows that a fifth of them choose the ridge penalty (``AR_HOLDOUT * AR_MIN_HOLDOUT``).
+    Elsewhere it is not a candidate, as the seasonal naive is not one without a season (a
+    short series is the common case, not a shortfall worth a note)."""
+
+    name = "phased linear AR"
+
+    def applies(self, origins: NDArray[np.int64], horizon: int, rows: Rows) -> bool:
+        if rows.period is None or rows.period < 2:
+            return False
+        found = phase_windows(rows.lookback, horizon, rows.train_end, rows.period)
+        return found >= AR_HOLDOUT * AR_MIN_HOLDOUT
+
+    def shortfall(self, horizon: int, rows: Rows) -> str | None:
+        return None
+
+    def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
+        return linear_ar(
+            values,
+            origins,
+            horizon,
+            rows.lookback,
+            rows.train_end,
+            rows.exog,
+            asinh=self.asinh,
+            period=rows.period,
+        )
+
+
+class PhasedAsinhLinearAR(PhasedLinearAR):
+    """The phased linear AR on asinh-scaled values."""
+
+    name = "phased asinh linear AR"
+    asinh = True
+
+
+class RecentLassoAR(PhasedLinearAR):
+    """The phased asinh linear AR on each phase's last ``RECENT_WINDOWS`` training windows,
+    with LEAR's Lasso penalty (:func:`recent_lasso_ar`); where the phased ones apply."""
+
+    name = "recent Lasso AR"
+
+    def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
+        assert rows.period is not None
+        return recent_lasso_ar(
+            values, origins, horizon, rows.lookback, rows.train_end, rows.period, rows.exog
+        )
+
+
 # every baseline, in the order the selection lists them (ties go to the earlier)
 BASELINE_CANDIDATES: tuple[Baseline, ...] = (
-    Naive(), Drift(), SeasonalNaive(), Climatology(), LinearAR(), AsinhLinearAR()
+    Naive(), Drift(), SeasonalNaive(), Climatology(), LinearAR(), AsinhLinearAR(),
+    PhasedLinearAR(), PhasedAsinhLinearAR(), RecentLassoAR(),
 )  # fmt: skip
 BASELINES = tuple(b.name for b in BASELINE_CANDIDATES)
 
