@@ -20,9 +20,10 @@ chosen on it:
   period with the last ``--val-days`` days of them as validation: ``model="auto"`` (every
   network kind that reads future-known covariates: the encoder–decoder), the lookback
   chosen among ``--lookbacks`` on the same days, then the network, the baselines (the
-  linear ARX models among them, plain and asinh-scaled, which read the covariates) and their
-  means are scored on the
-  validation days and the best forecasts. Then it is recalibrated every ``--update-every``
+  linear ARX models among them, which read the covariates: plain and asinh-scaled, one map
+  for every origin or one per hour of the day) and their means are scored on the validation
+  days — at each day's first hour, as the test days (``stride=24``) — and the best
+  forecasts. Then it is recalibrated every ``--update-every``
   days on every day before (``Forecaster.update``): the linear baselines refit, and the
   network trains on from its weights for ``--update-steps`` steps at ``--update-lr`` on
   the windows of the last ``--update-days`` days, or not at all (0 steps): the schedule
@@ -35,8 +36,11 @@ chosen on it:
 - ``lear``: LEAR (epftoolbox's recipe) with a recalibration every ``--lear-every`` days: per
   hour of the day, a Lasso on the 24 prices of days d-1, d-2, d-3 and d-7, each covariate's 24
   values at d, d-1 and d-7 and day-of-week dummies, inputs and prices median/MAD-scaled and
-  passed through asinh, alpha by AIC on the LARS path (scikit-learn), the mean of the
-  forecasts of calibration windows of 56, 84, 1092 and 1456 days (as many as the data hold);
+  passed through asinh, alpha by AIC on the LARS path (scikit-learn; the path of the
+  inputs centred and scaled to unit norm, as the scikit-learn of epftoolbox's time did by
+  default, the Lasso then on the inputs as they are: this reproduces epftoolbox's published
+  forecasts), the mean of the forecasts of calibration windows of 56, 84, 1092 and 1456 days
+  (each trains on its last w - 7 days; as many as the data hold);
 - ``weekly_naive``: day d - 7.
 
 Metrics over every test hour: MAE, rMAE (MAE / the weekly naive forecast's MAE on the same
@@ -162,14 +166,22 @@ def lear_day_ahead(market: Market, calib: np.ndarray, target: np.ndarray) -> np.
         axis=1,
     )
     y = _asinh_scaled(market.prices[calib], y_med, y_mad)
-    gram = design.T @ design  # shared by the 24 hours' LARS paths
-    scaled = [_lear_hour(design, y[:, h], gram, ahead) for h in range(HOURS)]
+    # the penalty as epftoolbox chose it, with the scikit-learn of its time: the LARS path on
+    # centred inputs scaled to unit norm (LassoLarsIC's ``normalize=True`` default then),
+    # its alpha then given to a Lasso on the inputs as they are
+    centred = design - design.mean(axis=0)
+    norms = np.sqrt((centred**2).sum(axis=0))
+    normalised = centred / np.where(norms > 0, norms, 1.0)
+    gram = normalised.T @ normalised  # shared by the 24 hours' LARS paths
+    scaled = [_lear_hour(design, normalised, y[:, h], gram, ahead) for h in range(HOURS)]
     return np.stack([np.sinh(s) * y_mad[h] + y_med[h] for h, s in enumerate(scaled)], axis=1)
 
 
-def _lear_hour(design: np.ndarray, y: np.ndarray, gram: np.ndarray, ahead: np.ndarray) -> Any:
-    """One hour's Lasso: alpha by AIC on the LARS path, then the Lasso at that alpha; its
-    forecasts of ``ahead`` in scaled units."""
+def _lear_hour(
+    design: np.ndarray, normalised: np.ndarray, y: np.ndarray, gram: np.ndarray, ahead: np.ndarray
+) -> Any:
+    """One hour's Lasso: alpha by AIC on the LARS path of the normalised inputs, then the
+    Lasso at that alpha on ``design``; its forecasts of ``ahead`` in scaled units."""
     from sklearn.linear_model import Lasso, LassoLarsIC
 
     with warnings.catch_warnings():
@@ -178,7 +190,7 @@ def _lear_hour(design: np.ndarray, y: np.ndarray, gram: np.ndarray, ahead: np.nd
         # defined for windows shorter than the number of inputs too
         lars = LassoLarsIC(
             criterion="aic", max_iter=2500, precompute=gram, noise_variance=float(y.var())
-        ).fit(design, y)
+        ).fit(normalised, y - y.mean())
         return Lasso(alpha=lars.alpha_, max_iter=2500).fit(design, y).predict(ahead)
 
 
@@ -201,7 +213,8 @@ def _lear_block(market: Market, start: int, every: int) -> np.ndarray:
     """LEAR's forecasts of the ``every`` days from ``start`` (fewer at the end)."""
     target = np.arange(start, min(start + every, market.days))
     earliest = max(PRICE_LAGS + COVARIATE_LAGS)
-    windows = sorted({min(w, start - earliest) for w in LEAR_WINDOWS})
+    # a window of w days trains on its last w - 7 (epftoolbox: the first week only feeds lags)
+    windows = sorted({min(w - earliest, start - earliest) for w in LEAR_WINDOWS})
     return np.mean(
         [lear_day_ahead(market, np.arange(start - w, start), target) for w in windows], axis=0
     )
@@ -235,6 +248,7 @@ def seqlab_forecasts(
         period=HOURS,
         test_rows=(market.days - first) * HOURS,
         val_rows=args.val_days * HOURS,
+        stride=HOURS,  # validation and test windows at each day's first hour: the protocol's
         future_covariates=future,
         calendar=("auto",),
         instance_norm=True,
@@ -320,7 +334,7 @@ def walk(
             lr=args.update_lr,
         )
         evaluation = forecaster.evaluate()
-        out.append(evaluation.forecasts[evaluation.selected][::HOURS, :, 0])
+        out.append(evaluation.forecasts[evaluation.selected][:, :, 0])  # one a day (stride)
     return forecaster, np.concatenate(out)
 
 
