@@ -19,19 +19,18 @@ chosen on it:
   and the loss the published DNN and NBEATSx train on) fitted on the rows before the test
   period with the last ``--val-days`` days of them as validation: ``model="auto"`` (every
   network kind that reads future-known covariates: the encoder–decoder), the lookback
-  chosen among ``--lookbacks`` on the same days, then the network, the baselines (the
-  linear ARX models among them, which read the covariates: plain and asinh-scaled, one map
-  for every origin or one per hour of the day) and their means are scored on the validation
-  days — at each day's first hour, as the test days (``stride=24``) — and the best
-  forecasts. Then it is recalibrated every ``--update-every``
-  days on every day before (``Forecaster.update``): the linear baselines refit, and the
-  network trains on from its weights for ``--update-steps`` steps at ``--update-lr`` on
-  the windows of the last ``--update-days`` days, or not at all (0 steps): the schedule
-  runs over the validation days from the fit on the training days both ways, the one with
-  the lower validation MAE continues over the test days (with steps, the validation days
-  join the network's training this way instead of a refit; with 0 it keeps the weights of
-  the training days). The published models recalibrate
-  every day;
+  chosen among ``--lookbacks`` on the same days. Then it is recalibrated every
+  ``--update-every`` days on every day before (``Forecaster.update``): the baselines refit
+  (the linear ARX models among them, which read the covariates: plain and asinh-scaled, one
+  map for every origin or one per hour of the day, and a Lasso on the last 50 days), and the
+  network trains on from its weights for ``--update-steps`` steps at ``--update-lr`` on the
+  windows of the last ``--update-days`` days, or not at all (0 steps). The schedule runs over
+  the validation days from the fit on the training days both ways; on each walk's forecasts
+  of the validation days (each day's first hour, as the test days: ``stride=24``) the
+  library's selection chooses among the network, every baseline and their means, and the
+  steps and choice with the lower validation MAE continue over the test days (with steps,
+  the validation days join the network's training this way instead of a refit; with 0 it
+  keeps the weights of the training days). The published models recalibrate every day;
 - ``no_covariates``: the same without the covariate columns (the calendar kept);
 - ``lear``: LEAR (epftoolbox's recipe) with a recalibration every ``--lear-every`` days: per
   hour of the day, a Lasso on the 24 prices of days d-1, d-2, d-3 and d-7, each covariate's 24
@@ -67,6 +66,7 @@ from seqlab import ForecastConfig, Forecaster
 from seqlab._io import atomic_write_bytes
 from seqlab._threads import available_cores
 from seqlab.data.sources import Series
+from seqlab.forecasting.selection import MODEL, ValidationBlock, choose
 
 HOURS = 24
 LEAR_WINDOWS = (56, 84, 1092, 1456)  # calibration windows in days (epftoolbox's ensemble)
@@ -268,16 +268,18 @@ def seqlab_forecasts(
         seed=args.seed,
     )
     forecaster = Forecaster(config).fit(series(market.days))
-    daily, steps, val_mae = recalibrated(
+    daily, walked = recalibrated(
         forecaster, series, first - args.val_days, first, market.days, args
     )
     chosen = {
-        "selected": forecaster.fitted.selection.chosen.name,
+        "selected": walked["selected"],
+        "selected_at_fit": forecaster.fitted.selection.chosen.name,
         "network": forecaster.fitted.network.model,
         "lookback": forecaster.fitted.network.lookback,
         "ignored": forecaster.selection.get("ignored", {}),
-        "update_steps": steps,
-        "validation_mae_by_update_steps": val_mae,
+        "update_steps": walked["steps"],
+        "validation_mae_by_update_steps": walked["validation_mae"],
+        "validation_mae_recalibrated": walked["scores"],
     }
     return daily, chosen
 
@@ -289,25 +291,44 @@ def recalibrated(
     first: int,
     days: int,
     args: argparse.Namespace,
-) -> tuple[np.ndarray, int, dict[int, float]]:
+) -> tuple[np.ndarray, dict[str, Any]]:
     """The forecasts of the test days (``first`` to ``days``) of ``forecaster`` recalibrated
     every ``--update-every`` days on the days before (``Forecaster.update``: the network
     trains on for ``steps`` steps on the windows of the last ``--update-days`` days; the
-    linear baselines refit on every day before). ``steps`` is 0 (the network as fitted,
-    the baselines refit) or ``--update-steps``: whichever forecasts the validation days
-    better when the same schedule runs over them from the fit on the training days; the
-    test days then continue that schedule. Returns the forecasts, the steps and each one's
-    validation MAE."""
+    linear baselines refit on every day before), and what was chosen.
+
+    The schedule runs over the validation days from the fit on the training days, with
+    ``steps`` 0 (the network as fitted, the baselines refit) and ``--update-steps``. On each
+    walk's validation forecasts of every candidate (the network, every baseline), the
+    library's selection (:func:`seqlab.forecasting.selection.choose`: each candidate, the
+    network's mean with the best, greedy means of up to three) picks the method — scored as
+    it is used, recalibrated: a model of the recent days, fitted once before a year of
+    validation days, would be scored stale. The steps and method with the lower validation
+    MAE continue over the test days."""
     walks = {
         steps: walk(forecaster, series, val_first, first, steps, args)
         for steps in sorted({0, args.update_steps})
     }
     truth = series(first).values[val_first * HOURS :, 0].reshape(-1, HOURS)
-    val_mae = {s: round(float(np.abs(f - truth).mean()), 4) for s, (_, f) in walks.items()}
-    steps = min(val_mae, key=lambda s: (val_mae[s], s))
-    logging.info("validation MAE by update steps: %s: %d", val_mae, steps)
-    forecasts = walk(walks[steps][0], series, first, days, steps, args, fresh=False)[1]
-    return forecasts, steps, val_mae
+    picks = {}
+    for steps, (_, found) in walks.items():
+        block = ValidationBlock(truth[..., None], {k: v[..., None] for k, v in found.items()})
+        method, scored = choose([block])
+        picks[steps] = (round(scored[method.name], 4), method, scored)
+    steps = min(picks, key=lambda s: (picks[s][0], s))
+    method = picks[steps][1]
+    logging.info("validation MAE by update steps: %s: %d, %s",
+                 {s: p[0] for s, p in picks.items()}, steps, method.name)  # fmt: skip
+    found = walk(walks[steps][0], series, first, days, steps, args, fresh=False)[1]
+    forecasts = method.forecast(found[MODEL], found)
+    return forecasts, {
+        "selected": method.name,
+        "steps": steps,
+        "validation_mae": {s: p[0] for s, p in picks.items()},
+        "scores": {
+            k: round(v, 4) for k, v in sorted(picks[steps][2].items(), key=lambda kv: kv[1])
+        },
+    }
 
 
 def walk(
@@ -318,12 +339,13 @@ def walk(
     steps: int,
     args: argparse.Namespace,
     fresh: bool = True,
-) -> tuple[Forecaster, np.ndarray]:
+) -> tuple[Forecaster, dict[str, np.ndarray]]:
     """Days ``start`` to ``stop`` (stop excluded) in blocks of ``--update-every`` days: before
     each block ``forecaster`` is updated on every day before it (``steps`` steps; none before
     the first block when it is ``fresh``: the fit ended there), then forecasts each day of
-    the block at its first hour. Returns the last Forecaster and the forecasts (days, 24)."""
-    out = []
+    the block at its first hour. Returns the last Forecaster and each candidate's forecasts
+    (days, 24): the network's (``"model"``) and every baseline's."""
+    out: dict[str, list[np.ndarray]] = {}
     for s in range(start, stop, args.update_every):
         end = min(s + args.update_every, stop)
         forecaster = forecaster.update(
@@ -334,8 +356,10 @@ def walk(
             lr=args.update_lr,
         )
         evaluation = forecaster.evaluate()
-        out.append(evaluation.forecasts[evaluation.selected][:, :, 0])  # one a day (stride)
-    return forecaster, np.concatenate(out)
+        for name, f in evaluation.forecasts.items():
+            if not name.startswith(f"{MODEL} + "):  # a mean of candidates: chosen again here
+                out.setdefault(name, []).append(f[:, :, 0])  # one a day (stride)
+    return forecaster, {name: np.concatenate(parts) for name, parts in out.items()}
 
 
 def scores(truth: np.ndarray, forecast: np.ndarray, naive_mae: float) -> dict[str, float]:

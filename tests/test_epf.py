@@ -52,6 +52,10 @@ def test_the_covariates_help_and_every_method_is_scored(tmp_path: Path) -> None:
     assert set(update["validation_mae_by_update_steps"]) == {"0", "20"}
     assert update["update_steps"] == min((0, 20), key=lambda s: update[
         "validation_mae_by_update_steps"][str(s)])  # fmt: skip
+    # the choice is made on the recalibrated validation forecasts, by the library's rule
+    scores = update["validation_mae_recalibrated"]
+    assert {"model", "linear AR", "naive"} <= set(scores)
+    assert scores[update["selected"]] == min(scores.values())
     ignored = saved["chosen"]["model"]["ignored"]  # the ARX reads them, the naive ones do not
     assert "linear AR" not in ignored and ignored["naive"] == ["Load forecast", "Wind"]
 
