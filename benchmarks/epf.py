@@ -173,15 +173,23 @@ def lear_day_ahead(market: Market, calib: np.ndarray, target: np.ndarray) -> np.
     norms = np.sqrt((centred**2).sum(axis=0))
     normalised = centred / np.where(norms > 0, norms, 1.0)
     gram = normalised.T @ normalised  # shared by the 24 hours' LARS paths
-    scaled = [_lear_hour(design, normalised, y[:, h], gram, ahead) for h in range(HOURS)]
+    raw_gram = centred.T @ centred  # and by their Lasso fits (the same solution, faster)
+    scaled = [
+        _lear_hour(design, normalised, y[:, h], (gram, raw_gram), ahead) for h in range(HOURS)
+    ]
     return np.stack([np.sinh(s) * y_mad[h] + y_med[h] for h, s in enumerate(scaled)], axis=1)
 
 
 def _lear_hour(
-    design: np.ndarray, normalised: np.ndarray, y: np.ndarray, gram: np.ndarray, ahead: np.ndarray
+    design: np.ndarray,
+    normalised: np.ndarray,
+    y: np.ndarray,
+    grams: tuple[np.ndarray, np.ndarray],
+    ahead: np.ndarray,
 ) -> Any:
     """One hour's Lasso: alpha by AIC on the LARS path of the normalised inputs, then the
-    Lasso at that alpha on ``design``; its forecasts of ``ahead`` in scaled units."""
+    Lasso at that alpha on ``design``; its forecasts of ``ahead`` in scaled units. ``grams``:
+    the normalised inputs' and the centred inputs' Gram matrices."""
     from sklearn.linear_model import Lasso, LassoLarsIC
 
     with warnings.catch_warnings():
@@ -189,9 +197,10 @@ def _lear_hour(
         # the noise variance as epftoolbox's scikit-learn estimated it (the target's variance):
         # defined for windows shorter than the number of inputs too
         lars = LassoLarsIC(
-            criterion="aic", max_iter=2500, precompute=gram, noise_variance=float(y.var())
+            criterion="aic", max_iter=2500, precompute=grams[0], noise_variance=float(y.var())
         ).fit(normalised, y - y.mean())
-        return Lasso(alpha=lars.alpha_, max_iter=2500).fit(design, y).predict(ahead)
+        lasso = Lasso(alpha=lars.alpha_, max_iter=2500, precompute=grams[1])
+        return lasso.fit(design, y).predict(ahead)
 
 
 def lear(market: Market, first: int, every: int, jobs: int = 1) -> np.ndarray:
