@@ -319,24 +319,21 @@ def recalibrated(
         for steps in sorted({0, args.update_steps})
     }
     truth = series(first).values[val_first * HOURS :, 0].reshape(-1, HOURS)
-    picks = {}
+    picks = {}  # steps: (the chosen method, every candidate's validation MAE)
     for steps, (_, found) in walks.items():
-        block = ValidationBlock(truth[..., None], {k: v[..., None] for k, v in found.items()})
-        method, scored = choose([block])
-        picks[steps] = (round(scored[method.name], 4), method, scored)
-    steps = min(picks, key=lambda s: (picks[s][0], s))
-    method = picks[steps][1]
-    logging.info("validation MAE by update steps: %s: %d, %s",
-                 {s: p[0] for s, p in picks.items()}, steps, method.name)  # fmt: skip
+        picks[steps] = choose(
+            [ValidationBlock(truth[..., None], {k: v[..., None] for k, v in found.items()})]
+        )
+    val_mae = {s: round(scored[method.name], 4) for s, (method, scored) in picks.items()}
+    steps = min(val_mae, key=lambda s: (val_mae[s], s))
+    method, scored = picks[steps]
+    logging.info("validation MAE by update steps: %s: %d, %s", val_mae, steps, method.name)
     found = walk(walks[steps][0], series, first, days, steps, args, fresh=False)[1]
-    forecasts = method.forecast(found[MODEL], found)
-    return forecasts, {
+    return method.forecast(found[MODEL], found), {
         "selected": method.name,
         "steps": steps,
-        "validation_mae": {s: p[0] for s, p in picks.items()},
-        "scores": {
-            k: round(v, 4) for k, v in sorted(picks[steps][2].items(), key=lambda kv: kv[1])
-        },
+        "validation_mae": val_mae,
+        "scores": {k: round(v, 4) for k, v in sorted(scored.items(), key=lambda kv: kv[1])},
     }
 
 

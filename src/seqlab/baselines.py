@@ -204,15 +204,16 @@ def _lear_lasso(x: F64, y: F64) -> tuple[F64, F64]:
     gram, cross = unit.T @ unit / n, unit.T @ target / n
     step = 1.0 / max(float(np.linalg.eigvalsh(gram)[-1]), 1e-12)
     largest = np.abs(cross).max(axis=0)  # (H,): no weight is non-zero above it
+    fractions = np.logspace(0, -4, LASSO_PENALTIES)
     path, w = [], np.zeros_like(cross)
-    for fraction in np.logspace(0, -4, LASSO_PENALTIES):
+    for fraction in fractions:
         w = _fista(gram, cross, fraction * largest, step, w)
         path.append(w)
     weights = np.stack(path)  # (A, K, H)
     rss = ((target[None] - np.einsum("nk,akh->anh", unit, weights)) ** 2).sum(axis=1)
     aic = rss / np.maximum(target.var(axis=0), 1e-12) + 2 * (np.abs(weights) > 0).sum(axis=1)
     best = aic.argmin(axis=0)  # (H,)
-    penalty = np.logspace(0, -4, LASSO_PENALTIES)[best] * largest  # on the unit-norm inputs
+    penalty = fractions[best] * largest  # on the unit-norm inputs
     start = weights[best, :, np.arange(y.shape[1])].T
     # the same penalty on the inputs as they are: on the unit-norm ones, divided by each norm
     unit_w = _fista(gram, cross, penalty[None, :] / norms[:, None], step, start)
@@ -519,8 +520,9 @@ class PhasedLinearAR(LinearAR):
     name = "phased linear AR"
 
     def applies(self, origins: NDArray[np.int64], horizon: int, rows: Rows) -> bool:
-        if rows.period is None or rows.period < 2:
+        if not rows.seasonal:
             return False
+        assert rows.period is not None
         found = phase_windows(rows.lookback, horizon, rows.train_end, rows.period)
         return found >= AR_HOLDOUT * AR_MIN_HOLDOUT
 
