@@ -22,7 +22,8 @@ chosen on it:
   chosen among ``--lookbacks`` on the same days. Then it is recalibrated every
   ``--update-every`` days on every day before (``Forecaster.update``): the baselines refit
   (the linear ARX models among them, which read the covariates: plain and asinh-scaled, one
-  map for every origin or one per hour of the day, and a Lasso on the last 50 days), and the
+  map for every origin or one per hour of the day, a Lasso on the last 50 days and the hourly
+  map corrected on them), and the
   network trains on from its weights for ``--update-steps`` steps at ``--update-lr`` on the
   windows of the last ``--update-days`` days, or not at all (0 steps). The schedule runs over
   the validation days from the fit on the training days both ways; on each walk's forecasts
@@ -310,7 +311,7 @@ def recalibrated(
     ``steps`` 0 (the network as fitted, the baselines refit) and ``--update-steps``. On each
     walk's validation forecasts of every candidate (the network, every baseline), the
     library's selection (:func:`seqlab.forecasting.selection.choose`: each candidate, the
-    network's mean with the best, greedy means of up to three) picks the method — scored as
+    network's mean with the best, the greedy path of means) picks the method — scored as
     it is used, recalibrated: a model of the recent days, fitted once before a year of
     validation days, would be scored stale. The steps and method with the lower validation
     MAE continue over the test days."""

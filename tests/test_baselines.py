@@ -11,6 +11,7 @@ from seqlab.baselines import (
     linear_ar,
     naive,
     recent_lasso_ar,
+    recent_ridge_ar,
     run_baselines,
     seasonal_naive,
     skipped_baselines,
@@ -153,11 +154,11 @@ def test_the_phased_linear_ar_fits_a_map_per_phase_of_the_season() -> None:
 
 
 def test_the_phased_linear_ars_need_enough_windows_per_phase() -> None:
-    """They (and the recent Lasso AR) apply to a seasonal series with at least 50 training
-    windows per phase (a fifth of them choose the penalty) only; elsewhere they are no
-    candidate, without a note."""
+    """They (and the recent Lasso and ridge ARs) apply to a seasonal series with at least 50
+    training windows per phase (a fifth of them choose the penalty) only; elsewhere they are
+    no candidate, without a note."""
     y = np.sin(np.arange(700, dtype=np.float64) / 3)[:, None]
-    phased = {"phased linear AR", "phased asinh linear AR", "recent Lasso AR"}
+    phased = {"phased linear AR", "phased asinh linear AR", "recent Lasso AR", "recent ridge AR"}
     long = run_baselines(y, np.array([650]), 4, lookback=4, train_end=640, period=12)
     assert phased <= set(long)  # (640 - 4 + 1 - 4) // 12 = 52 windows per phase
     short = run_baselines(y, np.array([650]), 4, lookback=4, train_end=600, period=12)
@@ -184,3 +185,26 @@ def test_the_recent_lasso_ar_follows_a_relation_that_has_moved() -> None:
     assert new < 0.5 * mixed, (new, mixed)  # measured 0.197 against 2.516
     with pytest.raises(DataError, match="future-known covariates' values at every forecast"):
         recent_lasso_ar(y, np.array([1599]), 2, 4, train_end, 4, exog)
+
+
+def test_the_recent_ridge_ar_corrects_the_long_map_only_where_it_has_moved() -> None:
+    """The covariate relation of the test above, flipped 75 windows per phase before the end
+    of training: the long map's errors on the last 50 windows per phase correct it toward the
+    new relation. Where nothing moved (the same series without the flip) the correction is
+    shrunk to (almost) nothing: its forecasts stay those of the phased asinh linear AR."""
+    rng = np.random.default_rng(0)
+    exog = rng.normal(size=(1600, 10))
+    noise = rng.normal(0, 0.2, 1600)
+    origins, train_end = np.arange(1300, 1599), 1300
+    flipped = np.where(np.arange(1600) < 1000, 2.0, -2.0)
+    errors = {}
+    for name, coef in (("moved", flipped), ("steady", np.full(1600, 2.0))):
+        y = (10 + coef * exog[:, 0] + noise)[:, None]
+        truth = y[origins, 0]
+        recent = recent_ridge_ar(y, origins, 1, 4, train_end, 4, exog)[:, 0, 0]
+        long = linear_ar(y, origins, 1, 4, train_end, exog, asinh=True, period=4)[:, 0, 0]
+        errors[name] = np.abs(recent - truth).mean(), np.abs(long - truth).mean()
+    assert errors["moved"][0] < 0.5 * errors["moved"][1], errors  # measured 0.261, 2.410
+    assert errors["steady"][0] < 1.1 * errors["steady"][1], errors  # measured 0.177, 0.173
+    with pytest.raises(DataError, match="recent ridge AR baseline needs the future-known"):
+        recent_ridge_ar(y, np.array([1599]), 2, 4, train_end, 4, exog)

@@ -44,7 +44,8 @@ def _block(truth: float, **forecasts: float) -> ValidationBlock:
 
 def test_choose_scores_every_candidate_and_their_combination() -> None:
     chosen, scores = choose([_block(0.0, model=2.0, naive=-3.0, drift=5.0)])
-    assert scores == {"model": 2.0, "naive": 3.0, "drift": 5.0, "model + naive": 0.5}
+    assert scores == {"model": 2.0, "naive": 3.0, "drift": 5.0, "model + naive": 0.5,
+                      "model + naive + drift": 4 / 3}  # fmt: skip
     assert chosen == Method("naive") and chosen.name == "model + naive" and chosen.uses_model
     chosen, scores = choose([_block(0.0, model=1.0, naive=1.0)])  # ties go to the model
     assert chosen == Method() and scores["model"] == scores["naive"] == 1.0
@@ -53,13 +54,14 @@ def test_choose_scores_every_candidate_and_their_combination() -> None:
     assert all(Method.parse(m.name) == m for m in (Method(), Method("x"), Method("x", False)))
 
 
-def test_combinations_grow_greedily_while_they_lower_the_validation_mase() -> None:
+def test_combinations_grow_greedily_and_the_best_on_the_path_wins() -> None:
     """Truth 0: the network 3, a -1, b -2. The best baseline is a (model + a: 1.0), but b
-    averages better with the network (0.5) and all three cancel (0.0); c then adds nothing."""
+    averages better with the network (0.5) and all three cancel (0.0); c, added last, spoils
+    the mean (2.25), which stays on the path but is not chosen."""
     blocks = [_block(0.0, model=3.0, a=-1.0, b=-2.0, c=9.0)]
     chosen, scores = choose(blocks)
     assert scores["model + a"] == 1.0 and scores["model + b"] == 0.5
-    assert scores["model + b + a"] == 0.0 and "model + b + a + c" not in scores
+    assert scores["model + b + a"] == 0.0 and scores["model + b + a + c"] == 2.25
     assert chosen == Method("b", more=("a",)) and chosen.name == "model + b + a"
     assert Method.parse(chosen.name) == chosen and chosen.members == ("b", "a")
     forecasts = {"a": np.full(2, -1.0), "b": np.full(2, -2.0)}
@@ -67,6 +69,16 @@ def test_combinations_grow_greedily_while_they_lower_the_validation_mase() -> No
     # a member a series could not fit counts as the network's forecast there
     np.testing.assert_array_equal(chosen.forecast(np.full(2, 3.0), {"b": np.full(2, -2.0)}),
                                   np.full(2, 4.0 / 3))  # fmt: skip
+
+
+def test_the_path_goes_on_past_a_step_that_costs_to_a_better_mean() -> None:
+    """Truth 0: the network 6, a -5, b -4, c 2. model + a (0.5) is the best first step; either
+    second step costs (1.0), but the third brings the mean of all four to 0.25: the path
+    keeps going (forward ensemble selection) and the best mean on it wins — a rule that
+    stopped at the first step that does not improve would keep model + a."""
+    chosen, scores = choose([_block(0.0, model=6.0, a=-5.0, b=-4.0, c=2.0)])
+    assert scores["model + a"] == 0.5 and scores["model + a + b"] == 1.0
+    assert chosen.name == "model + a + b + c" and scores[chosen.name] == 0.25
 
 
 def test_scores_are_scale_free_across_series() -> None:

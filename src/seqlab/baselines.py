@@ -192,6 +192,78 @@ def recent_lasso_ar(
     return out
 
 
+# the recent ridge AR (:func:`recent_ridge_ar`): penalties relative to the mean eigenvalue
+RIDGE_FRACTIONS = np.logspace(-3, 3, 13)
+
+
+def recent_ridge_ar(
+    values: F64,
+    origins: NDArray[np.int64],
+    horizon: int,
+    lookback: int,
+    train_end: int,
+    period: int,
+    exog: F64 | None = None,
+) -> F64:
+    """The phased asinh linear AR (:func:`linear_ar`) corrected on each phase's last
+    ``RECENT_WINDOWS`` training windows: the long map's errors there are regressed on the
+    inputs (ridge, centred, so the correction is the long map's weights and level moved
+    toward the recent windows, and shrunk to none by a large penalty), the penalty chosen
+    among ``RIDGE_FRACTIONS`` of the inputs' mean eigenvalue by the exact leave-one-out
+    absolute error of those windows in original units. Where the relation has moved, it
+    follows it as the recent Lasso AR does, without leaving the long map where the recent
+    windows say nothing new."""
+    out = np.empty((len(origins), horizon, values.shape[1]))
+    train = np.arange(lookback, train_end - horizon + 1)
+    _check_future(exog, origins, horizon, "recent ridge AR")
+    exog_scaled = None if exog is None else _Scale.asinh(exog[:train_end])(exog)
+    for f in range(values.shape[1]):
+        col = values[:, f]
+        scale = _Scale.asinh(col[:train_end])
+        fit = _AR(scale(col), exog_scaled, horizon, lookback)
+        for at, phase_train in _phases(origins, train, period):
+            weights = fit.weights(phase_train, col, scale)
+            recent = phase_train[-RECENT_WINDOWS:]
+            design = fit.design(recent)
+            base = design @ weights
+            errors = fit.col[_steps(recent, horizon)] - base
+            truth = col[_steps(recent, horizon)]
+            delta, shift = _loo_ridge(design[:, :-1], errors, base, truth, scale)
+            ahead = fit.forecast(origins[at], weights)
+            ahead += (fit.design(origins[at])[:, :-1] @ delta) + shift
+            out[at, :, f] = scale.inverse(ahead)
+    return out
+
+
+def _loo_ridge(x: F64, y: F64, base: F64, truth: F64, scale: _Scale) -> tuple[F64, F64]:
+    """Ridge weights (K, H) and intercepts (H,) of ``y`` (N, H) on ``x`` (N, K), one penalty
+    for every column: the one among :data:`RIDGE_FRACTIONS` whose leave-one-out forecasts
+    ``base + fit`` score the lowest absolute error against ``truth`` in original units. Solved
+    in the N-dimensional dual (N windows, K inputs: N much smaller)."""
+    n = len(x)
+    x_mean, y_mean = x.mean(axis=0), y.mean(axis=0)
+    centred, target = x - x_mean, y - y_mean
+    eigen, vectors = np.linalg.eigh(centred @ centred.T)
+    eigen = np.clip(eigen, 0.0, None)
+    projected = vectors.T @ target
+    best: tuple[float, float] | None = None
+    for fraction in RIDGE_FRACTIONS:
+        penalty = fraction * max(float(eigen.sum()) / n, 1e-12)
+        shrink = eigen / (eigen + penalty)
+        fitted = vectors @ (shrink[:, None] * projected) + y_mean
+        leverage = (vectors**2) @ shrink + 1.0 / n
+        kept = np.maximum(1.0 - leverage, 1e-9)[:, None]
+        left_out = y - (y - fitted) / kept  # exact for ridge
+        score = float(np.abs(scale.inverse(base + left_out) - truth).mean())
+        if best is None or score < best[0] or not np.isfinite(best[0]):
+            best = (score, penalty)
+    assert best is not None
+    dual = vectors @ ((1.0 / (eigen + best[1]))[:, None] * projected)
+    weights: F64 = centred.T @ dual
+    shift: F64 = y_mean - x_mean @ weights
+    return weights, shift
+
+
 def _lear_lasso(x: F64, y: F64) -> tuple[F64, F64]:
     """Lasso weights (K, H) and intercepts (H,) of ``y`` (N, H) on ``x`` (N, K), each
     column's penalty by LEAR's rule (:func:`recent_lasso_ar`)."""
@@ -562,10 +634,24 @@ class RecentLassoAR(PhasedLinearAR):
         )
 
 
+class RecentRidgeAR(PhasedLinearAR):
+    """The phased asinh linear AR corrected on each phase's last ``RECENT_WINDOWS`` training
+    windows by a ridge regression of its errors there (:func:`recent_ridge_ar`); where the
+    phased ones apply."""
+
+    name = "recent ridge AR"
+
+    def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
+        assert rows.period is not None
+        return recent_ridge_ar(
+            values, origins, horizon, rows.lookback, rows.train_end, rows.period, rows.exog
+        )
+
+
 # every baseline, in the order the selection lists them (ties go to the earlier)
 BASELINE_CANDIDATES: tuple[Baseline, ...] = (
     Naive(), Drift(), SeasonalNaive(), Climatology(), LinearAR(), AsinhLinearAR(),
-    PhasedLinearAR(), PhasedAsinhLinearAR(), RecentLassoAR(),
+    PhasedLinearAR(), PhasedAsinhLinearAR(), RecentLassoAR(), RecentRidgeAR(),
 )  # fmt: skip
 BASELINES = tuple(b.name for b in BASELINE_CANDIDATES)
 

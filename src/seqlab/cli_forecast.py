@@ -220,14 +220,14 @@ def add_forecast_parser(sub: Any) -> None:
         help="train, evaluate against baselines on the held-out tail, and forecast past the end",
         description="Fits a recurrent network (encoder-decoder or segment-recurrent, the better "
         "on the validation rows), chooses on the validation rows among it, the naive, seasonal "
-        "naive, drift, climatology and linear-AR baselines (plain, asinh-scaled, phased, recent "
-        "Lasso), Theta, AutoTheta and AutoETS and the network's mean with the best of them "
-        "(or with up to three, added while the mean improves), compares them all on every test "
-        "window, forecasts HORIZON steps past the end of the data with the chosen one, writes a "
-        "run folder (checkpoint, metrics.json, forecast.csv, test_windows.csv, plots). With no "
-        "arguments: the built-in Niño SST data. A netCDF file with --box forecasts every cell "
-        "of the box with one global model. Settings come from each field's default, then "
-        "--config FILE.toml, then the flags given.",
+        "naive, drift, climatology and linear-AR baselines (plain, asinh-scaled, phased, "
+        "recent Lasso and ridge), Theta, AutoTheta and AutoETS and the network's mean with the "
+        "best of them (or with several, added greedily: the best mean on the path), compares "
+        "them all on every test window, forecasts HORIZON steps past the end of the data with "
+        "the chosen one, writes a run folder (checkpoint, metrics.json, forecast.csv, "
+        "test_windows.csv, plots). With no arguments: the built-in Niño SST data. A netCDF "
+        "file with --box forecasts every cell of the box with one global model. Settings come "
+        "from each field's default, then --config FILE.toml, then the flags given.",
         argument_default=argparse.SUPPRESS,  # a flag not given leaves the file's or the default
     )
     p.add_argument(

@@ -93,8 +93,8 @@ HELP: dict[str, str] = {
     "shortest within one standard error of it (the one-standard-error rule)",
     "progress": "a progress bar while training (the command line: on unless --quiet)",
     "select": "auto: forecast with the best of the network, each baseline, each classical "
-    "method, the network + the best of them and the network + up to three of them (added "
-    "greedily) on the validation rows; model: the network",
+    "method, the network + the best of them and the network + several of them (the best mean "
+    "on a greedy path) on the validation rows; model: the network",
     "refit": "after choosing, retrain the network on the training + validation rows for as "
     "many epochs as early stopping kept (the baselines that fit always fit on them once chosen)",
     "classical": f"classical candidates from statsforecast: {', '.join(CLASSICAL)} (none: the "

@@ -179,8 +179,8 @@ class NetworkConfig:
 @dataclass(frozen=True)
 class SelectionConfig:
     """The choice among candidates. ``select="auto"`` scores the network, every baseline and
-    the mean of the network and the best baseline (and of the network and up to three
-    baselines, grown greedily while the mean improves) on the validation windows (never the
+    the mean of the network and the best baseline (and of the network and several baselines,
+    the best mean on a greedy path) on the validation windows (never the
     test rows) and forecasts with the best (see :mod:`seqlab.forecasting.selection`);
     ``"model"`` always uses the network. A quantile model faces the baselines with its middle
     quantile; when another method wins, its quantiles are moved onto that method's forecast,

@@ -1,6 +1,6 @@
 """Choosing what to forecast with, on validation windows only: the network, each baseline,
-or the mean of the network and the best baseline, or of the network and up to three baselines
-chosen greedily (:func:`choose`).
+or the mean of the network and the best baseline, or of the network and baselines chosen
+greedily (:func:`choose`).
 
 The score is scale free, so that every series weighs the same: each series' (and column's)
 mean absolute error divided by the in-sample mean absolute error of the seasonal naive
@@ -178,16 +178,15 @@ def _score(blocks: list[ValidationBlock], method: Method) -> float:
     return float(np.mean(per_series))
 
 
-COMBINED = 3  # the most baselines a combination with the network averages
-
-
 def choose(blocks: list[ValidationBlock]) -> tuple[Method, dict[str, float]]:
     """(chosen method, validation MASE of every candidate). Candidates: the network
     (``"model"``), every baseline present in all blocks, ``"model + <best baseline>"``, and
-    combinations grown greedily (as ensemble selection does): from the network, each step adds
-    the baseline whose mean with those already in lowers the validation MASE most, up to
-    ``COMBINED`` baselines, while it still lowers it. Ties go to the network, then to the
-    smaller combination. The blocks are not changed."""
+    the combinations on a greedy path (forward ensemble selection, Caruana et al. 2004): from
+    the network, each step adds the baseline whose equal-weight mean with those already in
+    scores the lowest validation MASE, until every baseline is in; each mean on the path is a
+    candidate, so a step that costs a little can lead to a better mean after it (a weaker but
+    different forecast often improves a mean). Ties go to the network, then to the smaller
+    combination. The blocks are not changed."""
     names = [m for m in blocks[0].forecasts if all(m in b.forecasts for b in blocks)]
     candidates = [Method.parse(m) for m in names]
     scores = {m.name: _score(blocks, m) for m in candidates}
@@ -206,12 +205,11 @@ def choose(blocks: list[ValidationBlock]) -> tuple[Method, dict[str, float]]:
 def _grown(
     blocks: list[ValidationBlock], baselines: list[str], scores: dict[str, float]
 ) -> list[Method]:
-    """The greedy combinations of :func:`choose` not scored yet (their scores go into
-    ``scores``)."""
+    """The greedy path of :func:`choose`: its combinations not scored yet (their scores go
+    into ``scores``)."""
     members: tuple[str, ...] = ()
-    current = scores[MODEL]
     out = []
-    while len(members) < COMBINED:
+    while len(members) < len(baselines):
         trials = []
         for b in baselines:
             if b in members:
@@ -223,9 +221,7 @@ def _grown(
         if not trials:
             break
         score, method = min(trials, key=lambda t: t[0])
-        if not score < current:
-            break
-        members, current = method.members, score
+        members = method.members
         if method.name not in scores:  # "model + <best baseline>" is a candidate already
             scores[method.name] = score
             out.append(method)
