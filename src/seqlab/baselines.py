@@ -239,7 +239,8 @@ def _loo_ridge(x: F64, y: F64, base: F64, truth: F64, scale: _Scale) -> tuple[F6
     """Ridge weights (K, H) and intercepts (H,) of ``y`` (N, H) on ``x`` (N, K), one penalty
     for every column: the one among :data:`RIDGE_FRACTIONS` whose leave-one-out forecasts
     ``base + fit`` score the lowest absolute error against ``truth`` in original units. Solved
-    in the N-dimensional dual (N windows, K inputs: N much smaller)."""
+    in the dual, through the eigenvectors of the windows' N x N Gram matrix (N = 50 windows,
+    fewer than the inputs of a long lookback): every penalty from one decomposition."""
     n = len(x)
     x_mean, y_mean = x.mean(axis=0), y.mean(axis=0)
     centred, target = x - x_mean, y - y_mean
