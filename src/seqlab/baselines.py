@@ -224,14 +224,12 @@ def recent_ridge_ar(
         for at, phase_train in _phases(origins, train, period):
             weights = fit.weights(phase_train, col, scale)
             recent = phase_train[-RECENT_WINDOWS:]
-            design = fit.design(recent)
+            design, steps = fit.design(recent), _steps(recent, horizon)
             base = design @ weights
-            errors = fit.col[_steps(recent, horizon)] - base
-            truth = col[_steps(recent, horizon)]
-            delta, shift = _loo_ridge(design[:, :-1], errors, base, truth, scale)
-            ahead = fit.forecast(origins[at], weights)
-            ahead += (fit.design(origins[at])[:, :-1] @ delta) + shift
-            out[at, :, f] = scale.inverse(ahead)
+            errors = fit.col[steps] - base
+            delta, shift = _loo_ridge(design[:, :-1], errors, base, col[steps], scale)
+            corrected = weights + np.concatenate([delta, shift[None]])  # the intercept's row last
+            out[at, :, f] = scale.inverse(fit.forecast(origins[at], corrected))
     return out
 
 
@@ -247,19 +245,17 @@ def _loo_ridge(x: F64, y: F64, base: F64, truth: F64, scale: _Scale) -> tuple[F6
     eigen, vectors = np.linalg.eigh(centred @ centred.T)
     eigen = np.clip(eigen, 0.0, None)
     projected = vectors.T @ target
-    best: tuple[float, float] | None = None
-    for fraction in RIDGE_FRACTIONS:
-        penalty = fraction * max(float(eigen.sum()) / n, 1e-12)
+    penalties = RIDGE_FRACTIONS * max(float(eigen.sum()) / n, 1e-12)
+    scores = []
+    for penalty in penalties:
         shrink = eigen / (eigen + penalty)
         fitted = vectors @ (shrink[:, None] * projected) + y_mean
         leverage = (vectors**2) @ shrink + 1.0 / n
         kept = np.maximum(1.0 - leverage, 1e-9)[:, None]
         left_out = y - (y - fitted) / kept  # exact for ridge
-        score = float(np.abs(scale.inverse(base + left_out) - truth).mean())
-        if best is None or score < best[0] or not np.isfinite(best[0]):
-            best = (score, penalty)
-    assert best is not None
-    dual = vectors @ ((1.0 / (eigen + best[1]))[:, None] * projected)
+        scores.append(float(np.abs(scale.inverse(base + left_out) - truth).mean()))
+    penalty = penalties[int(np.argmin(scores))]  # ties: the smaller penalty
+    dual = vectors @ ((1.0 / (eigen + penalty))[:, None] * projected)
     weights: F64 = centred.T @ dual
     shift: F64 = y_mean - x_mean @ weights
     return weights, shift
@@ -627,26 +623,22 @@ class RecentLassoAR(PhasedLinearAR):
     with LEAR's Lasso penalty (:func:`recent_lasso_ar`); where the phased ones apply."""
 
     name = "recent Lasso AR"
+    recent = staticmethod(recent_lasso_ar)  # how the recent windows are fitted
 
     def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
         assert rows.period is not None
-        return recent_lasso_ar(
+        return self.recent(
             values, origins, horizon, rows.lookback, rows.train_end, rows.period, rows.exog
         )
 
 
-class RecentRidgeAR(PhasedLinearAR):
+class RecentRidgeAR(RecentLassoAR):
     """The phased asinh linear AR corrected on each phase's last ``RECENT_WINDOWS`` training
     windows by a ridge regression of its errors there (:func:`recent_ridge_ar`); where the
     phased ones apply."""
 
     name = "recent ridge AR"
-
-    def forecast(self, values: F64, origins: NDArray[np.int64], horizon: int, rows: Rows) -> F64:
-        assert rows.period is not None
-        return recent_ridge_ar(
-            values, origins, horizon, rows.lookback, rows.train_end, rows.period, rows.exog
-        )
+    recent = staticmethod(recent_ridge_ar)
 
 
 # every baseline, in the order the selection lists them (ties go to the earlier)

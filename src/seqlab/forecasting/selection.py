@@ -209,7 +209,7 @@ def _grown(
     into ``scores``)."""
     members: tuple[str, ...] = ()
     out = []
-    while len(members) < len(baselines):
+    while len(members) < len(baselines):  # each step adds one: every step has a trial
         trials = []
         for b in baselines:
             if b in members:
@@ -218,8 +218,6 @@ def _grown(
             method = Method(first, more=tuple(rest))
             score = scores.get(method.name)
             trials.append((_score(blocks, method) if score is None else score, method))
-        if not trials:
-            break
         score, method = min(trials, key=lambda t: t[0])
         members = method.members
         if method.name not in scores:  # "model + <best baseline>" is a candidate already
